@@ -1,0 +1,46 @@
+//! The demo: a fresh store loaded with the sample in `data/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::IngestError;
+use crate::ingest::{IngestOptions, IngestReport, ingest};
+use crate::store::Store;
+
+/// The sample boundaries: NYC modified ZCTAs.
+pub const SAMPLE_POLYGONS: &str = "nyc_modzcta.geojson";
+/// The sample point ZIPs (PO boxes) of the same area.
+pub const SAMPLE_POINTS: &str = "nyc_zip_points.csv";
+/// Dataset name the demo uses.
+pub const DATASET: &str = "nyc";
+
+/// The `data/` folder: `./data` when run from a checkout, else the one the binary was built from.
+pub fn data_dir() -> PathBuf {
+    let local = Path::new("data");
+    if local.join(SAMPLE_POLYGONS).exists() {
+        local.to_owned()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    }
+}
+
+/// Loads the sample polygons and point ZIPs into `store`.
+pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<IngestReport>, IngestError> {
+    let polygons = IngestOptions {
+        path: data.join(SAMPLE_POLYGONS),
+        dataset: DATASET.into(),
+        id_field: "modzcta".into(),
+        layer: None,
+        s_srs: None,
+        replace: true,
+        points: false,
+        progress,
+    };
+    let points = IngestOptions {
+        path: data.join(SAMPLE_POINTS),
+        id_field: "zip".into(),
+        replace: false,
+        points: true,
+        ..polygons.clone()
+    };
+    Ok(vec![ingest(store, &polygons)?, ingest(store, &points)?])
+}

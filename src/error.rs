@@ -1,0 +1,148 @@
+//! Error types, one enum per layer, each carrying the context a user needs
+//! (file, feature id, field, parameter). [`crate::http::problem`] maps them to
+//! HTTP status codes in exactly one place.
+
+use std::path::PathBuf;
+
+/// Errors while reading, reprojecting or validating a boundary file.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file does not exist or cannot be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// File that failed to open.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file extension names no format this build reads.
+    #[error(
+        "{path}: unsupported format '{extension}' (native: .geojson .json .fgb .shp .gpkg .csv; build with --features gdal for anything OGR reads)"
+    )]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its extension.
+        extension: String,
+    },
+    /// The file is not valid for its format (truncated, corrupt, wrong content).
+    #[error("{path}: not a valid {format} file: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Format the reader expected.
+        format: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A GeoPackage or multi-layer source has no such layer, or several and none was chosen.
+    #[error("{path}: {reason}")]
+    Layer {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the layer selection, with the layers available.
+        reason: String,
+    },
+    /// No feature carries the id field.
+    #[error("{path}: id field '{field}' not found; fields present: {available}")]
+    MissingIdField {
+        /// The file.
+        path: PathBuf,
+        /// Field requested with `--id-field`.
+        field: String,
+        /// Comma-separated list of fields the file has.
+        available: String,
+    },
+    /// The file declares no CRS and its coordinates are not plainly lon/lat.
+    #[error(
+        "{path}: no coordinate reference system declared and coordinates are not lon/lat (bbox {bbox}); pass --s-srs EPSG:N"
+    )]
+    NoCrs {
+        /// The file.
+        path: PathBuf,
+        /// Bounding box of the coordinates, for the message.
+        bbox: String,
+    },
+    /// The declared CRS is not one this build can reproject from.
+    #[error("{path}: unknown or unsupported CRS {crs}: {reason}")]
+    UnknownCrs {
+        /// The file (or `--s-srs`).
+        path: PathBuf,
+        /// The CRS as declared (shortened).
+        crs: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Nothing in the file survived validation.
+    #[error("{path}: no valid features ({rejected} rejected); first rejection: {first}")]
+    NothingValid {
+        /// The file.
+        path: PathBuf,
+        /// Number of rejected features.
+        rejected: usize,
+        /// The first rejection, for the message.
+        first: String,
+    },
+    /// Point units must go into an existing dataset of polygons.
+    #[error("dataset '{0}' does not exist; ingest its polygons before its point units")]
+    NoPolygonDataset(String),
+    /// The dataset exists and `--replace` was not given.
+    #[error("dataset '{0}' already exists; pass --replace to replace it")]
+    DatasetExists(String),
+    /// Storing failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// GDAL failed to read the source.
+    #[cfg(feature = "gdal")]
+    #[error("{path}: GDAL: {source}")]
+    Gdal {
+        /// The file.
+        path: PathBuf,
+        /// GDAL's error.
+        source: gdal::errors::GdalError,
+    },
+}
+
+/// Errors of the SQLite store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// Database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer geoalign.
+    #[error("store {path}: schema version {found} is newer than this build knows ({known})")]
+    FutureSchema {
+        /// Database file.
+        path: PathBuf,
+        /// `user_version` found.
+        found: i64,
+        /// Highest version this build migrates to.
+        known: i64,
+    },
+    /// A named dataset does not exist.
+    #[error("dataset '{0}' not found")]
+    DatasetNotFound(String),
+    /// A unit id does not exist in the dataset.
+    #[error("unit '{unit}' not found in dataset '{dataset}'")]
+    UnitNotFound {
+        /// Dataset name.
+        dataset: String,
+        /// Unit id.
+        unit: String,
+    },
+    /// Stored geometry or JSON could not be decoded (corrupt store).
+    #[error("store {path}: corrupt row {what}: {reason}")]
+    Corrupt {
+        /// Database file.
+        path: PathBuf,
+        /// Which row.
+        what: String,
+        /// Decoder message.
+        reason: String,
+    },
+}

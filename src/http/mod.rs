@@ -1,0 +1,82 @@
+//! The HTTP API (actix-web): thin handlers that parse, call the domain and map
+//! the result; errors become RFC 9457 problem bodies in [`problem`].
+
+pub mod datasets;
+pub mod health;
+pub mod openapi;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{App, HttpRequest, HttpServer, web};
+
+pub use problem::ApiError;
+
+use crate::store::Store;
+
+/// Shared state of the server.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<Store>,
+}
+
+/// Runs blocking store work off the async executor.
+pub async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::Worker(e.to_string()))?
+        .map_err(Into::into)
+}
+
+/// Registers every route, extractor error handler and the 404 fallback.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad("path", e).into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
+        .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
+        .service(health::health)
+        .service(openapi::document)
+        .service(datasets::list)
+        .service(datasets::show)
+        .service(datasets::unit)
+        .default_service(web::to(|req: HttpRequest| async move {
+            Err::<actix_web::HttpResponse, _>(ApiError::NoRoute(req.path().to_owned()))
+        }));
+}
+
+/// Serves the API on `bind` until the process is stopped.
+pub async fn serve(store: Arc<Store>, bind: &str) -> std::io::Result<()> {
+    let state = web::Data::new(AppState { store });
+    tracing::info!("serving on http://{bind}");
+    HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap_fn(|req, srv| {
+                let started = Instant::now();
+                let method = req.method().clone();
+                let path = req.path().to_owned();
+                let fut = srv.call(req);
+                async move {
+                    let res: ServiceResponse = fut.await?;
+                    tracing::info!(
+                        %method,
+                        %path,
+                        status = res.status().as_u16(),
+                        micros = started.elapsed().as_micros() as u64,
+                        "request"
+                    );
+                    Ok(res)
+                }
+            })
+            .configure(configure)
+    })
+    .bind(bind)?
+    .run()
+    .await
+}

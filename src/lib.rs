@@ -1,0 +1,12 @@
+//! geoalign: a sales-territory alignment server.
+//!
+//! Data flows one way: [`ingest`] reads boundary files into the [`store`];
+//! alignments, dissolve, tiles and lookups build on it; [`http`] serves it.
+//! See `docs/ARCHITECTURE.md`.
+
+pub mod demo;
+pub mod error;
+pub mod feature;
+pub mod http;
+pub mod ingest;
+pub mod store;

@@ -1,0 +1,309 @@
+//! Datasets and their units.
+
+use std::collections::BTreeMap;
+
+use geo::{BoundingRect, Geometry, MultiPolygon};
+use geozero::wkb::Wkb;
+use geozero::{CoordDimensions, ToGeo, ToWkb};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::Store;
+use crate::error::StoreError;
+use crate::feature::{Properties, Unit, UnitKind};
+
+/// What the store records about a dataset's origin.
+#[derive(Debug, Clone)]
+pub struct DatasetMeta {
+    /// Dataset name.
+    pub name: String,
+    /// Source file.
+    pub source: String,
+    /// Property that held the unit id.
+    pub id_field: String,
+    /// CRS of the source coordinates.
+    pub source_crs: String,
+}
+
+/// A dataset as listed by the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetInfo {
+    /// Dataset name.
+    pub name: String,
+    /// Source file.
+    pub source: String,
+    /// Property that held the unit id.
+    pub id_field: String,
+    /// CRS of the source coordinates (stored geometry is EPSG:4326).
+    pub source_crs: String,
+    /// When it was ingested (UTC, ISO 8601).
+    pub created_at: String,
+    /// Number of polygon units.
+    pub polygon_units: i64,
+    /// Number of point units.
+    pub point_units: i64,
+    /// Bounding box of all units: [west, south, east, north].
+    pub bbox: Option<[f64; 4]>,
+    /// Names of the numeric properties (metrics) of its units.
+    pub metrics: Vec<String>,
+}
+
+/// A unit as stored.
+#[derive(Debug, Clone)]
+pub struct StoredUnit {
+    /// Unit id.
+    pub id: String,
+    /// Polygon or point unit.
+    pub kind: UnitKind,
+    /// For point units, the polygon unit containing it.
+    pub parent: Option<String>,
+    /// Attributes and metrics.
+    pub properties: Properties,
+    /// Geometry in EPSG:4326.
+    pub geometry: Geometry<f64>,
+}
+
+impl Store {
+    /// Whether a dataset of that name exists.
+    pub fn dataset_exists(&self, name: &str) -> Result<bool, StoreError> {
+        self.read(|conn| {
+            dataset_id(conn, name)
+                .map(|id| id.is_some())
+                .map_err(|e| self.sqlite_error(e))
+        })
+    }
+
+    /// Stores a dataset in one transaction, replacing any dataset of that name
+    /// (and the alignments built on it). `progress` is told of every batch stored.
+    pub fn replace_dataset(
+        &self,
+        meta: &DatasetMeta,
+        units: &[Unit],
+        progress: &dyn Fn(usize),
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+            if let Some(old) = dataset_id(tx, &meta.name)? {
+                tx.execute(
+                    "DELETE FROM units_rtree WHERE id IN (SELECT id FROM units WHERE dataset_id = ?1)",
+                    [old],
+                )?;
+                tx.execute("DELETE FROM datasets WHERE id = ?1", [old])?;
+            }
+            tx.execute(
+                "INSERT INTO datasets (name, source, id_field, source_crs) VALUES (?1, ?2, ?3, ?4)",
+                params![meta.name, meta.source, meta.id_field, meta.source_crs],
+            )?;
+            let id = tx.last_insert_rowid();
+            insert_units(tx, id, units, progress)
+        };
+        write(&tx).map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
+    /// Adds point units to an existing dataset in one transaction.
+    pub fn add_point_units(&self, dataset: &str, units: &[Unit]) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let id = dataset_id(&tx, dataset)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+            tx.execute(
+                "DELETE FROM units_rtree WHERE id IN (SELECT id FROM units WHERE dataset_id = ?1 AND kind = 'point')",
+                [id],
+            )?;
+            tx.execute("DELETE FROM units WHERE dataset_id = ?1 AND kind = 'point'", [id])?;
+            insert_units(tx, id, units, &|_| {})
+        };
+        write(&tx).map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
+    /// All polygon units of a dataset with their geometry.
+    pub fn polygon_units(&self, dataset: &str) -> Result<Vec<(String, MultiPolygon<f64>)>, StoreError> {
+        self.read(|conn| {
+            let id = dataset_id(conn, dataset)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+            let mut statement = conn
+                .prepare("SELECT code, geom FROM units WHERE dataset_id = ?1 AND kind = 'polygon'")
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .map_err(|e| self.sqlite_error(e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (code, blob) = row.map_err(|e| self.sqlite_error(e))?;
+                match self.decode(&code, &blob)? {
+                    Geometry::MultiPolygon(mp) => out.push((code, mp)),
+                    Geometry::Polygon(p) => out.push((code, MultiPolygon::new(vec![p]))),
+                    _ => {}
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// All datasets, by name.
+    pub fn datasets(&self) -> Result<Vec<DatasetInfo>, StoreError> {
+        self.read(|conn| {
+            let names: Vec<String> = conn
+                .prepare("SELECT name FROM datasets ORDER BY name")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(|e| self.sqlite_error(e))?;
+            names.iter().map(|n| self.dataset_info(conn, n)).collect()
+        })
+    }
+
+    /// One dataset.
+    pub fn dataset(&self, name: &str) -> Result<DatasetInfo, StoreError> {
+        self.read(|conn| self.dataset_info(conn, name))
+    }
+
+    fn dataset_info(&self, conn: &Connection, name: &str) -> Result<DatasetInfo, StoreError> {
+        let row = conn
+            .query_row(
+                "SELECT d.id, d.name, d.source, d.id_field, d.source_crs, d.created_at,
+                        (SELECT count(*) FROM units u WHERE u.dataset_id = d.id AND u.kind = 'polygon'),
+                        (SELECT count(*) FROM units u WHERE u.dataset_id = d.id AND u.kind = 'point'),
+                        (SELECT json_array(min(r.minx), min(r.miny), max(r.maxx), max(r.maxy))
+                           FROM units u JOIN units_rtree r ON r.id = u.id WHERE u.dataset_id = d.id),
+                        (SELECT metrics FROM units u WHERE u.dataset_id = d.id AND u.kind = 'polygon' LIMIT 1)
+                 FROM datasets d WHERE d.name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        DatasetInfo {
+                            name: r.get(1)?,
+                            source: r.get(2)?,
+                            id_field: r.get(3)?,
+                            source_crs: r.get(4)?,
+                            created_at: r.get(5)?,
+                            polygon_units: r.get(6)?,
+                            point_units: r.get(7)?,
+                            bbox: None,
+                            metrics: Vec::new(),
+                        },
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<String>>(9)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.sqlite_error(e))?;
+        let (mut info, bbox, metrics) = row.ok_or_else(|| StoreError::DatasetNotFound(name.to_owned()))?;
+        info.bbox = bbox.and_then(|b| serde_json::from_str::<[f64; 4]>(&b).ok());
+        info.metrics = metrics
+            .and_then(|m| serde_json::from_str::<BTreeMap<String, f64>>(&m).ok())
+            .map(|m| m.into_keys().collect())
+            .unwrap_or_default();
+        Ok(info)
+    }
+
+    /// One unit of a dataset.
+    pub fn unit(&self, dataset: &str, unit: &str) -> Result<StoredUnit, StoreError> {
+        self.read(|conn| {
+            let id = dataset_id(conn, dataset)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+            let row = conn
+                .query_row(
+                    "SELECT code, kind, parent_code, attributes, metrics, geom FROM units
+                     WHERE dataset_id = ?1 AND code = ?2",
+                    params![id, unit],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, Vec<u8>>(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(|e| self.sqlite_error(e))?;
+            let (code, kind, parent, attributes, metrics, blob) =
+                row.ok_or_else(|| StoreError::UnitNotFound {
+                    dataset: dataset.to_owned(),
+                    unit: unit.to_owned(),
+                })?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: format!("unit {code}"),
+                reason,
+            };
+            Ok(StoredUnit {
+                kind: if kind == "point" {
+                    UnitKind::Point
+                } else {
+                    UnitKind::Polygon
+                },
+                parent,
+                properties: Properties {
+                    attributes: serde_json::from_str(&attributes).map_err(|e| corrupt(e.to_string()))?,
+                    metrics: serde_json::from_str(&metrics).map_err(|e| corrupt(e.to_string()))?,
+                },
+                geometry: self.decode(&code, &blob)?,
+                id: code,
+            })
+        })
+    }
+
+    fn decode(&self, code: &str, blob: &[u8]) -> Result<Geometry<f64>, StoreError> {
+        Wkb(blob).to_geo().map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            what: format!("unit {code}"),
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn dataset_id(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT id FROM datasets WHERE name = ?1", [name], |r| r.get(0))
+        .optional()
+}
+
+fn insert_units(
+    tx: &Transaction,
+    dataset: i64,
+    units: &[Unit],
+    progress: &dyn Fn(usize),
+) -> rusqlite::Result<()> {
+    let mut unit_insert = tx.prepare_cached(
+        "INSERT INTO units (dataset_id, code, kind, parent_code, attributes, metrics, geom)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut rtree_insert = tx
+        .prepare_cached("INSERT INTO units_rtree (id, minx, maxx, miny, maxy) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (i, unit) in units.iter().enumerate() {
+        let wkb = unit
+            .geometry
+            .to_wkb(CoordDimensions::xy())
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let to_sql = |e: serde_json::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let attributes = serde_json::to_string(&unit.properties.attributes).map_err(to_sql)?;
+        let metrics = serde_json::to_string(&unit.properties.metrics).map_err(to_sql)?;
+        unit_insert.execute(params![
+            dataset,
+            unit.id,
+            unit.kind.as_str(),
+            unit.parent,
+            attributes,
+            metrics,
+            wkb,
+        ])?;
+        let row = tx.last_insert_rowid();
+        if let Some(r) = unit.geometry.bounding_rect() {
+            rtree_insert.execute(params![row, r.min().x, r.max().x, r.min().y, r.max().y])?;
+        }
+        if i % 1024 == 1023 {
+            progress(1024);
+        }
+    }
+    progress(units.len() % 1024);
+    Ok(())
+}

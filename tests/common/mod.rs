@@ -1,0 +1,62 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use geoalign::ingest::{IngestOptions, IngestReport, ingest};
+use geoalign::store::Store;
+
+/// A fixture under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A file of ../shared/data, or None (with a message) when it is absent.
+pub fn shared(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+/// A fresh store in a temporary folder (kept alive by the returned guard).
+pub fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("test.db")).expect("open store");
+    (dir, store)
+}
+
+/// Options for ingesting `path` as dataset `name` keyed by `zip`.
+pub fn options(path: PathBuf, name: &str) -> IngestOptions {
+    IngestOptions {
+        path,
+        dataset: name.into(),
+        id_field: "zip".into(),
+        layer: None,
+        s_srs: None,
+        replace: false,
+        points: false,
+        progress: false,
+    }
+}
+
+/// Ingests a fixture as dataset `name`, panicking on error.
+pub fn ingest_fixture(store: &Store, name: &str, dataset: &str) -> IngestReport {
+    ingest(store, &options(fixture(name), dataset)).unwrap_or_else(|e| panic!("ingest {name}: {e}"))
+}
+
+/// Great-circle distance in metres.
+pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lat2) = (a.1.to_radians(), b.1.to_radians());
+    let dlat = lat2 - lat1;
+    let dlon = (b.0 - a.0).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
