@@ -15,11 +15,9 @@
 //! | crosses the antimeridian naively | cut at ±180 (repaired) |
 
 use geo::orient::Direction;
-use geo::{
-    BooleanOps, Geometry, LineString, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints, Validation,
-};
+use geo::{BooleanOps, Geometry, LineString, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
 
-use super::antimeridian;
+use super::{antimeridian, validity};
 
 /// A polygonal geometry that passed validation, with the repairs made.
 #[derive(Debug)]
@@ -101,12 +99,12 @@ pub fn polygonal(geometry: Geometry<f64>) -> Result<Repaired, String> {
     }
 
     let mut multi = MultiPolygon::new(kept);
-    if !multi.is_valid() {
+    if !validity::is_valid(&multi) {
         // A boolean union rebuilds the rings from their edges: self-intersections
         // become vertices, overlapping parts merge, bow-ties split into lobes.
         let oriented = multi.orient(Direction::Default);
         let rebuilt = oriented.union(&MultiPolygon::new(Vec::new()));
-        if rebuilt.0.is_empty() || !rebuilt.is_valid() {
+        if rebuilt.0.is_empty() || !validity::is_valid(&rebuilt) {
             return Err("self-intersecting geometry that could not be repaired".into());
         }
         push_once(&mut repairs, "rebuilt self-intersecting rings");
