@@ -10,3 +10,4 @@ pub mod feature;
 pub mod http;
 pub mod ingest;
 pub mod store;
+pub mod topo;

@@ -124,9 +124,7 @@ impl Store {
     /// All polygon units of a dataset with their geometry.
     pub fn polygon_units(&self, dataset: &str) -> Result<Vec<(String, MultiPolygon<f64>)>, StoreError> {
         self.read(|conn| {
-            let id = dataset_id(conn, dataset)
-                .map_err(|e| self.sqlite_error(e))?
-                .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+            let id = self.require_dataset(conn, dataset)?;
             let mut statement = conn
                 .prepare("SELECT code, geom FROM units WHERE dataset_id = ?1 AND kind = 'polygon'")
                 .map_err(|e| self.sqlite_error(e))?;
@@ -205,52 +203,38 @@ impl Store {
     /// One unit of a dataset.
     pub fn unit(&self, dataset: &str, unit: &str) -> Result<StoredUnit, StoreError> {
         self.read(|conn| {
-            let id = dataset_id(conn, dataset)
-                .map_err(|e| self.sqlite_error(e))?
-                .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+            let id = self.require_dataset(conn, dataset)?;
             let row = conn
-                .query_row(
-                    "SELECT code, kind, parent_code, attributes, metrics, geom FROM units
-                     WHERE dataset_id = ?1 AND code = ?2",
-                    params![id, unit],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, Vec<u8>>(5)?,
-                        ))
-                    },
-                )
+                .query_row(&format!("{UNIT_COLUMNS} AND code = ?2"), params![id, unit], UnitRow::from_row)
                 .optional()
                 .map_err(|e| self.sqlite_error(e))?;
-            let (code, kind, parent, attributes, metrics, blob) =
-                row.ok_or_else(|| StoreError::UnitNotFound {
-                    dataset: dataset.to_owned(),
-                    unit: unit.to_owned(),
-                })?;
-            let corrupt = |reason: String| StoreError::Corrupt {
-                path: self.path.clone(),
-                what: format!("unit {code}"),
-                reason,
-            };
-            Ok(StoredUnit {
-                kind: if kind == "point" {
-                    UnitKind::Point
-                } else {
-                    UnitKind::Polygon
-                },
-                parent,
-                properties: Properties {
-                    attributes: serde_json::from_str(&attributes).map_err(|e| corrupt(e.to_string()))?,
-                    metrics: serde_json::from_str(&metrics).map_err(|e| corrupt(e.to_string()))?,
-                },
-                geometry: self.decode(&code, &blob)?,
-                id: code,
-            })
+            row.ok_or_else(|| StoreError::UnitNotFound {
+                dataset: dataset.to_owned(),
+                unit: unit.to_owned(),
+            })?
+            .decode(self)
         })
+    }
+
+    /// Every unit of a dataset (polygons and points), ordered by id.
+    pub fn units(&self, dataset: &str) -> Result<Vec<StoredUnit>, StoreError> {
+        self.read(|conn| {
+            let id = self.require_dataset(conn, dataset)?;
+            let mut statement = conn
+                .prepare(&format!("{UNIT_COLUMNS} ORDER BY code"))
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([id], UnitRow::from_row)
+                .map_err(|e| self.sqlite_error(e))?;
+            rows.map(|row| row.map_err(|e| self.sqlite_error(e))?.decode(self))
+                .collect()
+        })
+    }
+
+    fn require_dataset(&self, conn: &Connection, dataset: &str) -> Result<i64, StoreError> {
+        dataset_id(conn, dataset)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))
     }
 
     fn decode(&self, code: &str, blob: &[u8]) -> Result<Geometry<f64>, StoreError> {
@@ -258,6 +242,50 @@ impl Store {
             path: self.path.clone(),
             what: format!("unit {code}"),
             reason: e.to_string(),
+        })
+    }
+}
+
+const UNIT_COLUMNS: &str =
+    "SELECT code, kind, parent_code, attributes, metrics, geom FROM units WHERE dataset_id = ?1";
+
+/// A unit row before decoding its JSON and WKB.
+struct UnitRow {
+    code: String,
+    kind: String,
+    parent: Option<String>,
+    attributes: String,
+    metrics: String,
+    geom: Vec<u8>,
+}
+
+impl UnitRow {
+    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<UnitRow> {
+        Ok(UnitRow {
+            code: r.get(0)?,
+            kind: r.get(1)?,
+            parent: r.get(2)?,
+            attributes: r.get(3)?,
+            metrics: r.get(4)?,
+            geom: r.get(5)?,
+        })
+    }
+
+    fn decode(self, store: &Store) -> Result<StoredUnit, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: store.path.clone(),
+            what: format!("unit {}", self.code),
+            reason,
+        };
+        Ok(StoredUnit {
+            kind: if self.kind == "point" { UnitKind::Point } else { UnitKind::Polygon },
+            parent: self.parent,
+            properties: Properties {
+                attributes: serde_json::from_str(&self.attributes).map_err(|e| corrupt(e.to_string()))?,
+                metrics: serde_json::from_str(&self.metrics).map_err(|e| corrupt(e.to_string()))?,
+            },
+            geometry: store.decode(&self.code, &self.geom)?,
+            id: self.code,
         })
     }
 }
