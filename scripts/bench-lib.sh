@@ -170,3 +170,79 @@ bench_table_row() {
     awk -v tool="$1" -v med="$2" -v min="$3" -v base="$4" \
         'BEGIN { printf "| %s | %.3f | %.3f | %.2f |\n", tool, med, min, med / base }'
 }
+
+# bench_table_row_ms TOOL MEDIAN MIN BASE_MEDIAN: like bench_table_row, times
+# (given in seconds) printed in milliseconds, for sub-second benchmarks.
+bench_table_row_ms() {
+    awk -v tool="$1" -v med="$2" -v min="$3" -v base="$4" \
+        'BEGIN { printf "| %s | %.3f | %.3f | %.1f |\n", tool, med * 1000, min * 1000, med / base }'
+}
+
+# ---- Python peers ----------------------------------------------------------
+
+# bench_need_py "MODULE:PACKAGE"...: pip-install each PyPI PACKAGE whose MODULE
+# python3 cannot import (falls back to --break-system-packages where pip refuses
+# to touch a distribution-managed Python).
+bench_need_py() {
+    command -v python3 >/dev/null || bench_need_pkgs python3:python3 'pip3:python3-pip'
+    local spec missing=()
+    for spec in "$@"; do
+        python3 -c "import ${spec%%:*}" 2>/dev/null || missing+=("${spec#*:}")
+    done
+    ((${#missing[@]})) || return 0
+    bench_log "installing: ${missing[*]} (pip)"
+    local log="$BENCH_TMP/pip.log"
+    python3 -m pip install --quiet "${missing[@]}" >"$log" 2>&1 \
+        || python3 -m pip install --quiet --break-system-packages "${missing[@]}" >>"$log" 2>&1 \
+        || { tail -n 20 "$log" >&2; bench_die "pip install ${missing[*]} failed"; }
+}
+
+# ---- criterion -------------------------------------------------------------
+
+# bench_criterion_dir: the folder criterion writes its results to.
+bench_criterion_dir() {
+    local target
+    target="$(cd "$BENCH_ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')" \
+        || target="$BENCH_ROOT/target"
+    printf '%s/criterion\n' "$target"
+}
+
+# bench_criterion ID: "MEDIAN MIN" in seconds of criterion benchmark ID (e.g.
+# dissolve_all/zip3) from its last run: the median estimate, and the fastest
+# sample (per iteration).
+bench_criterion() {
+    local dir
+    dir="$(bench_criterion_dir)/$1/new"
+    [[ -f $dir/estimates.json && -f $dir/sample.json ]] || bench_die "no criterion results for $1 in $dir"
+    python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+est = json.load(open(f"{d}/estimates.json"))
+sample = json.load(open(f"{d}/sample.json"))
+fastest = min(t / n for t, n in zip(sample["times"], sample["iters"]))
+print(est["median"]["point_estimate"] / 1e9, fastest / 1e9)
+PY
+}
+
+# ---- PostGIS query timing --------------------------------------------------
+
+# bench_pg_time SQL: run SQL (one statement, no trailing ';') once as a warm-up
+# and BENCH_RUNS times in one psql session with \timing; prints "MEDIAN MIN"
+# in seconds (server time plus the unix-socket round trip).
+bench_pg_time() {
+    local sql="$1" i
+    {
+        echo '\timing on'
+        for ((i = 0; i <= BENCH_RUNS; i++)); do printf '%s;\n' "$sql"; done
+    } | psql -qXAt -v ON_ERROR_STOP=1 >"$BENCH_TMP/psql.log" 2>&1 \
+        || { tail -n 20 "$BENCH_TMP/psql.log" >&2; bench_die "psql failed: $sql"; }
+    awk '/^Time: / { t[n++] = $2 / 1000 }
+        END {
+            if (n < 2) exit 1
+            m = 0; for (i = 1; i < n; i++) v[m++] = t[i]   # drop the warm-up
+            for (i = 0; i < m; i++) for (j = i + 1; j < m; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+            med = m % 2 ? v[(m - 1) / 2] : (v[m / 2 - 1] + v[m / 2]) / 2
+            print med, v[0]
+        }' "$BENCH_TMP/psql.log" || bench_die "no timings from psql for: $sql"
+}

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::IngestError;
+use crate::align::records;
+use crate::engine::Engine;
+use crate::error::{AlignError, IngestError};
 use crate::ingest::{IngestOptions, IngestReport, ingest};
 use crate::store::Store;
 
@@ -10,8 +12,14 @@ use crate::store::Store;
 pub const SAMPLE_POLYGONS: &str = "nyc_modzcta.geojson";
 /// The sample point ZIPs (PO boxes) of the same area.
 pub const SAMPLE_POINTS: &str = "nyc_zip_points.csv";
+/// The sample alignment sheet: territory, borough, region per ZIP.
+pub const SAMPLE_SHEET: &str = "nyc_alignment.csv";
+/// The sample reps.
+pub const SAMPLE_REPS: &str = "nyc_reps.csv";
 /// Dataset name the demo uses.
 pub const DATASET: &str = "nyc";
+/// Alignment name the demo uses.
+pub const ALIGNMENT: &str = "nyc";
 
 /// The `data/` folder: `./data` when run from a checkout, else the one the binary was built from.
 pub fn data_dir() -> PathBuf {
@@ -43,4 +51,16 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         ..polygons.clone()
     };
     Ok(vec![ingest(store, &polygons)?, ingest(store, &points)?])
+}
+
+/// Creates the sample alignment from its sheet and loads its reps.
+pub fn load_alignment(engine: &Engine, data: &Path) -> Result<(), AlignError> {
+    let open = |name: &str| {
+        std::fs::File::open(data.join(name)).map_err(|e| AlignError::Invalid(format!("{name}: {e}")))
+    };
+    engine.import_sheet(ALIGNMENT, DATASET, None, None, open(SAMPLE_SHEET)?)?;
+    let snapshot = engine.snapshot(ALIGNMENT)?;
+    let ops = records::reps(open(SAMPLE_REPS)?, &snapshot.state)?;
+    engine.apply(ALIGNMENT, snapshot.revision, &ops, "demo")?;
+    Ok(())
 }

@@ -103,6 +103,35 @@ pub enum IngestError {
     },
 }
 
+/// Errors of alignment work: change sets, sheets, undo.
+#[derive(Debug, thiserror::Error)]
+pub enum AlignError {
+    /// A store error (not found, stale revision, SQLite).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An operation of a change set was refused; nothing was applied.
+    #[error("alignment '{alignment}': operation {index} ({op}) refused: {reason}")]
+    Rejected {
+        /// Alignment name.
+        alignment: String,
+        /// Index of the refused operation in the change set.
+        index: usize,
+        /// Summary of the operation.
+        op: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A sheet was refused; every problem is listed by line.
+    #[error("sheet refused: {0}")]
+    Sheet(#[from] crate::align::sheet::SheetError),
+    /// Nothing left to undo.
+    #[error("alignment '{0}' has no change set left to undo")]
+    NothingToUndo(String),
+    /// A request that makes no sense (bad levels, missing dataset, ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// Errors of the SQLite store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -134,6 +163,30 @@ pub enum StoreError {
         dataset: String,
         /// Unit id.
         unit: String,
+    },
+    /// A named alignment does not exist.
+    #[error("alignment '{0}' not found")]
+    AlignmentNotFound(String),
+    /// An alignment of that name exists already.
+    #[error("alignment '{0}' already exists")]
+    AlignmentExists(String),
+    /// The change was based on an older revision than the current one.
+    #[error("alignment '{alignment}' is at revision {current}, not {expected}; reload and retry")]
+    StaleRevision {
+        /// Alignment name.
+        alignment: String,
+        /// Revision the client based its change on.
+        expected: i64,
+        /// Current revision.
+        current: i64,
+    },
+    /// No change set with that revision.
+    #[error("alignment '{alignment}' has no change set at revision {revision}")]
+    ChangeNotFound {
+        /// Alignment name.
+        alignment: String,
+        /// Revision asked for.
+        revision: i64,
     },
     /// Stored geometry or JSON could not be decoded (corrupt store).
     #[error("store {path}: corrupt row {what}: {reason}")]

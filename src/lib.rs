@@ -4,10 +4,15 @@
 //! alignments, dissolve, tiles and lookups build on it; [`http`] serves it.
 //! See `docs/ARCHITECTURE.md`.
 
+pub mod align;
 pub mod demo;
+pub mod engine;
 pub mod error;
 pub mod feature;
 pub mod http;
 pub mod ingest;
+pub mod lookup;
+pub mod snapshot;
 pub mod store;
+pub mod tiles;
 pub mod topo;

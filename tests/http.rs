@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{App, http::StatusCode, test, web};
 use geoalign::http::{AppState, configure};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 async fn sample_app() -> (
     tempfile::TempDir,
@@ -16,14 +16,24 @@ async fn sample_app() -> (
         Error = actix_web::Error,
     >,
 ) {
-    let (dir, store) = common::store();
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    geoalign::demo::load_sample(&store, &data, false).expect("sample");
-    let state = web::Data::new(AppState {
-        store: Arc::new(store),
-    });
+    let (dir, engine) = common::sample_engine();
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
     let app = test::init_service(App::new().app_data(state).configure(configure)).await;
     (dir, app)
+}
+
+async fn send(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    request: test::TestRequest,
+) -> (StatusCode, Value) {
+    let res = test::call_service(app, request.to_request()).await;
+    let status = res.status();
+    let body = test::read_body(res).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 async fn get(
@@ -150,4 +160,226 @@ async fn openapi_documents_every_route() {
         let uri = path.replace("{name}", "nyc").replace("{id}", "10001");
         assert_eq!(get(&app, &uri).await.0, StatusCode::OK, "{uri}");
     }
+}
+
+#[actix_web::test]
+async fn alignment_change_history_undo_over_http() {
+    let (_dir, app) = sample_app().await;
+    let (status, _, body) = get(&app, "/api/alignments/nyc").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["counts"]["territory"], 28);
+    let revision = body["revision"].as_i64().unwrap();
+
+    let (status, _, level) = get(&app, "/api/alignments/nyc/territories").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(level["items"].as_array().unwrap().len(), 28);
+    assert!(level["summary"]["population_estimate"]["cv"].as_f64().unwrap() > 0.0);
+    let t1000 = level["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "T1000")
+        .unwrap()
+        .clone();
+    assert_eq!(t1000["reps"][0], "R1000");
+    assert!(t1000["deviation"]["population_estimate"].is_number());
+    let (status, _, districts) = get(&app, "/api/alignments/nyc/districts").await;
+    assert_eq!(
+        (status, districts["items"].as_array().unwrap().len()),
+        (StatusCode::OK, 5)
+    );
+
+    let move_unit = json!({"expected_revision": revision, "author": "ann",
+        "changes": [{"op": "assign", "units": ["10002"], "territory": "T1001"}]});
+    let (status, outcome) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .set_json(&move_unit),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome["revision"], revision + 1);
+    assert!(outcome["metrics"]["territory"]["T1001"]["sums"]["population_estimate"].is_number());
+
+    // The same change again is based on a stale revision.
+    let (status, problem) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .set_json(&move_unit),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["current_revision"], revision + 1);
+
+    let bad = json!({"expected_revision": revision + 1, "changes": [{"op": "assign", "units": ["10002"], "territory": "NOPE"}]});
+    let (status, problem) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .set_json(&bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown territory 'NOPE'")
+    );
+
+    let unknown_op = json!({"expected_revision": revision + 1, "changes": [{"op": "teleport"}]});
+    let (status, problem) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .set_json(&unknown_op),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("teleport"),
+        "{problem}"
+    );
+
+    let (_, _, history) = get(&app, "/api/alignments/nyc/history").await;
+    let last = history["changes"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["author"].as_str(), last["revision"].as_i64()),
+        (Some("ann"), Some(revision + 1))
+    );
+
+    let (status, undone) = send(&app, test::TestRequest::post().uri("/api/alignments/nyc/undo")).await;
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    assert_eq!(undone["revision"], revision + 2);
+
+    let (status, created) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments")
+            .set_json(json!({"name": "plan-b", "copy_of": "nyc"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, _) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments")
+            .set_json(json!({"name": "plan-b", "copy_of": "nyc"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, _, diff) = get(&app, "/api/alignments/nyc/diff?against=plan-b").await;
+    assert_eq!(diff["units"].as_array().unwrap().len(), 0);
+
+    let (status, _, feature) = get(&app, "/api/alignments/nyc/territories/T1000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(feature["geometry"]["type"], "MultiPolygon");
+    assert_eq!(
+        get(&app, "/api/alignments/nyc/territories/NOPE").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/api/alignments/nyc/planets").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(get(&app, "/api/alignments/nope").await.0, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn lookups_over_http() {
+    let (_dir, app) = sample_app().await;
+    let (status, _, body) = get(&app, "/api/lookup?alignment=nyc&lon=-73.9857&lat=40.7484").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (body["found"].as_bool(), body["unit"].as_str()),
+        (Some(true), Some("10001"))
+    );
+    assert_eq!(body["owner"]["district"], "Manhattan");
+    assert!(body["revision"].is_number());
+    let (_, _, sea) = get(&app, "/api/lookup?alignment=nyc&lon=-73.80&lat=40.45").await;
+    assert_eq!(sea["found"], false);
+    let (_, _, snapped) = get(&app, "/api/lookup?alignment=nyc&lon=-73.80&lat=40.45&snap_km=30").await;
+    assert!(snapped["distance_km"].as_f64().unwrap() > 0.0);
+    for uri in [
+        "/api/lookup?alignment=nyc&lon=-73.9&lat=95",
+        "/api/lookup?alignment=nyc&lon=NaN&lat=40",
+        "/api/lookup?alignment=nyc&lon=abc&lat=40",
+        "/api/lookup?alignment=nyc&lat=40",
+        "/api/reps/nearest?alignment=nyc&lon=-73.9&lat=40.7&k=0",
+    ] {
+        let (status, content_type, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(content_type, "application/problem+json");
+    }
+    assert_eq!(
+        get(&app, "/api/lookup?alignment=nope&lon=-73.9&lat=40.7").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let csv = "id,lon,lat\na,-73.9857,40.7484\nb,x,1\n";
+    let req = test::TestRequest::post()
+        .uri("/api/lookup?alignment=nyc")
+        .insert_header(("content-type", "text/csv"))
+        .set_payload(csv);
+    let res = test::call_service(&app, req.to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some("a,-73.9857,40.7484,10001,T1000,Manhattan,North,R1000,")
+    );
+    assert!(text.lines().nth(2).unwrap().contains("row 2"));
+
+    let json_batch = json!([{"id": 1, "lon": -73.9857, "lat": 40.7484}, {"id": 2, "lon": 500, "lat": 0}]);
+    let (status, answer) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/lookup?alignment=nyc")
+            .set_json(&json_batch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer[0]["unit"], "10001");
+    assert!(answer[1]["error"].as_str().unwrap().starts_with("row 2"));
+
+    for (body, why) in [
+        ("", "empty"),
+        ("name,x1\nq,1\n", "lon and lat"),
+        ("[{\"lon\": ", "EOF"),
+    ] {
+        let req = test::TestRequest::post()
+            .uri("/api/lookup?alignment=nyc")
+            .set_payload(body);
+        let (status, problem) = send(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(problem["detail"].as_str().unwrap().contains(why), "{problem}");
+    }
+    let huge = test::TestRequest::post()
+        .uri("/api/lookup?alignment=nyc")
+        .set_payload("id,lon,lat\n")
+        .insert_header(("content-length", "2147483648"));
+    let (status, problem) = send(&app, huge).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2147483648 bytes"),
+        "{problem}"
+    );
+
+    let (status, _, near) = get(
+        &app,
+        "/api/reps/nearest?alignment=nyc&lon=-73.9857&lat=40.7484&k=2",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(near["reps"][0]["id"], "R1000");
+    assert_eq!(near["reps"][0]["territories"][0], "T1000");
+    let (_, _, same) = get(
+        &app,
+        "/api/reps/nearest?alignment=nyc&lon=-73.9442&lat=40.6782&k=5&territory=same",
+    )
+    .await;
+    let reps = same["reps"].as_array().unwrap();
+    assert_eq!(reps.len(), 1, "one rep per territory in the sample: {same}");
 }

@@ -1,10 +1,13 @@
 //! The HTTP API (actix-web): thin handlers that parse, call the domain and map
 //! the result; errors become RFC 9457 problem bodies in [`problem`].
 
+pub mod alignments;
 pub mod datasets;
 pub mod health;
+pub mod lookup;
 pub mod openapi;
 pub mod problem;
+pub mod tiles;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,6 +17,7 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 
 pub use problem::ApiError;
 
+use crate::engine::Engine;
 use crate::store::Store;
 
 /// Shared state of the server.
@@ -21,6 +25,23 @@ use crate::store::Store;
 pub struct AppState {
     /// The store.
     pub store: Arc<Store>,
+    /// Alignments in memory.
+    pub engine: Arc<Engine>,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Arc<Store>) -> AppState {
+        AppState::with_engine(Arc::new(Engine::new(store)))
+    }
+
+    /// State over an engine already loaded.
+    pub fn with_engine(engine: Arc<Engine>) -> AppState {
+        AppState {
+            store: engine.store().clone(),
+            engine,
+        }
+    }
 }
 
 /// Runs blocking store work off the async executor.
@@ -35,6 +56,15 @@ where
         .map_err(Into::into)
 }
 
+/// The current snapshot of an alignment, loaded off the async executor.
+pub async fn snapshot(
+    state: &web::Data<AppState>,
+    alignment: String,
+) -> Result<Arc<crate::snapshot::Snapshot>, ApiError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.snapshot(&alignment)).await
+}
+
 /// Registers every route, extractor error handler and the 404 fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad("path", e).into()))
@@ -45,14 +75,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(datasets::list)
         .service(datasets::show)
         .service(datasets::unit)
+        .configure(tiles::configure)
+        .service(lookup::point)
+        .service(lookup::points)
+        .service(lookup::nearest_reps)
+        .service(lookup::geocode)
+        .service(alignments::list)
+        .service(alignments::create)
+        .service(alignments::history)
+        .service(alignments::diff)
+        .service(alignments::changes)
+        .service(alignments::undo)
+        .service(alignments::show)
+        .service(alignments::level_items)
+        .service(alignments::feature)
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<actix_web::HttpResponse, _>(ApiError::NoRoute(req.path().to_owned()))
         }));
 }
 
 /// Serves the API on `bind` until the process is stopped.
-pub async fn serve(store: Arc<Store>, bind: &str) -> std::io::Result<()> {
-    let state = web::Data::new(AppState { store });
+pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
+    let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     HttpServer::new(move || {
         App::new()

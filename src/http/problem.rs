@@ -5,7 +5,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::error::StoreError;
+use crate::error::{AlignError, StoreError};
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +13,12 @@ pub enum ApiError {
     /// A store error (not found, or internal).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An alignment error (refused change, sheet, undo).
+    #[error(transparent)]
+    Align(#[from] AlignError),
+    /// A named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// A request parameter, path segment or body is invalid.
     #[error("invalid {parameter}: {reason}")]
     BadRequest {
@@ -24,6 +30,9 @@ pub enum ApiError {
     /// No route matches the path.
     #[error("no resource at {0}")]
     NoRoute(String),
+    /// A tile, TileJSON, style or font could not be served.
+    #[error(transparent)]
+    Tile(#[from] crate::tiles::TileError),
     /// The blocking worker pool failed (shutdown or panic in a worker).
     #[error("internal worker failure: {0}")]
     Worker(String),
@@ -40,12 +49,40 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         match self {
-            ApiError::Store(StoreError::DatasetNotFound(_)) => "Dataset not found",
-            ApiError::Store(StoreError::UnitNotFound { .. }) => "Unit not found",
-            ApiError::Store(_) => "Store error",
+            ApiError::Align(AlignError::Store(e)) => ApiError::store_title(e),
+            ApiError::Align(AlignError::Rejected { .. }) => "Change refused",
+            ApiError::Align(AlignError::Sheet(_)) => "Sheet refused",
+            ApiError::Align(AlignError::NothingToUndo(_)) => "Nothing to undo",
+            ApiError::Align(AlignError::Invalid(_)) => "Bad request",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Store(e) => ApiError::store_title(e),
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::NoRoute(_) => "Not found",
+            ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
+        }
+    }
+
+    fn tile_title(e: &crate::tiles::TileError) -> &'static str {
+        use crate::tiles::TileError;
+        match e {
+            TileError::Store(e) => ApiError::store_title(e),
+            TileError::OutOfRange { .. } => "Tile not found",
+            TileError::UnknownRevision { .. } | TileError::RevisionGone { .. } => "Revision not served",
+            TileError::NoStyle(_) => "Style not found",
+            TileError::Export { .. } => "Tile error",
+        }
+    }
+
+    fn tile_status(e: &crate::tiles::TileError) -> StatusCode {
+        use crate::tiles::TileError;
+        match e {
+            TileError::Store(e) => ApiError::store_status(e),
+            TileError::OutOfRange { .. }
+            | TileError::UnknownRevision { .. }
+            | TileError::RevisionGone { .. }
+            | TileError::NoStyle(_) => StatusCode::NOT_FOUND,
+            TileError::Export { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -62,17 +99,48 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong in this instance.
     pub detail: String,
+    /// For a stale `expected_revision`: the alignment's current revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_revision: Option<i64>,
+}
+
+impl ApiError {
+    fn store_title(e: &StoreError) -> &'static str {
+        match e {
+            StoreError::DatasetNotFound(_) => "Dataset not found",
+            StoreError::UnitNotFound { .. } => "Unit not found",
+            StoreError::AlignmentNotFound(_) => "Alignment not found",
+            StoreError::ChangeNotFound { .. } => "Change set not found",
+            StoreError::AlignmentExists(_) => "Alignment exists",
+            StoreError::StaleRevision { .. } => "Stale revision",
+            _ => "Store error",
+        }
+    }
+
+    fn store_status(e: &StoreError) -> StatusCode {
+        match e {
+            StoreError::DatasetNotFound(_)
+            | StoreError::UnitNotFound { .. }
+            | StoreError::AlignmentNotFound(_)
+            | StoreError::ChangeNotFound { .. } => StatusCode::NOT_FOUND,
+            StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Store(StoreError::DatasetNotFound(_) | StoreError::UnitNotFound { .. }) => {
-                StatusCode::NOT_FOUND
+            ApiError::Store(e) | ApiError::Align(AlignError::Store(e)) => ApiError::store_status(e),
+            ApiError::Align(AlignError::Rejected { .. } | AlignError::Sheet(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Store(_) | ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::Align(AlignError::NothingToUndo(_)) => StatusCode::CONFLICT,
+            ApiError::Align(AlignError::Invalid(_)) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::Tile(e) => ApiError::tile_status(e),
+            ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -88,6 +156,14 @@ impl ResponseError for ApiError {
                 title: self.title(),
                 status: status.as_u16(),
                 detail: self.to_string(),
+                current_revision: match self {
+                    ApiError::Store(StoreError::StaleRevision { current, .. })
+                    | ApiError::Align(AlignError::Store(StoreError::StaleRevision { current, .. })) => {
+                        Some(*current)
+                    }
+                    ApiError::Tile(e) => e.current_revision(),
+                    _ => None,
+                },
             })
     }
 }

@@ -106,7 +106,7 @@ impl fmt::Display for IngestReport {
         if self.already_polygons > 0 || self.outside_polygons > 0 {
             writeln!(
                 f,
-                "  points: {} skipped (already polygon units), {} outside every polygon",
+                "  points: {} already polygon units (their attributes added), {} outside every polygon",
                 self.already_polygons, self.outside_polygons
             )?;
         }
@@ -201,13 +201,20 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
     };
     if options.points {
         let polygons = store.polygon_units(&options.dataset)?;
-        let before = units.len();
         let known: std::collections::HashSet<&str> = polygons.iter().map(|(id, _)| id.as_str()).collect();
-        units.retain(|u| !known.contains(u.id.as_str()));
-        report.already_polygons = before - units.len();
+        // A point row for a ZIP that has a polygon lends the polygon its text
+        // attributes (city, county, type) for geocoding; the rest become point units.
+        let (existing, new): (Vec<Unit>, Vec<Unit>) =
+            units.into_iter().partition(|u| known.contains(u.id.as_str()));
+        units = new;
+        report.already_polygons = existing.len();
         assign_parents(&mut units, &polygons);
         report.outside_polygons = units.iter().filter(|u| u.parent.is_none()).count();
-        store.add_point_units(&options.dataset, &units)?;
+        let attributes: Vec<(String, std::collections::BTreeMap<String, String>)> = existing
+            .into_iter()
+            .map(|u| (u.id, u.properties.attributes))
+            .collect();
+        store.add_point_units(&options.dataset, &units, &attributes)?;
     } else {
         let meta = DatasetMeta {
             name: options.dataset.clone(),

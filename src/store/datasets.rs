@@ -102,8 +102,15 @@ impl Store {
         tx.commit().map_err(|e| self.sqlite_error(e))
     }
 
-    /// Adds point units to an existing dataset in one transaction.
-    pub fn add_point_units(&self, dataset: &str, units: &[Unit]) -> Result<(), StoreError> {
+    /// Adds point units to an existing dataset in one transaction (replacing its
+    /// previous point units), and adds the given text attributes to polygon units
+    /// that lack them.
+    pub fn add_point_units(
+        &self,
+        dataset: &str,
+        units: &[Unit],
+        polygon_attributes: &[(String, BTreeMap<String, String>)],
+    ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
         let id = dataset_id(&tx, dataset)
@@ -115,7 +122,22 @@ impl Store {
                 [id],
             )?;
             tx.execute("DELETE FROM units WHERE dataset_id = ?1 AND kind = 'point'", [id])?;
-            insert_units(tx, id, units, &|_| {})
+            insert_units(tx, id, units, &|_| {})?;
+            let mut read =
+                tx.prepare_cached("SELECT attributes FROM units WHERE dataset_id = ?1 AND code = ?2")?;
+            let mut write =
+                tx.prepare_cached("UPDATE units SET attributes = ?3 WHERE dataset_id = ?1 AND code = ?2")?;
+            for (code, extra) in polygon_attributes {
+                let current: String = read.query_row(params![id, code], |r| r.get(0))?;
+                let mut merged: BTreeMap<String, String> = serde_json::from_str(&current).unwrap_or_default();
+                for (k, v) in extra {
+                    merged.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                let text = serde_json::to_string(&merged)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                write.execute(params![id, code, text])?;
+            }
+            Ok(())
         };
         write(&tx).map_err(|e| self.sqlite_error(e))?;
         tx.commit().map_err(|e| self.sqlite_error(e))
@@ -205,7 +227,11 @@ impl Store {
         self.read(|conn| {
             let id = self.require_dataset(conn, dataset)?;
             let row = conn
-                .query_row(&format!("{UNIT_COLUMNS} AND code = ?2"), params![id, unit], UnitRow::from_row)
+                .query_row(
+                    &format!("{UNIT_COLUMNS} AND code = ?2"),
+                    params![id, unit],
+                    UnitRow::from_row,
+                )
                 .optional()
                 .map_err(|e| self.sqlite_error(e))?;
             row.ok_or_else(|| StoreError::UnitNotFound {
@@ -278,7 +304,11 @@ impl UnitRow {
             reason,
         };
         Ok(StoredUnit {
-            kind: if self.kind == "point" { UnitKind::Point } else { UnitKind::Polygon },
+            kind: if self.kind == "point" {
+                UnitKind::Point
+            } else {
+                UnitKind::Polygon
+            },
             parent: self.parent,
             properties: Properties {
                 attributes: serde_json::from_str(&self.attributes).map_err(|e| corrupt(e.to_string()))?,

@@ -4,6 +4,7 @@
 //! One writer connection behind a mutex; readers take pooled read-only
 //! connections and, thanks to WAL, never block the writer nor wait for it.
 
+mod alignments;
 mod datasets;
 mod schema;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use alignments::{AlignmentInfo, ChangeRecord, NewChange};
 pub use datasets::{DatasetInfo, DatasetMeta, StoredUnit};
 
 use crate::error::StoreError;

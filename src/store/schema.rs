@@ -30,55 +30,57 @@ pub const MIGRATIONS: &[&str] = &[
         name        TEXT NOT NULL UNIQUE,
         dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
         revision    INTEGER NOT NULL DEFAULT 0,
-        levels      TEXT NOT NULL DEFAULT '["territory","district","region"]',
+        levels      TEXT NOT NULL,
         created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
+    -- Territories at every level, by code; the domain layer keeps parents consistent.
     CREATE TABLE territories (
-        id           INTEGER PRIMARY KEY,
         alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
         level        INTEGER NOT NULL,
         code         TEXT NOT NULL,
         name         TEXT NOT NULL,
-        parent_id    INTEGER REFERENCES territories(id) ON DELETE SET NULL,
+        parent_code  TEXT,
         locked       INTEGER NOT NULL DEFAULT 0,
-        UNIQUE (alignment_id, level, code)
-    );
-    CREATE TABLE assignments (
-        alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
-        unit_id      INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
-        territory_id INTEGER NOT NULL REFERENCES territories(id),
-        locked       INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (alignment_id, unit_id)
+        PRIMARY KEY (alignment_id, level, code)
     ) WITHOUT ROWID;
-    CREATE INDEX assignments_territory ON assignments(territory_id);
+    CREATE TABLE assignments (
+        alignment_id   INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
+        unit_code      TEXT NOT NULL,
+        territory_code TEXT NOT NULL,
+        PRIMARY KEY (alignment_id, unit_code)
+    ) WITHOUT ROWID;
+    CREATE TABLE unit_locks (
+        alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
+        unit_code    TEXT NOT NULL,
+        PRIMARY KEY (alignment_id, unit_code)
+    ) WITHOUT ROWID;
     CREATE TABLE reps (
-        id           INTEGER PRIMARY KEY,
         alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
         code         TEXT NOT NULL,
         name         TEXT NOT NULL,
         email        TEXT,
         lon          REAL,
         lat          REAL,
-        UNIQUE (alignment_id, code)
-    );
+        PRIMARY KEY (alignment_id, code)
+    ) WITHOUT ROWID;
     CREATE TABLE rep_territories (
-        rep_id       INTEGER NOT NULL REFERENCES reps(id) ON DELETE CASCADE,
-        territory_id INTEGER NOT NULL REFERENCES territories(id) ON DELETE CASCADE,
-        PRIMARY KEY (rep_id, territory_id)
+        alignment_id   INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
+        rep_code       TEXT NOT NULL,
+        territory_code TEXT NOT NULL,
+        PRIMARY KEY (alignment_id, rep_code, territory_code)
     ) WITHOUT ROWID;
     CREATE TABLE accounts (
-        id                    INTEGER PRIMARY KEY,
-        alignment_id          INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
-        code                  TEXT NOT NULL,
-        name                  TEXT NOT NULL,
-        lon                   REAL,
-        lat                   REAL,
-        metrics               TEXT NOT NULL DEFAULT '{}',
-        override_territory_id INTEGER REFERENCES territories(id) ON DELETE SET NULL,
-        UNIQUE (alignment_id, code)
-    );
+        alignment_id       INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
+        code               TEXT NOT NULL,
+        name               TEXT NOT NULL,
+        lon                REAL NOT NULL,
+        lat                REAL NOT NULL,
+        metrics            TEXT NOT NULL DEFAULT '{}',
+        override_territory TEXT,
+        PRIMARY KEY (alignment_id, code)
+    ) WITHOUT ROWID;
+    -- Append-only change log; `inverse` undoes `changes`.
     CREATE TABLE change_sets (
-        id           INTEGER PRIMARY KEY,
         alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
         revision     INTEGER NOT NULL,
         created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -86,7 +88,8 @@ pub const MIGRATIONS: &[&str] = &[
         summary      TEXT NOT NULL DEFAULT '',
         changes      TEXT NOT NULL,
         inverse      TEXT NOT NULL,
-        UNIQUE (alignment_id, revision)
-    );
+        undoes       INTEGER,
+        PRIMARY KEY (alignment_id, revision)
+    ) WITHOUT ROWID;
     "#,
 ];

@@ -60,3 +60,13 @@ pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
     let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * h.sqrt().asin()
 }
+
+/// The demo sample (NYC units, point ZIPs, alignment `nyc` with reps) in a fresh engine.
+pub fn sample_engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
+    let (dir, store) = store();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    geoalign::demo::load_sample(&store, &data, false).expect("sample");
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    geoalign::demo::load_alignment(&engine, &data).expect("sample alignment");
+    (dir, engine)
+}

@@ -1,0 +1,2 @@
+//! Tile benchmarks (being written).
+fn main() {}

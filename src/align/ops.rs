@@ -1,0 +1,211 @@
+//! The operations of a change set, as the API and CLI accept them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One edit of an alignment. A change set applies a list of these all or nothing.
+///
+/// `level` names a hierarchy level (`territory`, `district`, `region` by default);
+/// when absent the leaf level (territories) is meant, except for `move_territory`'s
+/// parent, which lives one level up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// Assigns units to a territory (leaf level).
+    Assign {
+        /// Unit ids.
+        units: Vec<String>,
+        /// Territory code.
+        territory: String,
+    },
+    /// Removes units' explicit assignment (polygon units become unassigned,
+    /// point units follow the polygon containing them again).
+    Unassign {
+        /// Unit ids.
+        units: Vec<String>,
+    },
+    /// Creates a territory (or district, region, ...).
+    CreateTerritory {
+        /// Stable code, e.g. `T802`.
+        code: String,
+        /// Display name (defaults to the code).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Level name (default: the leaf level).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+        /// Parent code one level up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent: Option<String>,
+    },
+    /// Renames a territory; its code stays.
+    RenameTerritory {
+        /// Code.
+        code: String,
+        /// New display name.
+        name: String,
+        /// Level name (default: leaf).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+    },
+    /// Deletes a territory; its units (or child territories) go to `reassign_to`,
+    /// or become unassigned (parentless).
+    DeleteTerritory {
+        /// Code.
+        code: String,
+        /// Level name (default: leaf).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+        /// Where its units or children go.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reassign_to: Option<String>,
+    },
+    /// Moves everything of `from` into `into` and deletes `from`.
+    MergeTerritories {
+        /// Territories merged away.
+        from: Vec<String>,
+        /// The territory that remains.
+        into: String,
+        /// Level name (default: leaf).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+    },
+    /// Sets a territory's parent (one level up); `None` detaches it.
+    MoveTerritory {
+        /// Code.
+        territory: String,
+        /// New parent code.
+        parent: Option<String>,
+        /// Level name of `territory` (default: leaf).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+    },
+    /// Sets the reps of a leaf territory (replacing the previous ones).
+    SetRep {
+        /// Territory code.
+        territory: String,
+        /// Rep ids.
+        reps: Vec<String>,
+    },
+    /// Assigns an account to a territory regardless of its location (`None` clears).
+    OverrideAccount {
+        /// Account id.
+        account: String,
+        /// Territory code, or `None` to follow the location again.
+        territory: Option<String>,
+    },
+    /// Locks or unlocks territories and units against edits.
+    Lock {
+        /// Territory codes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        territories: Vec<String>,
+        /// Unit ids.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        units: Vec<String>,
+        /// Level of the territories (default: leaf).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+        /// Lock (true, default) or unlock (false).
+        #[serde(default = "yes")]
+        locked: bool,
+    },
+    /// Adds or replaces reps (their territories are set with `set_rep`).
+    UpsertReps {
+        /// Reps by id.
+        reps: BTreeMap<String, RepRecord>,
+    },
+    /// Removes reps.
+    DeleteReps {
+        /// Rep ids.
+        reps: Vec<String>,
+    },
+    /// Adds or replaces accounts.
+    UpsertAccounts {
+        /// Accounts by id.
+        accounts: BTreeMap<String, AccountRecord>,
+    },
+    /// Removes accounts.
+    DeleteAccounts {
+        /// Account ids.
+        accounts: Vec<String>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A sales rep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepRecord {
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Home location longitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    /// Home location latitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+}
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// Name.
+    pub name: String,
+    /// Location longitude.
+    pub lon: f64,
+    /// Location latitude.
+    pub lat: f64,
+    /// Numeric metrics (revenue, potential, ...).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl Op {
+    /// A short human summary for the history.
+    pub fn summary(&self) -> String {
+        match self {
+            Op::Assign { units, territory } => format!("assign {} unit(s) to {territory}", units.len()),
+            Op::Unassign { units } => format!("unassign {} unit(s)", units.len()),
+            Op::CreateTerritory { code, .. } => format!("create {code}"),
+            Op::RenameTerritory { code, name, .. } => format!("rename {code} to '{name}'"),
+            Op::DeleteTerritory { code, .. } => format!("delete {code}"),
+            Op::MergeTerritories { from, into, .. } => format!("merge {} into {into}", from.join(", ")),
+            Op::MoveTerritory {
+                territory, parent, ..
+            } => {
+                format!(
+                    "move {territory} under {}",
+                    parent.as_deref().unwrap_or("nothing")
+                )
+            }
+            Op::SetRep { territory, reps } => format!("set reps of {territory}: {}", reps.join(", ")),
+            Op::OverrideAccount { account, territory } => {
+                format!(
+                    "override {account} -> {}",
+                    territory.as_deref().unwrap_or("location")
+                )
+            }
+            Op::Lock {
+                locked,
+                territories,
+                units,
+                ..
+            } => format!(
+                "{} {} territory(ies), {} unit(s)",
+                if *locked { "lock" } else { "unlock" },
+                territories.len(),
+                units.len()
+            ),
+            Op::UpsertReps { reps } => format!("upsert {} rep(s)", reps.len()),
+            Op::DeleteReps { reps } => format!("delete {} rep(s)", reps.len()),
+            Op::UpsertAccounts { accounts } => format!("upsert {} account(s)", accounts.len()),
+            Op::DeleteAccounts { accounts } => format!("delete {} account(s)", accounts.len()),
+        }
+    }
+}

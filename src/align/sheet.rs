@@ -1,0 +1,235 @@
+//! The alignment sheet planners keep: one row per unit with its territory and
+//! the territory's parents (`unit_id,territory,district,region,rep`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use super::ops::RepRecord;
+use super::state::{AlignmentState, Territory};
+use super::units::UnitIndex;
+
+/// Column names of the sheet.
+#[derive(Debug, Clone)]
+pub struct SheetColumns {
+    /// Column of the unit id.
+    pub unit: String,
+    /// Column of each level, leaf first (defaults to the level names).
+    pub levels: Vec<String>,
+    /// Column of the rep ids (`;`-separated), optional in the file.
+    pub rep: String,
+}
+
+impl SheetColumns {
+    /// `unit_id`, the level names, `rep`.
+    pub fn for_levels(levels: &[String]) -> SheetColumns {
+        SheetColumns {
+            unit: "unit_id".into(),
+            levels: levels.to_vec(),
+            rep: "rep".into(),
+        }
+    }
+}
+
+/// What an import found besides the assignment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SheetReport {
+    /// Data rows read.
+    pub rows: usize,
+    /// Units assigned.
+    pub assigned: usize,
+    /// Polygon units the sheet does not mention.
+    pub unassigned: Vec<String>,
+}
+
+/// Why a sheet was refused: every problem, by line number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .problems.join("; "))]
+pub struct SheetError {
+    /// One message per problem (`line 7: unknown unit id '99999'`).
+    pub problems: Vec<String>,
+}
+
+/// The data records of a CSV with their line numbers (the header is line 1),
+/// and a problem for each record that could not be read.
+pub(crate) fn lines<R: Read>(csv: &mut csv::Reader<R>) -> (Vec<(usize, csv::StringRecord)>, Vec<String>) {
+    let mut problems = Vec::new();
+    let records = csv
+        .records()
+        .enumerate()
+        .filter_map(|(row, record)| match record {
+            Ok(r) => Some((row + 2, r)),
+            Err(e) => {
+                problems.push(format!("line {}: {e}", row + 2));
+                None
+            }
+        })
+        .collect();
+    (records, problems)
+}
+
+/// Reads a sheet into a fresh alignment state (all or nothing).
+pub fn import(
+    reader: impl Read,
+    levels: &[String],
+    columns: &SheetColumns,
+    units: &UnitIndex,
+) -> Result<(AlignmentState, SheetReport), SheetError> {
+    let fail = |m: String| SheetError { problems: vec![m] };
+    let mut state = AlignmentState::new(levels.to_vec(), units.len()).map_err(fail)?;
+    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
+    let header: Vec<String> = csv
+        .headers()
+        .map_err(|e| fail(format!("header: {e}")))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let unit_col = find(&columns.unit).ok_or_else(|| {
+        fail(format!(
+            "no '{}' column; header: {}",
+            columns.unit,
+            header.join(",")
+        ))
+    })?;
+    let level_cols: Vec<Option<usize>> = columns.levels.iter().map(|c| find(c)).collect();
+    if level_cols.first().copied().flatten().is_none() {
+        return Err(fail(format!(
+            "no '{}' column; header: {}",
+            columns.levels.first().map_or("territory", String::as_str),
+            header.join(",")
+        )));
+    }
+    let rep_col = find(&columns.rep);
+
+    let mut problems = Vec::new();
+    let mut first_line: BTreeMap<u32, usize> = BTreeMap::new();
+    // (level, code) -> (parent, line that set it)
+    let mut parents: BTreeMap<(usize, String), (Option<String>, usize)> = BTreeMap::new();
+    let mut reps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut interned: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    let mut report = SheetReport::default();
+    let (records, mut read_problems) = lines(&mut csv);
+    problems.append(&mut read_problems);
+    for (line, record) in records {
+        report.rows += 1;
+        let get = |col: Option<usize>| col.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
+        let raw_unit = get(Some(unit_col)).unwrap_or("");
+        let Some(unit) = units.resolve(raw_unit) else {
+            problems.push(format!("line {line}: unknown unit id '{raw_unit}'"));
+            continue;
+        };
+        if let Some(first) = first_line.insert(unit, line) {
+            problems.push(format!(
+                "line {line}: unit '{}' already assigned on line {first}",
+                units.get(unit).id
+            ));
+            continue;
+        }
+        let codes: Vec<Option<&str>> = level_cols.iter().map(|c| get(*c)).collect();
+        let Some(territory) = codes[0] else {
+            problems.push(format!("line {line}: no {} for unit '{raw_unit}'", levels[0]));
+            continue;
+        };
+        for level in 0..codes.len() {
+            let Some(code) = codes[level] else { continue };
+            let parent = codes.get(level + 1).copied().flatten().map(str::to_owned);
+            match parents.get(&(level, code.to_owned())) {
+                Some((existing, first)) if *existing != parent => problems.push(format!(
+                    "line {line}: {} '{code}' has {} '{}' here but '{}' on line {first}",
+                    levels[level],
+                    levels.get(level + 1).map_or("parent", String::as_str),
+                    parent.as_deref().unwrap_or(""),
+                    existing.as_deref().unwrap_or(""),
+                )),
+                Some(_) => {}
+                None => {
+                    parents.insert((level, code.to_owned()), (parent, line));
+                }
+            }
+        }
+        if let Some(list) = get(rep_col) {
+            let entry = reps.entry(territory.to_owned()).or_default();
+            entry.extend(
+                list.split(';')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        let shared = interned
+            .entry(territory.to_owned())
+            .or_insert_with_key(|k| Arc::from(k.as_str()))
+            .clone();
+        state.assignment[unit as usize] = Some(shared);
+        report.assigned += 1;
+    }
+    if !problems.is_empty() {
+        return Err(SheetError { problems });
+    }
+    for ((level, code), (parent, _)) in parents {
+        state.territories[level].insert(
+            code.clone(),
+            Territory {
+                name: code,
+                parent,
+                locked: false,
+                reps: BTreeSet::new(),
+            },
+        );
+    }
+    for (territory, ids) in reps {
+        for id in &ids {
+            state.reps.entry(id.clone()).or_insert_with(|| RepRecord {
+                name: id.clone(),
+                email: None,
+                lon: None,
+                lat: None,
+            });
+        }
+        if let Some(t) = state.territories[0].get_mut(&territory) {
+            t.reps = ids;
+        }
+    }
+    report.unassigned = units
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| u.kind == crate::feature::UnitKind::Polygon && state.assignment[*i].is_none())
+        .map(|(_, u)| u.id.clone())
+        .collect();
+    Ok((state, report))
+}
+
+/// Writes the explicit assignments as a sheet, one row per unit in id order.
+pub fn export(
+    state: &AlignmentState,
+    units: &UnitIndex,
+    columns: &SheetColumns,
+    out: impl Write,
+) -> csv::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
+    let mut header = vec![columns.unit.clone()];
+    header.extend(columns.levels.iter().cloned());
+    header.push(columns.rep.clone());
+    csv.write_record(&header)?;
+    for (i, unit) in units.iter().enumerate() {
+        let Some(territory) = state.assignment[i].as_deref() else {
+            continue;
+        };
+        let mut row = vec![unit.id.clone()];
+        row.extend(
+            state
+                .ancestry(territory)
+                .into_iter()
+                .map(Option::unwrap_or_default),
+        );
+        let reps = state.territories[0]
+            .get(territory)
+            .map(|t| t.reps.iter().cloned().collect::<Vec<_>>().join(";"))
+            .unwrap_or_default();
+        row.push(reps);
+        csv.write_record(&row)?;
+    }
+    csv.flush()?;
+    Ok(())
+}

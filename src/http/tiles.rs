@@ -1,0 +1,351 @@
+//! Vector tiles, TileJSON, styles, glyphs and the map viewer.
+//!
+//! - `GET /tiles/{alignment}.json`: TileJSON 3.0 whose tile URL carries the current revision;
+//! - `GET /tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt`: immutable tiles of one revision;
+//! - `GET /tiles/{alignment}/{z}/{x}/{y}.mvt`: the current revision, short max-age;
+//! - `GET /styles/{name}.json?alignment=A`: a MapLibre style with URLs resolved;
+//! - `GET /fonts/{fontstack}/{range}.pbf`: SDF glyphs for labels;
+//! - `GET /` and `GET /web/...`: the map viewer (files of `web/`).
+//!
+//! Tiles: ETag from the tile's bytes and `If-None-Match` -> 304, gzip bytes cached once
+//! and sent for `Accept-Encoding: gzip`, HEAD, 204 for an empty tile, CORS for map
+//! clients on other origins. A cache hit is answered without leaving the worker.
+
+use std::cell::RefCell;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Weak};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use serde::Deserialize;
+
+use super::{ApiError, AppState, blocking};
+use crate::engine::Engine;
+use crate::tiles::{EncodedTile, TileService, style, tile_id, tilejson};
+
+/// Content type of Mapbox Vector Tiles.
+pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+/// Cache-Control of versioned tile URLs.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache-Control of the unversioned tile URL.
+pub const SHORT: &str = "public, max-age=30";
+
+/// Registers the tile, style, glyph and viewer routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/tiles/{file}")
+            .route(web::get().to(tilejson_doc))
+            .route(web::head().to(tilejson_doc))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/tiles/{alignment}/{revision}/{z}/{x}/{file}")
+            .route(web::get().to(versioned_tile))
+            .route(web::head().to(versioned_tile))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/tiles/{alignment}/{z}/{x}/{file}")
+            .route(web::get().to(current_tile))
+            .route(web::head().to(current_tile))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/styles/{file}")
+            .route(web::get().to(style_doc))
+            .route(web::head().to(style_doc))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/fonts/{fontstack}/{file}")
+            .route(web::get().to(glyphs))
+            .route(web::head().to(glyphs))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/")
+            .route(web::get().to(viewer))
+            .route(web::head().to(viewer)),
+    )
+    .service(
+        web::resource("/web/{path:.*}")
+            .route(web::get().to(web_file))
+            .route(web::head().to(web_file)),
+    );
+}
+
+thread_local! {
+    static SERVICE: RefCell<Option<(Weak<Engine>, Arc<TileService>)>> = const { RefCell::new(None) };
+}
+
+/// The engine's tile service (one per process and engine, remembered per worker thread).
+fn service(state: &AppState) -> Arc<TileService> {
+    SERVICE.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if let Some((engine, service)) = cell.as_ref()
+            && std::ptr::eq(engine.as_ptr(), Arc::as_ptr(&state.engine))
+            && engine.strong_count() > 0
+        {
+            return service.clone();
+        }
+        let service = TileService::for_engine(&state.engine);
+        *cell = Some((Arc::downgrade(&state.engine), service.clone()));
+        service
+    })
+}
+
+fn cors(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
+    builder
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag, Geoalign-Revision"))
+}
+
+/// CORS preflight: any origin may GET and HEAD.
+async fn preflight() -> HttpResponse {
+    let mut builder = HttpResponse::NoContent();
+    cors(&mut builder)
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
+}
+
+/// The origin (`scheme://host`) the client used to reach us.
+fn origin(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+async fn tilejson_doc(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let file = path.into_inner();
+    let Some(alignment) = file.strip_suffix(".json").filter(|a| !a.is_empty()) else {
+        return Err(ApiError::NoRoute(req.path().to_owned()));
+    };
+    let service = service(&state);
+    let name = alignment.to_owned();
+    let view = blocking(move || service.view(&name).map(|v| (v, service))).await?;
+    let (view, service) = view;
+    let doc = tilejson::tilejson(&view, &origin(&req), service.options());
+    let mut builder = HttpResponse::Ok();
+    Ok(cors(&mut builder)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("Geoalign-Revision", view.snapshot.revision.to_string()))
+        .json(doc))
+}
+
+/// Parses `{y}.mvt`.
+fn tile_row(req: &HttpRequest, file: &str) -> Result<u32, ApiError> {
+    let Some(y) = file.strip_suffix(".mvt").or_else(|| file.strip_suffix(".pbf")) else {
+        return Err(ApiError::NoRoute(req.path().to_owned()));
+    };
+    y.parse().map_err(|e| ApiError::bad("y", format!("'{y}': {e}")))
+}
+
+async fn versioned_tile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, u32, u32, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (alignment, revision, z, x, file) = path.into_inner();
+    let y = tile_row(&req, &file)?;
+    serve_tile(&req, &state, alignment, Some(revision), (z, x, y)).await
+}
+
+async fn current_tile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, u32, u32, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (alignment, z, x, file) = path.into_inner();
+    let y = tile_row(&req, &file)?;
+    serve_tile(&req, &state, alignment, None, (z, x, y)).await
+}
+
+async fn serve_tile(
+    req: &HttpRequest,
+    state: &AppState,
+    alignment: String,
+    revision: Option<i64>,
+    (z, x, y): (u32, u32, u32),
+) -> Result<HttpResponse, ApiError> {
+    let tile = tile_id(z, x, y)?;
+    let service = service(state);
+    let (served, encoded) = match service.cached(&alignment, revision, tile) {
+        Some(hit) => hit,
+        None => blocking(move || service.tile(&alignment, revision, tile)).await?,
+    };
+    Ok(tile_response(req, served, revision.is_some(), &encoded))
+}
+
+/// Whether the client accepts gzip (a `gzip` coding without `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !zero
+        })
+}
+
+fn matches_etag(req: &HttpRequest, tags: &[&str]) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || tags.contains(&t))
+}
+
+fn tile_response(req: &HttpRequest, revision: i64, versioned: bool, tile: &EncodedTile) -> HttpResponse {
+    let gzip = accepts_gzip(req);
+    let gzip_etag = tile.gzip_etag();
+    let etag = if gzip {
+        gzip_etag.as_str()
+    } else {
+        tile.etag.as_str()
+    };
+    let mut builder = HttpResponse::build(StatusCode::OK);
+    cors(&mut builder)
+        .insert_header((header::CACHE_CONTROL, if versioned { IMMUTABLE } else { SHORT }))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header(("Geoalign-Revision", revision.to_string()));
+    if tile.is_empty() {
+        return builder.status(StatusCode::NO_CONTENT).finish();
+    }
+    builder.insert_header((header::ETAG, etag));
+    if matches_etag(req, &[tile.etag.as_str(), gzip_etag.as_str()]) {
+        return builder.status(StatusCode::NOT_MODIFIED).finish();
+    }
+    builder.insert_header((header::CONTENT_TYPE, MVT_CONTENT_TYPE));
+    if gzip {
+        builder
+            .insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")))
+            .body(tile.gzip.clone())
+    } else {
+        builder.body(tile.raw.clone())
+    }
+}
+
+/// Query of the style route.
+#[derive(Debug, Deserialize)]
+pub struct StyleQuery {
+    /// Alignment whose tiles the style draws.
+    pub alignment: String,
+}
+
+async fn style_doc(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StyleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let file = path.into_inner();
+    let Some(name) = file.strip_suffix(".json") else {
+        return Err(ApiError::NoRoute(req.path().to_owned()));
+    };
+    let template = style::template(name)?;
+    let alignment = query.into_inner().alignment;
+    let store = state.store.clone();
+    let checked = alignment.clone();
+    blocking(move || store.alignment(&checked).map(|_| ())).await?;
+    let doc = style::resolve(&template, &origin(&req), &alignment);
+    let mut builder = HttpResponse::Ok();
+    Ok(cors(&mut builder)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(doc))
+}
+
+/// The `web/` folder: `./web` when run from a checkout, else the source tree's.
+pub fn web_dir() -> PathBuf {
+    let local = Path::new("web");
+    if local.join("index.html").exists() {
+        local.to_owned()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("web")
+    }
+}
+
+/// A relative path with only normal, visible components (no `..`, no dot files, no
+/// `node_modules`).
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    let p = Path::new(path);
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => {
+                let s = s.to_str()?;
+                if s.starts_with('.') || s == "node_modules" {
+                    return None;
+                }
+                out.push(s);
+            }
+            _ => return None,
+        }
+    }
+    (!out.as_os_str().is_empty()).then_some(out)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "pbf" => "application/x-protobuf",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn send_file(req: &HttpRequest, path: PathBuf, cache: &'static str) -> Result<HttpResponse, ApiError> {
+    let shown = req.path().to_owned();
+    let read = path.clone();
+    let bytes = web::block(move || std::fs::read(read))
+        .await
+        .map_err(|e| ApiError::Worker(e.to_string()))?
+        .map_err(|_| ApiError::NoRoute(shown))?;
+    let mut builder = HttpResponse::Ok();
+    Ok(cors(&mut builder)
+        .insert_header((header::CONTENT_TYPE, content_type(&path)))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(bytes))
+}
+
+async fn glyphs(req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (fontstack, file) = path.into_inner();
+    let fonts = web_dir().join("fonts");
+    for font in fontstack.split(',').map(str::trim) {
+        if let Some(rel) = safe_relative(&format!("{font}/{file}"))
+            && fonts.join(&rel).is_file()
+        {
+            return send_file(&req, fonts.join(rel), "public, max-age=86400").await;
+        }
+    }
+    Err(ApiError::NotFound(format!(
+        "no glyphs {file} for font stack '{fontstack}'"
+    )))
+}
+
+async fn viewer(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    send_file(&req, web_dir().join("index.html"), "no-cache").await
+}
+
+async fn web_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let rel = safe_relative(&path.into_inner()).ok_or_else(|| ApiError::NoRoute(req.path().to_owned()))?;
+    send_file(&req, web_dir().join(rel), "no-cache").await
+}

@@ -1,0 +1,432 @@
+//! Immutable, shareable state of an alignment at one revision: its units,
+//! assignment, dissolved territories at every level and their metrics, plus the
+//! dataset's R-tree. Readers hold an `Arc<Snapshot>` and never lock; a committed
+//! change builds the next snapshot from this one, re-dissolving only what moved.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use geo::{BoundingRect, Geometry, MultiPolygon, Point};
+use rstar::{AABB, RTree, RTreeObject};
+
+use crate::align::metrics::TerritoryMetrics;
+use crate::align::{AlignmentState, UnitIndex};
+use crate::error::StoreError;
+use crate::ingest::validity;
+use crate::lookup::RepIndex;
+use crate::lookup::grid::PointGrid;
+use crate::store::Store;
+use crate::topo::{self, DissolveMethod, Topology};
+
+/// Snapping tolerance for building a dataset's topology, in degrees (~1 cm).
+pub const TOPOLOGY_TOLERANCE: f64 = 1e-7;
+
+/// A dataset loaded for alignment work: units, geometries, topology, R-tree.
+pub struct DatasetModel {
+    /// Dataset name.
+    pub name: String,
+    /// Units by index.
+    pub units: UnitIndex,
+    /// Polygon geometry per polygon unit, in topology order.
+    pub polygons: Vec<MultiPolygon<f64>>,
+    /// Topology index of each unit (None for point units).
+    pub topo_of_unit: Vec<Option<u32>>,
+    /// Unit index of each topology polygon.
+    pub unit_of_topo: Vec<u32>,
+    /// Location of each point unit.
+    pub points: HashMap<u32, Point<f64>>,
+    /// Shared-arc topology of the polygon units.
+    pub topology: Topology,
+    /// R-tree over polygon units' bounding boxes (payload: topology index).
+    pub tree: RTree<Indexed>,
+    /// Grid for point location (payload: topology index).
+    pub grid: PointGrid,
+}
+
+impl std::fmt::Debug for DatasetModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatasetModel({}, {} units)", self.name, self.units.len())
+    }
+}
+
+/// A polygon's bounding box in the R-tree.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    /// Topology index.
+    pub index: u32,
+    envelope: AABB<[f64; 2]>,
+}
+
+impl RTreeObject for Indexed {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+impl DatasetModel {
+    /// Loads a dataset from the store and builds its topology and R-tree.
+    pub fn load(store: &Store, name: &str) -> Result<DatasetModel, StoreError> {
+        let stored = store.units(name)?;
+        let units = UnitIndex::new(&stored);
+        let mut polygons = Vec::new();
+        let mut topo_of_unit = vec![None; stored.len()];
+        let mut unit_of_topo = Vec::new();
+        let mut points = HashMap::new();
+        for unit in stored {
+            let Some(i) = units.resolve(&unit.id) else {
+                continue;
+            };
+            match unit.geometry {
+                Geometry::MultiPolygon(mp) => {
+                    topo_of_unit[i as usize] = Some(polygons.len() as u32);
+                    unit_of_topo.push(i);
+                    polygons.push(mp);
+                }
+                Geometry::Polygon(p) => {
+                    topo_of_unit[i as usize] = Some(polygons.len() as u32);
+                    unit_of_topo.push(i);
+                    polygons.push(MultiPolygon::new(vec![p]));
+                }
+                Geometry::Point(p) => {
+                    points.insert(i, p);
+                }
+                _ => {}
+            }
+        }
+        let started = std::time::Instant::now();
+        let topology = Topology::build(&polygons, TOPOLOGY_TOLERANCE);
+        tracing::info!(
+            dataset = name,
+            polygons = polygons.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "topology built"
+        );
+        let tree = RTree::bulk_load(
+            polygons
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let r = p.bounding_rect()?;
+                    Some(Indexed {
+                        index: i as u32,
+                        envelope: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    })
+                })
+                .collect(),
+        );
+        // Units are indexed in id order, so the unit index ranks polygons for border ties.
+        let grid = PointGrid::new(&polygons, unit_of_topo.clone());
+        Ok(DatasetModel {
+            grid,
+            name: name.to_owned(),
+            units,
+            polygons,
+            topo_of_unit,
+            unit_of_topo,
+            points,
+            topology,
+            tree,
+        })
+    }
+
+    /// The polygon unit containing a point; on a shared border the smallest unit id wins.
+    pub fn unit_at(&self, lon: f64, lat: f64) -> Option<u32> {
+        self.grid.locate(lon, lat).map(|p| self.unit_of_topo[p as usize])
+    }
+
+    fn dissolve(&self, members: &[u32]) -> (MultiPolygon<f64>, bool) {
+        let polygons: Vec<u32> = members
+            .iter()
+            .filter_map(|&u| self.topo_of_unit[u as usize])
+            .collect();
+        if polygons.is_empty() {
+            return (MultiPolygon::new(Vec::new()), false);
+        }
+        let dissolved = topo::dissolve(&self.topology, &polygons);
+        if matches!(dissolved.method, DissolveMethod::Topology) && !validity::is_valid(&dissolved.geometry) {
+            // Safety net: never serve an invalid outline.
+            tracing::warn!(dataset = %self.name, units = polygons.len(), "invalid topology dissolve; using the overlay");
+            let parts = polygons.iter().map(|&p| &self.polygons[p as usize]);
+            return (geo::unary_union(parts), true);
+        }
+        (
+            dissolved.geometry,
+            matches!(dissolved.method, DissolveMethod::Fallback),
+        )
+    }
+}
+
+/// A dissolved territory (or district, region) and its metrics.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Units it owns, by index, sorted.
+    pub members: Vec<u32>,
+    /// Its outline.
+    pub geometry: MultiPolygon<f64>,
+    /// Whether the outline came from the overlay fallback, not the topology.
+    pub fallback: bool,
+    /// Its metrics.
+    pub metrics: TerritoryMetrics,
+}
+
+/// An alignment at one revision.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Alignment name.
+    pub alignment: String,
+    /// Revision.
+    pub revision: i64,
+    /// The dataset.
+    pub dataset: Arc<DatasetModel>,
+    /// Territories, assignment, reps, accounts.
+    pub state: Arc<AlignmentState>,
+    /// Dissolved shapes per level (index 0 = leaf), by code.
+    pub shapes: Vec<BTreeMap<String, Arc<Shape>>>,
+    /// The unit containing each account's location.
+    pub account_units: Arc<BTreeMap<String, Option<u32>>>,
+    /// Reps' home locations for nearest-rep queries.
+    pub rep_index: Arc<RepIndex>,
+}
+
+fn rep_index(state: &AlignmentState) -> RepIndex {
+    RepIndex::new(
+        state
+            .reps
+            .iter()
+            .filter_map(|(id, r)| Some((id.as_str(), r.lon?, r.lat?))),
+    )
+}
+
+impl Snapshot {
+    /// Builds a snapshot from scratch (every territory dissolved).
+    pub fn build(
+        alignment: &str,
+        revision: i64,
+        dataset: Arc<DatasetModel>,
+        state: AlignmentState,
+    ) -> Snapshot {
+        let account_units = state
+            .accounts
+            .iter()
+            .map(|(id, a)| (id.clone(), dataset.unit_at(a.record.lon, a.record.lat)))
+            .collect();
+        let touched: Vec<BTreeSet<String>> = state
+            .territories
+            .iter()
+            .map(|l| l.keys().cloned().collect())
+            .collect();
+        let empty = Snapshot {
+            alignment: alignment.to_owned(),
+            revision,
+            dataset,
+            rep_index: Arc::new(rep_index(&state)),
+            state: Arc::new(state),
+            shapes: Vec::new(),
+            account_units: Arc::new(account_units),
+        };
+        empty.refresh(touched)
+    }
+
+    /// The snapshot after a change: `state` is the new state at `revision`.
+    pub fn next(&self, revision: i64, state: AlignmentState) -> Snapshot {
+        let mut account_units = (*self.account_units).clone();
+        account_units.retain(|id, _| state.accounts.contains_key(id));
+        for (id, a) in &state.accounts {
+            if self.state.accounts.get(id).map(|o| (o.record.lon, o.record.lat))
+                != Some((a.record.lon, a.record.lat))
+            {
+                account_units.insert(id.clone(), self.dataset.unit_at(a.record.lon, a.record.lat));
+            }
+        }
+        let touched = self.touched_by(&state, &account_units);
+        let reps = if state.reps == self.state.reps {
+            self.rep_index.clone()
+        } else {
+            Arc::new(rep_index(&state))
+        };
+        let next = Snapshot {
+            alignment: self.alignment.clone(),
+            revision,
+            dataset: self.dataset.clone(),
+            rep_index: reps,
+            state: Arc::new(state),
+            shapes: self.shapes.clone(),
+            account_units: Arc::new(account_units),
+        };
+        next.refresh(touched)
+    }
+
+    /// Codes per level whose shape or metrics may differ in `state`.
+    fn touched_by(
+        &self,
+        state: &AlignmentState,
+        account_units: &BTreeMap<String, Option<u32>>,
+    ) -> Vec<BTreeSet<String>> {
+        let units = &self.dataset.units;
+        let mut touched: Vec<BTreeSet<String>> = vec![BTreeSet::new(); state.levels.len()];
+        touched[0] = self.state.moved_territories(state, units);
+        for (level, (before, after)) in self.state.territories.iter().zip(&state.territories).enumerate() {
+            for (code, t) in after {
+                if before.get(code) != Some(t) {
+                    touched[level].insert(code.clone());
+                }
+            }
+            touched[level].extend(before.keys().filter(|c| !after.contains_key(*c)).cloned());
+        }
+        let ids: BTreeSet<&String> = self.state.accounts.keys().chain(state.accounts.keys()).collect();
+        for id in ids {
+            let old = self.account_owner_in(&self.state, &self.account_units, id);
+            let new = self.account_owner_in(state, account_units, id);
+            if old != new || self.state.accounts.get(id) != state.accounts.get(id) {
+                touched[0].extend(old.map(|(t, _)| t.to_owned()));
+                touched[0].extend(new.map(|(t, _)| t.to_owned()));
+            }
+        }
+        // Parents (before and after) of everything touched are touched too.
+        for level in 1..state.levels.len() {
+            let below: Vec<String> = touched[level - 1].iter().cloned().collect();
+            for code in below {
+                for territories in [&self.state.territories[level - 1], &state.territories[level - 1]] {
+                    if let Some(parent) = territories.get(&code).and_then(|t| t.parent.clone()) {
+                        touched[level].insert(parent);
+                    }
+                }
+            }
+        }
+        touched
+    }
+
+    fn account_owner_in<'a>(
+        &self,
+        state: &'a AlignmentState,
+        account_units: &BTreeMap<String, Option<u32>>,
+        id: &str,
+    ) -> Option<(&'a str, bool)> {
+        let account = state.accounts.get(id)?;
+        if let Some(t) = account.override_territory.as_deref() {
+            return Some((t, true));
+        }
+        let unit = (*account_units.get(id)?)?;
+        state.owner(&self.dataset.units, unit).map(|t| (t, false))
+    }
+
+    /// The leaf territory owning an account, and whether by override.
+    pub fn account_owner(&self, id: &str) -> Option<(&str, bool)> {
+        self.account_owner_in(&self.state, &self.account_units, id)
+    }
+
+    /// Recomputes the shapes of the touched codes, leaf level first.
+    fn refresh(mut self, touched: Vec<BTreeSet<String>>) -> Snapshot {
+        let state = self.state.clone();
+        let units = &self.dataset.units;
+        self.shapes.resize(state.levels.len(), BTreeMap::new());
+        // Leaf members in one pass over the units.
+        let mut members: HashMap<&str, Vec<u32>> = touched[0]
+            .iter()
+            .filter(|c| state.territories[0].contains_key(*c))
+            .map(|c| (c.as_str(), Vec::new()))
+            .collect();
+        for i in 0..units.len() as u32 {
+            if let Some(owner) = state.owner(units, i)
+                && let Some(list) = members.get_mut(owner)
+            {
+                list.push(i);
+            }
+        }
+        let mut accounts: HashMap<&str, Vec<&str>> = HashMap::new();
+        let account_units = self.account_units.clone();
+        for id in state.accounts.keys() {
+            if let Some((owner, _)) = self.account_owner_in(&state, &account_units, id) {
+                accounts.entry(owner).or_default().push(id);
+            }
+        }
+        for (level, codes) in touched.iter().enumerate() {
+            for code in codes {
+                if !state.territories[level].contains_key(code) {
+                    self.shapes[level].remove(code);
+                    continue;
+                }
+                let members: Vec<u32> = if level == 0 {
+                    members.remove(code.as_str()).unwrap_or_default()
+                } else {
+                    let mut all: Vec<u32> = state.territories[level - 1]
+                        .iter()
+                        .filter(|(_, t)| t.parent.as_deref() == Some(code))
+                        .filter_map(|(child, _)| self.shapes[level - 1].get(child))
+                        .flat_map(|s| s.members.iter().copied())
+                        .collect();
+                    all.sort_unstable();
+                    all
+                };
+                let (geometry, fallback) = match self.shapes[level].get(code) {
+                    Some(old) if old.members == members => (old.geometry.clone(), old.fallback),
+                    _ => self.dataset.dissolve(&members),
+                };
+                let leaves: Vec<&str> = if level == 0 {
+                    vec![code.as_str()]
+                } else {
+                    state.territories[0]
+                        .keys()
+                        .filter(|leaf| {
+                            state.ancestry(leaf).get(level).cloned().flatten().as_deref() == Some(code)
+                        })
+                        .map(String::as_str)
+                        .collect()
+                };
+                let metrics = self.metrics(&members, &geometry, &leaves, &accounts);
+                if let Some(old) = self.shapes[level].get(code)
+                    && old.members == members
+                    && old.metrics == metrics
+                {
+                    continue; // unchanged: keep the shared shape
+                }
+                self.shapes[level].insert(
+                    code.clone(),
+                    Arc::new(Shape {
+                        members,
+                        geometry,
+                        fallback,
+                        metrics,
+                    }),
+                );
+            }
+        }
+        self
+    }
+
+    fn metrics(
+        &self,
+        members: &[u32],
+        geometry: &MultiPolygon<f64>,
+        leaves: &[&str],
+        accounts: &HashMap<&str, Vec<&str>>,
+    ) -> TerritoryMetrics {
+        let mut m = TerritoryMetrics {
+            units: members.len(),
+            ..TerritoryMetrics::default()
+        };
+        for &u in members {
+            for (name, value) in &self.dataset.units.get(u).metrics {
+                *m.sums.entry(name.clone()).or_default() += value;
+            }
+        }
+        for leaf in leaves {
+            for id in accounts.get(leaf).into_iter().flatten() {
+                m.accounts += 1;
+                if let Some(a) = self.state.accounts.get(*id) {
+                    for (name, value) in &a.record.metrics {
+                        *m.account_sums.entry(name.clone()).or_default() += value;
+                    }
+                }
+            }
+        }
+        (m.area_km2, m.perimeter_km, m.parts, m.polsby_popper) = TerritoryMetrics::shape(geometry);
+        m
+    }
+
+    /// Index of a level by name.
+    pub fn level(&self, name: &str) -> Option<usize> {
+        self.state.level(Some(name)).ok()
+    }
+}

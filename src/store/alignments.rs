@@ -1,0 +1,490 @@
+//! Alignments: their territories, assignments, locks, reps, accounts and the
+//! append-only change log. The in-memory [`AlignmentState`] is the model; this
+//! file persists the difference between two states in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::Store;
+use crate::align::state::Account;
+use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Territory, UnitIndex};
+use crate::error::StoreError;
+
+/// An alignment as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlignmentInfo {
+    /// Alignment name.
+    pub name: String,
+    /// Dataset of units it aligns.
+    pub dataset: String,
+    /// Current revision (number of change sets applied).
+    pub revision: i64,
+    /// Level names, leaf first.
+    pub levels: Vec<String>,
+    /// When it was created (UTC, ISO 8601).
+    pub created_at: String,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRecord {
+    /// Revision this change set produced.
+    pub revision: i64,
+    /// When (UTC, ISO 8601).
+    pub created_at: String,
+    /// Who.
+    pub author: String,
+    /// What, in words.
+    pub summary: String,
+    /// The operations.
+    pub changes: Vec<Op>,
+    /// Operations that undo it.
+    #[serde(skip)]
+    pub inverse: Vec<Op>,
+    /// The revision this change set undid, if it is an undo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<i64>,
+}
+
+/// A change set to append to the log.
+#[derive(Debug, Clone)]
+pub struct NewChange<'a> {
+    /// Who.
+    pub author: &'a str,
+    /// What, in words.
+    pub summary: &'a str,
+    /// The operations applied.
+    pub changes: &'a [Op],
+    /// Operations that undo them.
+    pub inverse: &'a [Op],
+    /// The revision this change set undoes, if it is an undo.
+    pub undoes: Option<i64>,
+}
+
+impl Store {
+    /// All alignments, by name.
+    pub fn alignments(&self) -> Result<Vec<AlignmentInfo>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare(&format!("{ALIGNMENT_COLUMNS} ORDER BY a.name"))
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([], info_from_row)
+                .map_err(|e| self.sqlite_error(e))?;
+            rows.map(|r| r.map_err(|e| self.sqlite_error(e))).collect()
+        })
+    }
+
+    /// One alignment.
+    pub fn alignment(&self, name: &str) -> Result<AlignmentInfo, StoreError> {
+        self.read(|conn| {
+            alignment_info(conn, name)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| not_found(name))
+        })
+    }
+
+    /// Creates an alignment holding `state` at revision 0.
+    pub fn create_alignment(
+        &self,
+        name: &str,
+        dataset: &str,
+        state: &AlignmentState,
+        units: &UnitIndex,
+    ) -> Result<AlignmentInfo, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        if alignment_id(&tx, name)
+            .map_err(|e| self.sqlite_error(e))?
+            .is_some()
+        {
+            return Err(StoreError::AlignmentExists(name.to_owned()));
+        }
+        let dataset_id: i64 = tx
+            .query_row("SELECT id FROM datasets WHERE name = ?1", [dataset], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+        let levels = serde_json::to_string(&state.levels).unwrap_or_else(|_| "[]".into());
+        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+            tx.execute(
+                "INSERT INTO alignments (name, dataset_id, levels) VALUES (?1, ?2, ?3)",
+                params![name, dataset_id, levels],
+            )?;
+            let id = tx.last_insert_rowid();
+            write_difference(tx, id, &state.emptied(), state, units)
+        };
+        write(&tx).map_err(|e| self.sqlite_error(e))?;
+        let info = alignment_info(&tx, name)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| not_found(name))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))?;
+        Ok(info)
+    }
+
+    /// Loads an alignment's state over its dataset's units.
+    pub fn load_alignment(
+        &self,
+        name: &str,
+        units: &UnitIndex,
+    ) -> Result<(AlignmentInfo, AlignmentState), StoreError> {
+        self.read(|conn| {
+            let info = alignment_info(conn, name)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| not_found(name))?;
+            let id = alignment_id(conn, name)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| not_found(name))?;
+            let state = load_state(conn, id, &info.levels, units).map_err(|e| self.sqlite_error(e))?;
+            Ok((info, state))
+        })
+    }
+
+    /// Appends a change set: checks `expected_revision`, writes what differs
+    /// between `old` and `new`, bumps the revision. Returns the new revision.
+    pub fn commit_change(
+        &self,
+        name: &str,
+        expected_revision: i64,
+        old: &AlignmentState,
+        new: &AlignmentState,
+        units: &UnitIndex,
+        change: &NewChange,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let (id, current): (i64, i64) = tx
+            .query_row(
+                "SELECT id, revision FROM alignments WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| not_found(name))?;
+        if current != expected_revision {
+            return Err(StoreError::StaleRevision {
+                alignment: name.to_owned(),
+                expected: expected_revision,
+                current,
+            });
+        }
+        let revision = current + 1;
+        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+            write_difference(tx, id, old, new, units)?;
+            tx.execute(
+                "UPDATE alignments SET revision = ?1 WHERE id = ?2",
+                params![revision, id],
+            )?;
+            tx.execute(
+                "INSERT INTO change_sets (alignment_id, revision, author, summary, changes, inverse, undoes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    revision,
+                    change.author,
+                    change.summary,
+                    serde_json::to_string(change.changes).unwrap_or_default(),
+                    serde_json::to_string(change.inverse).unwrap_or_default(),
+                    change.undoes,
+                ],
+            )?;
+            Ok(())
+        };
+        write(&tx).map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))?;
+        Ok(revision)
+    }
+
+    /// The change log, oldest first.
+    pub fn history(&self, name: &str) -> Result<Vec<ChangeRecord>, StoreError> {
+        self.changes(name, None)
+    }
+
+    /// One change set.
+    pub fn change(&self, name: &str, revision: i64) -> Result<ChangeRecord, StoreError> {
+        self.changes(name, Some(revision))?
+            .pop()
+            .ok_or_else(|| StoreError::ChangeNotFound {
+                alignment: name.to_owned(),
+                revision,
+            })
+    }
+
+    fn changes(&self, name: &str, revision: Option<i64>) -> Result<Vec<ChangeRecord>, StoreError> {
+        self.read(|conn| {
+            let id = alignment_id(conn, name)
+                .map_err(|e| self.sqlite_error(e))?
+                .ok_or_else(|| not_found(name))?;
+            let mut statement = conn
+                .prepare(
+                    "SELECT revision, created_at, author, summary, changes, inverse, undoes FROM change_sets
+                     WHERE alignment_id = ?1 AND (?2 IS NULL OR revision = ?2) ORDER BY revision",
+                )
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map(params![id, revision], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                    ))
+                })
+                .map_err(|e| self.sqlite_error(e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (revision, created_at, author, summary, changes, inverse, undoes) =
+                    row.map_err(|e| self.sqlite_error(e))?;
+                let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("change set {revision} of '{name}'"),
+                    reason: e.to_string(),
+                };
+                out.push(ChangeRecord {
+                    revision,
+                    created_at,
+                    author,
+                    summary,
+                    changes: serde_json::from_str(&changes).map_err(corrupt)?,
+                    inverse: serde_json::from_str(&inverse).map_err(corrupt)?,
+                    undoes,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+const ALIGNMENT_COLUMNS: &str = "SELECT a.name, d.name, a.revision, a.levels, a.created_at
+     FROM alignments a JOIN datasets d ON d.id = a.dataset_id";
+
+fn info_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlignmentInfo> {
+    let levels: String = r.get(3)?;
+    Ok(AlignmentInfo {
+        name: r.get(0)?,
+        dataset: r.get(1)?,
+        revision: r.get(2)?,
+        levels: serde_json::from_str(&levels).unwrap_or_default(),
+        created_at: r.get(4)?,
+    })
+}
+
+fn alignment_info(conn: &Connection, name: &str) -> rusqlite::Result<Option<AlignmentInfo>> {
+    conn.query_row(
+        &format!("{ALIGNMENT_COLUMNS} WHERE a.name = ?1"),
+        [name],
+        info_from_row,
+    )
+    .optional()
+}
+
+fn alignment_id(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT id FROM alignments WHERE name = ?1", [name], |r| r.get(0))
+        .optional()
+}
+
+fn not_found(name: &str) -> StoreError {
+    StoreError::AlignmentNotFound(name.to_owned())
+}
+
+fn load_state(
+    conn: &Connection,
+    id: i64,
+    levels: &[String],
+    units: &UnitIndex,
+) -> rusqlite::Result<AlignmentState> {
+    let mut state = AlignmentState::empty(levels.to_vec(), units.len());
+    let mut statement = conn
+        .prepare("SELECT level, code, name, parent_code, locked FROM territories WHERE alignment_id = ?1")?;
+    let rows = statement.query_map([id], |r| {
+        Ok((
+            r.get::<_, usize>(0)?,
+            r.get::<_, String>(1)?,
+            Territory {
+                name: r.get(2)?,
+                parent: r.get(3)?,
+                locked: r.get(4)?,
+                reps: BTreeSet::new(),
+            },
+        ))
+    })?;
+    for row in rows {
+        let (level, code, territory) = row?;
+        if let Some(map) = state.territories.get_mut(level) {
+            map.insert(code, territory);
+        }
+    }
+    let mut statement =
+        conn.prepare("SELECT rep_code, territory_code FROM rep_territories WHERE alignment_id = ?1")?;
+    for row in statement.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (rep, territory) = row?;
+        if let Some(t) = state.territories[0].get_mut(&territory) {
+            t.reps.insert(rep);
+        }
+    }
+    let mut interned: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    let mut statement =
+        conn.prepare("SELECT unit_code, territory_code FROM assignments WHERE alignment_id = ?1")?;
+    for row in statement.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (unit, territory) = row?;
+        if let Some(i) = units.resolve(&unit) {
+            let shared = interned
+                .entry(territory)
+                .or_insert_with_key(|k| Arc::from(k.as_str()))
+                .clone();
+            state.assignment[i as usize] = Some(shared);
+        }
+    }
+    let mut statement = conn.prepare("SELECT unit_code FROM unit_locks WHERE alignment_id = ?1")?;
+    for row in statement.query_map([id], |r| r.get::<_, String>(0))? {
+        if let Some(i) = units.resolve(&row?) {
+            state.unit_locks.insert(i);
+        }
+    }
+    let mut statement =
+        conn.prepare("SELECT code, name, email, lon, lat FROM reps WHERE alignment_id = ?1")?;
+    for row in statement.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            RepRecord {
+                name: r.get(1)?,
+                email: r.get(2)?,
+                lon: r.get(3)?,
+                lat: r.get(4)?,
+            },
+        ))
+    })? {
+        let (code, rep) = row?;
+        state.reps.insert(code, rep);
+    }
+    let mut statement = conn.prepare(
+        "SELECT code, name, lon, lat, metrics, override_territory FROM accounts WHERE alignment_id = ?1",
+    )?;
+    for row in statement.query_map([id], |r| {
+        let metrics: String = r.get(4)?;
+        Ok((
+            r.get::<_, String>(0)?,
+            Account {
+                record: AccountRecord {
+                    name: r.get(1)?,
+                    lon: r.get(2)?,
+                    lat: r.get(3)?,
+                    metrics: serde_json::from_str(&metrics).unwrap_or_default(),
+                },
+                override_territory: r.get(5)?,
+            },
+        ))
+    })? {
+        let (code, account) = row?;
+        state.accounts.insert(code, account);
+    }
+    Ok(state)
+}
+
+/// Writes the rows that differ between `old` and `new`.
+fn write_difference(
+    tx: &Transaction,
+    id: i64,
+    old: &AlignmentState,
+    new: &AlignmentState,
+    units: &UnitIndex,
+) -> rusqlite::Result<()> {
+    for (level, (before, after)) in old.territories.iter().zip(&new.territories).enumerate() {
+        let mut upsert = tx.prepare_cached(
+            "INSERT OR REPLACE INTO territories (alignment_id, level, code, name, parent_code, locked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut delete = tx
+            .prepare_cached("DELETE FROM territories WHERE alignment_id = ?1 AND level = ?2 AND code = ?3")?;
+        let mut unlink =
+            tx.prepare_cached("DELETE FROM rep_territories WHERE alignment_id = ?1 AND territory_code = ?2")?;
+        let mut link = tx.prepare_cached(
+            "INSERT INTO rep_territories (alignment_id, rep_code, territory_code) VALUES (?1, ?2, ?3)",
+        )?;
+        for (code, t) in after {
+            let previous = before.get(code);
+            if previous != Some(t) {
+                upsert.execute(params![id, level, code, t.name, t.parent, t.locked])?;
+            }
+            if level == 0 && previous.map(|p| &p.reps) != Some(&t.reps) {
+                unlink.execute(params![id, code])?;
+                for rep in &t.reps {
+                    link.execute(params![id, rep, code])?;
+                }
+            }
+        }
+        for code in before.keys().filter(|c| !after.contains_key(*c)) {
+            delete.execute(params![id, level, code])?;
+            if level == 0 {
+                unlink.execute(params![id, code])?;
+            }
+        }
+    }
+    let mut assign = tx.prepare_cached(
+        "INSERT OR REPLACE INTO assignments (alignment_id, unit_code, territory_code) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut unassign =
+        tx.prepare_cached("DELETE FROM assignments WHERE alignment_id = ?1 AND unit_code = ?2")?;
+    for (i, (a, b)) in old.assignment.iter().zip(&new.assignment).enumerate() {
+        if a != b {
+            let unit = &units.get(i as u32).id;
+            match b {
+                Some(t) => assign.execute(params![id, unit, &**t])?,
+                None => unassign.execute(params![id, unit])?,
+            };
+        }
+    }
+    let mut lock =
+        tx.prepare_cached("INSERT OR IGNORE INTO unit_locks (alignment_id, unit_code) VALUES (?1, ?2)")?;
+    let mut unlock =
+        tx.prepare_cached("DELETE FROM unit_locks WHERE alignment_id = ?1 AND unit_code = ?2")?;
+    for i in new.unit_locks.difference(&old.unit_locks) {
+        lock.execute(params![id, units.get(*i).id])?;
+    }
+    for i in old.unit_locks.difference(&new.unit_locks) {
+        unlock.execute(params![id, units.get(*i).id])?;
+    }
+    let mut upsert_rep = tx.prepare_cached(
+        "INSERT OR REPLACE INTO reps (alignment_id, code, name, email, lon, lat) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut delete_rep = tx.prepare_cached("DELETE FROM reps WHERE alignment_id = ?1 AND code = ?2")?;
+    for (code, rep) in &new.reps {
+        if old.reps.get(code) != Some(rep) {
+            upsert_rep.execute(params![id, code, rep.name, rep.email, rep.lon, rep.lat])?;
+        }
+    }
+    for code in old.reps.keys().filter(|c| !new.reps.contains_key(*c)) {
+        delete_rep.execute(params![id, code])?;
+    }
+    let mut upsert_account = tx.prepare_cached(
+        "INSERT OR REPLACE INTO accounts (alignment_id, code, name, lon, lat, metrics, override_territory)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut delete_account =
+        tx.prepare_cached("DELETE FROM accounts WHERE alignment_id = ?1 AND code = ?2")?;
+    for (code, a) in &new.accounts {
+        if old.accounts.get(code) != Some(a) {
+            let metrics = serde_json::to_string(&a.record.metrics).unwrap_or_else(|_| "{}".into());
+            upsert_account.execute(params![
+                id,
+                code,
+                a.record.name,
+                a.record.lon,
+                a.record.lat,
+                metrics,
+                a.override_territory
+            ])?;
+        }
+    }
+    for code in old.accounts.keys().filter(|c| !new.accounts.contains_key(*c)) {
+        delete_account.execute(params![id, code])?;
+    }
+    Ok(())
+}

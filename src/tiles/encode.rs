@@ -1,0 +1,356 @@
+//! Mapbox Vector Tile 2.1 encoder: protobuf written by hand (varints, packed
+//! commands, zigzag deltas), keys and values deduplicated per layer, layer version 2.
+//!
+//! ```
+//! use geoalign::tiles::encode::{LayerBuilder, Value, encode_tile};
+//! let mut layer = LayerBuilder::new("labels", 4096);
+//! layer.point(Some(1), &[("name", Value::from("T1000"))], [2048, 2048]);
+//! let bytes = encode_tile(vec![layer]);
+//! assert_eq!(bytes[0], 0x1a); // field 3 (layers), length-delimited
+//! ```
+
+use std::collections::HashMap;
+
+/// A feature property value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string.
+    String(String),
+    /// A double.
+    Double(f64),
+    /// An unsigned integer.
+    Uint(u64),
+    /// A signed integer.
+    Sint(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        // Whole numbers as integers: smaller, and what readers expect for counts.
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            if v >= 0.0 {
+                Value::Uint(v as u64)
+            } else {
+                Value::Sint(v as i64)
+            }
+        } else {
+            Value::Double(v)
+        }
+    }
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Value {
+        Value::Uint(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+
+/// Hashable identity of a value (doubles by their bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ValueKey {
+    String(String),
+    Double(u64),
+    Uint(u64),
+    Sint(i64),
+    Bool(bool),
+}
+
+impl From<&Value> for ValueKey {
+    fn from(v: &Value) -> ValueKey {
+        match v {
+            Value::String(s) => ValueKey::String(s.clone()),
+            Value::Double(d) => ValueKey::Double(d.to_bits()),
+            Value::Uint(u) => ValueKey::Uint(*u),
+            Value::Sint(i) => ValueKey::Sint(*i),
+            Value::Bool(b) => ValueKey::Bool(*b),
+        }
+    }
+}
+
+const POINT: u64 = 1;
+const LINESTRING: u64 = 2;
+const POLYGON: u64 = 3;
+
+/// Builds one layer: features with their properties and geometry commands.
+#[derive(Debug)]
+pub struct LayerBuilder {
+    name: String,
+    extent: u32,
+    keys: Vec<String>,
+    key_index: HashMap<String, u32>,
+    values: Vec<Value>,
+    value_index: HashMap<ValueKey, u32>,
+    features: Vec<u8>,
+    count: usize,
+    tags: Vec<u32>,
+    geometry: Vec<u32>,
+}
+
+impl LayerBuilder {
+    /// An empty layer.
+    pub fn new(name: &str, extent: u32) -> LayerBuilder {
+        LayerBuilder {
+            name: name.to_owned(),
+            extent,
+            keys: Vec::new(),
+            key_index: HashMap::new(),
+            values: Vec::new(),
+            value_index: HashMap::new(),
+            features: Vec::new(),
+            count: 0,
+            tags: Vec::new(),
+            geometry: Vec::new(),
+        }
+    }
+
+    /// Number of features so far.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the layer has no feature.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn tag(&mut self, properties: &[(&str, Value)]) {
+        self.tags.clear();
+        for (key, value) in properties {
+            let k = match self.key_index.get(*key) {
+                Some(&k) => k,
+                None => {
+                    let k = self.keys.len() as u32;
+                    self.keys.push((*key).to_owned());
+                    self.key_index.insert((*key).to_owned(), k);
+                    k
+                }
+            };
+            let vk = ValueKey::from(value);
+            let v = match self.value_index.get(&vk) {
+                Some(&v) => v,
+                None => {
+                    let v = self.values.len() as u32;
+                    self.values.push(value.clone());
+                    self.value_index.insert(vk, v);
+                    v
+                }
+            };
+            self.tags.push(k);
+            self.tags.push(v);
+        }
+    }
+
+    fn push_feature(&mut self, id: Option<u64>, kind: u64) {
+        let mut body = Vec::with_capacity(16 + self.tags.len() * 2 + self.geometry.len() * 2);
+        if let Some(id) = id {
+            write_key(&mut body, 1, 0);
+            write_varint(&mut body, id);
+        }
+        write_packed(&mut body, 2, &self.tags);
+        write_key(&mut body, 3, 0);
+        write_varint(&mut body, kind);
+        write_packed(&mut body, 4, &self.geometry);
+        write_key(&mut self.features, 2, 2);
+        write_varint(&mut self.features, body.len() as u64);
+        self.features.extend_from_slice(&body);
+        self.count += 1;
+    }
+
+    /// Adds a point feature.
+    pub fn point(&mut self, id: Option<u64>, properties: &[(&str, Value)], p: [i32; 2]) {
+        self.tag(properties);
+        self.geometry.clear();
+        self.geometry.push(command(1, 1));
+        self.geometry.push(zigzag(p[0]));
+        self.geometry.push(zigzag(p[1]));
+        self.push_feature(id, POINT);
+    }
+
+    /// Adds a (multi)linestring feature; parts with fewer than two points are skipped.
+    /// Returns whether a feature was added.
+    pub fn lines(&mut self, id: Option<u64>, properties: &[(&str, Value)], parts: &[Vec<[i32; 2]>]) -> bool {
+        self.geometry.clear();
+        let mut cursor = [0i32, 0];
+        for part in parts.iter().filter(|p| p.len() >= 2) {
+            self.geometry.push(command(1, 1));
+            push_delta(&mut self.geometry, &mut cursor, part[0]);
+            self.geometry.push(command(2, part.len() as u32 - 1));
+            for p in &part[1..] {
+                push_delta(&mut self.geometry, &mut cursor, *p);
+            }
+        }
+        if self.geometry.is_empty() {
+            return false;
+        }
+        self.tag(properties);
+        self.push_feature(id, LINESTRING);
+        true
+    }
+
+    /// Adds a (multi)polygon feature: each polygon its exterior (positive area) then its
+    /// holes (negative area), as [`super::clip::clip_polygons`] returns them. Returns
+    /// whether a feature was added.
+    pub fn polygons(
+        &mut self,
+        id: Option<u64>,
+        properties: &[(&str, Value)],
+        polygons: &[Vec<Vec<[i32; 2]>>],
+    ) -> bool {
+        self.geometry.clear();
+        let mut cursor = [0i32, 0];
+        for ring in polygons.iter().flatten().filter(|r| r.len() >= 3) {
+            self.geometry.push(command(1, 1));
+            push_delta(&mut self.geometry, &mut cursor, ring[0]);
+            self.geometry.push(command(2, ring.len() as u32 - 1));
+            for p in &ring[1..] {
+                push_delta(&mut self.geometry, &mut cursor, *p);
+            }
+            self.geometry.push(command(7, 1));
+        }
+        if self.geometry.is_empty() {
+            return false;
+        }
+        self.tag(properties);
+        self.push_feature(id, POLYGON);
+        true
+    }
+
+    fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.features.len() + 64 * self.keys.len() + 16 * self.values.len());
+        write_key(&mut out, 15, 0);
+        write_varint(&mut out, 2);
+        write_bytes(&mut out, 1, self.name.as_bytes());
+        out.extend_from_slice(&self.features);
+        for key in &self.keys {
+            write_bytes(&mut out, 3, key.as_bytes());
+        }
+        let mut value = Vec::new();
+        for v in &self.values {
+            value.clear();
+            match v {
+                Value::String(s) => write_bytes(&mut value, 1, s.as_bytes()),
+                Value::Double(d) => {
+                    write_key(&mut value, 3, 1);
+                    value.extend_from_slice(&d.to_le_bytes());
+                }
+                Value::Uint(u) => {
+                    write_key(&mut value, 5, 0);
+                    write_varint(&mut value, *u);
+                }
+                Value::Sint(i) => {
+                    write_key(&mut value, 6, 0);
+                    write_varint(&mut value, ((*i << 1) ^ (*i >> 63)) as u64);
+                }
+                Value::Bool(b) => {
+                    write_key(&mut value, 7, 0);
+                    write_varint(&mut value, u64::from(*b));
+                }
+            }
+            write_bytes(&mut out, 4, &value);
+        }
+        write_key(&mut out, 5, 0);
+        write_varint(&mut out, u64::from(self.extent));
+        out
+    }
+}
+
+/// Encodes the non-empty layers into a tile; an empty tile is empty bytes.
+pub fn encode_tile(layers: Vec<LayerBuilder>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for layer in layers.into_iter().filter(|l| !l.is_empty()) {
+        let bytes = layer.finish();
+        write_bytes(&mut out, 3, &bytes);
+    }
+    out
+}
+
+fn command(id: u32, count: u32) -> u32 {
+    (id & 0x7) | (count << 3)
+}
+
+fn zigzag(v: i32) -> u32 {
+    ((v << 1) ^ (v >> 31)) as u32
+}
+
+fn push_delta(geometry: &mut Vec<u32>, cursor: &mut [i32; 2], p: [i32; 2]) {
+    geometry.push(zigzag(p[0] - cursor[0]));
+    geometry.push(zigzag(p[1] - cursor[1]));
+    *cursor = p;
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn write_key(out: &mut Vec<u8>, field: u32, wire: u8) {
+    write_varint(out, (u64::from(field) << 3) | u64::from(wire));
+}
+
+fn write_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    write_key(out, field, 2);
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
+    if values.is_empty() {
+        return;
+    }
+    let mut body = Vec::with_capacity(values.len() * 2);
+    for &v in values {
+        write_varint(&mut body, u64::from(v));
+    }
+    write_bytes(out, field, &body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_and_zigzag() {
+        let mut out = Vec::new();
+        write_varint(&mut out, 300);
+        assert_eq!(out, [0xac, 0x02]);
+        assert_eq!(zigzag(-1), 1);
+        assert_eq!(zigzag(1), 2);
+        assert_eq!(command(1, 1), 9);
+        assert_eq!(command(7, 1), 15);
+    }
+
+    #[test]
+    fn keys_and_values_are_shared() {
+        let mut layer = LayerBuilder::new("t", 4096);
+        let props = [("level", Value::from("territory"))];
+        layer.point(None, &props, [1, 1]);
+        layer.point(None, &props, [2, 2]);
+        assert_eq!((layer.keys.len(), layer.values.len()), (1, 1));
+        assert_eq!(Value::from(3.0), Value::Uint(3));
+        assert_eq!(Value::from(-3.0), Value::Sint(-3));
+        assert_eq!(Value::from(0.5), Value::Double(0.5));
+    }
+}

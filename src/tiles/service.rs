@@ -1,0 +1,318 @@
+//! The tile service: alignments' views by revision, the tile cache and its
+//! carry-forward across revisions.
+//!
+//! Each time a tile request finds the engine at a new revision, the service prepares
+//! a view of it from the previous one and records which world boxes changed between
+//! them. A tile missing from the cache at the current revision is first looked up at
+//! the earlier revisions it did not change through; only tiles a change touched are
+//! rendered again.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+
+use super::cache::{EncodedTile, TileCache, TileKey};
+use super::prepared::{WorldBox, intersects};
+use super::render::render;
+use super::tile_id::TileId;
+use super::view::{AlignmentView, DatasetTiles};
+use super::{TileError, TileOptions};
+use crate::engine::Engine;
+
+/// Views kept per alignment (to serve recent versioned URLs of earlier revisions).
+const VIEWS_KEPT: usize = 3;
+/// Change records kept per alignment (to carry tiles forward).
+const DELTAS_KEPT: usize = 64;
+
+struct Delta {
+    from: i64,
+    to: i64,
+    dirty: Vec<WorldBox>,
+}
+
+#[derive(Default)]
+struct History {
+    views: VecDeque<Arc<AlignmentView>>,
+    deltas: VecDeque<Delta>,
+}
+
+struct AlignmentTiles {
+    id: u32,
+    history: Mutex<History>,
+}
+
+/// Renders, caches and carries forward the tiles of an engine's alignments.
+pub struct TileService {
+    engine: Arc<Engine>,
+    options: TileOptions,
+    cache: TileCache,
+    datasets: Mutex<HashMap<String, Arc<DatasetTiles>>>,
+    alignments: RwLock<HashMap<String, Arc<AlignmentTiles>>>,
+    next_id: AtomicU32,
+}
+
+impl std::fmt::Debug for TileService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TileService({:?}, {:?})", self.engine, self.cache)
+    }
+}
+
+type Registry = Mutex<Vec<(Weak<Engine>, Arc<TileService>)>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+impl TileService {
+    /// A service over `engine`.
+    pub fn new(engine: Arc<Engine>, options: TileOptions) -> TileService {
+        TileService {
+            cache: TileCache::new(options.cache_bytes),
+            engine,
+            options,
+            datasets: Mutex::new(HashMap::new()),
+            alignments: RwLock::new(HashMap::new()),
+            next_id: AtomicU32::new(0),
+        }
+    }
+
+    /// The one service of an engine in this process (created with
+    /// [`TileOptions::from_env`] on first use), so every HTTP worker shares one cache.
+    pub fn for_engine(engine: &Arc<Engine>) -> Arc<TileService> {
+        let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
+        registry.retain(|(e, _)| e.strong_count() > 0);
+        if let Some((_, s)) = registry
+            .iter()
+            .find(|(e, _)| e.upgrade().is_some_and(|e| Arc::ptr_eq(&e, engine)))
+        {
+            return s.clone();
+        }
+        let service = Arc::new(TileService::new(engine.clone(), TileOptions::from_env()));
+        registry.push((Arc::downgrade(engine), service.clone()));
+        service
+    }
+
+    /// The options.
+    pub fn options(&self) -> &TileOptions {
+        &self.options
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &TileCache {
+        &self.cache
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    fn alignment(&self, name: &str) -> Arc<AlignmentTiles> {
+        if let Some(a) = self
+            .alignments
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return a.clone();
+        }
+        let mut map = self.alignments.write().unwrap_or_else(PoisonError::into_inner);
+        map.entry(name.to_owned())
+            .or_insert_with(|| {
+                Arc::new(AlignmentTiles {
+                    id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                    history: Mutex::new(History::default()),
+                })
+            })
+            .clone()
+    }
+
+    fn dataset(&self, view_of: &crate::snapshot::Snapshot) -> Arc<DatasetTiles> {
+        let mut datasets = self.datasets.lock().unwrap_or_else(PoisonError::into_inner);
+        let name = &view_of.dataset.name;
+        if let Some(d) = datasets.get(name)
+            && Arc::ptr_eq(&d.dataset, &view_of.dataset)
+        {
+            return d.clone();
+        }
+        let d = Arc::new(DatasetTiles::new(view_of.dataset.clone(), &self.options));
+        datasets.insert(name.clone(), d.clone());
+        d
+    }
+
+    /// The current view of an alignment (prepared from the previous one on a new revision).
+    pub fn view(&self, alignment: &str) -> Result<Arc<AlignmentView>, TileError> {
+        let snapshot = self.engine.snapshot(alignment)?;
+        let entry = self.alignment(alignment);
+        let mut history = entry.history.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(latest) = history.views.back() {
+            if Arc::ptr_eq(&latest.snapshot, &snapshot) {
+                return Ok(latest.clone());
+            }
+            if latest.snapshot.revision >= snapshot.revision {
+                // Re-created under the same name: start over.
+                *history = History::default();
+            }
+        }
+        let dataset = self.dataset(&snapshot);
+        let previous = history.views.back().cloned();
+        let view = Arc::new(AlignmentView::new(
+            snapshot,
+            dataset,
+            previous.as_deref(),
+            &self.options,
+        ));
+        if let Some(previous) = previous {
+            let dirty = view.dirty_since(&previous);
+            tracing::debug!(
+                alignment,
+                from = previous.snapshot.revision,
+                to = view.snapshot.revision,
+                boxes = dirty.len(),
+                "tiles carried forward outside the changed area"
+            );
+            history.deltas.push_back(Delta {
+                from: previous.snapshot.revision,
+                to: view.snapshot.revision,
+                dirty,
+            });
+            if history.deltas.len() > DELTAS_KEPT {
+                history.deltas.pop_front();
+            }
+        }
+        history.views.push_back(view.clone());
+        if history.views.len() > VIEWS_KEPT {
+            history.views.pop_front();
+        }
+        Ok(view)
+    }
+
+    /// A cached tile, without rendering or touching the store: for the hot path.
+    /// `revision` `None` is the current one, known only if the alignment was served before.
+    pub fn cached(
+        &self,
+        alignment: &str,
+        revision: Option<i64>,
+        tile: TileId,
+    ) -> Option<(i64, Arc<EncodedTile>)> {
+        let entry = self
+            .alignments
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(alignment)
+            .cloned()?;
+        let revision = match revision {
+            Some(r) => r,
+            None => self.engine.snapshot(alignment).ok()?.revision,
+        };
+        let key = TileKey {
+            alignment: entry.id,
+            revision,
+            tile,
+        };
+        self.cache.get(&key).map(|t| (revision, t))
+    }
+
+    /// A tile at `revision` (`None`: the current one), from the cache, carried forward
+    /// from an earlier revision it did not change through, or rendered. Returns the
+    /// revision served and the tile.
+    pub fn tile(
+        &self,
+        alignment: &str,
+        revision: Option<i64>,
+        tile: TileId,
+    ) -> Result<(i64, Arc<EncodedTile>), TileError> {
+        if let Some(hit) = self.cached(alignment, revision, tile) {
+            return Ok(hit);
+        }
+        let view = self.view(alignment)?;
+        let entry = self.alignment(alignment);
+        let current = view.snapshot.revision;
+        let wanted = revision.unwrap_or(current);
+        let key = |revision: i64| TileKey {
+            alignment: entry.id,
+            revision,
+            tile,
+        };
+        if let Some(t) = self.cache.get(&key(wanted)) {
+            return Ok((wanted, t));
+        }
+        if wanted > current {
+            return Err(TileError::UnknownRevision {
+                alignment: alignment.to_owned(),
+                revision: wanted,
+                current,
+            });
+        }
+        let margin = f64::from(self.options.buffer) / f64::from(self.options.extent);
+        let bounds = tile.world_bounds(margin);
+        let (source, older) = {
+            let history = entry.history.lock().unwrap_or_else(PoisonError::into_inner);
+            if wanted < current {
+                if let Some(v) = history.views.iter().find(|v| v.snapshot.revision == wanted) {
+                    (v.clone(), Vec::new())
+                } else if clean_between(&history.deltas, wanted, current, &bounds) {
+                    (view.clone(), Vec::new())
+                } else {
+                    return Err(TileError::RevisionGone {
+                        alignment: alignment.to_owned(),
+                        revision: wanted,
+                        current,
+                    });
+                }
+            } else {
+                // Earlier revisions this tile did not change through, newest first.
+                let mut older = Vec::new();
+                let mut cursor = current;
+                for d in history.deltas.iter().rev() {
+                    if d.to != cursor || d.dirty.iter().any(|b| intersects(b, &bounds)) {
+                        break;
+                    }
+                    older.push(d.from);
+                    cursor = d.from;
+                }
+                (view.clone(), older)
+            }
+        };
+        for r in older {
+            if let Some(t) = self.cache.get(&key(r)) {
+                self.cache.insert(key(current), t.clone());
+                return Ok((current, t));
+            }
+        }
+        let served = source.snapshot.revision;
+        if let Some(t) = self.cache.get(&key(served)) {
+            self.cache.insert(key(wanted), t.clone());
+            return Ok((wanted, t));
+        }
+        let encoded = Arc::new(EncodedTile::new(render(&source, tile, &self.options)));
+        self.cache.insert(key(served), encoded.clone());
+        if served != wanted {
+            self.cache.insert(key(wanted), encoded.clone());
+        }
+        Ok((wanted, encoded))
+    }
+
+    /// Renders a tile of the current revision without the cache (benchmarks, exports).
+    pub fn render(&self, alignment: &str, tile: TileId) -> Result<Vec<u8>, TileError> {
+        let view = self.view(alignment)?;
+        Ok(render(&view, tile, &self.options))
+    }
+}
+
+/// Whether no recorded change between revisions `from` and `to` touched `bounds` (and
+/// the records cover the whole way).
+fn clean_between(deltas: &VecDeque<Delta>, from: i64, to: i64, bounds: &WorldBox) -> bool {
+    let mut cursor = to;
+    for d in deltas.iter().rev() {
+        if cursor == from {
+            break;
+        }
+        if d.to != cursor || d.dirty.iter().any(|b| intersects(b, bounds)) {
+            return false;
+        }
+        cursor = d.from;
+    }
+    cursor == from
+}

@@ -1,0 +1,520 @@
+//! What the renderer reads: a dataset prepared for tiling (arcs and units projected and
+//! ranked once) and an alignment at one revision prepared on top of it (territory
+//! outlines, label points, colours, who owns each unit, which arcs are boundaries).
+//!
+//! A view is built from the previous one: shapes the change did not touch (the same
+//! `Arc<Shape>`) keep their prepared geometry and colours carry forward. The
+//! difference between two views, [`AlignmentView::dirty_since`], is the set of world
+//! boxes whose tiles may differ.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use rstar::{AABB, RTree, RTreeObject};
+
+use super::TileOptions;
+use super::colour::colour;
+use super::label::pole_of_inaccessibility;
+use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
+use super::repair::repair_crossings;
+use super::tile_id::lonlat_to_world;
+use crate::snapshot::{DatasetModel, Shape, Snapshot};
+
+/// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
+pub const NONE: u32 = u32::MAX;
+
+/// A box in an R-tree of world coordinates.
+#[derive(Debug, Clone)]
+pub struct Boxed {
+    /// Index of the thing boxed.
+    pub index: u32,
+    envelope: AABB<[f64; 2]>,
+}
+
+impl Boxed {
+    /// A boxed index.
+    pub fn new(index: u32, bbox: WorldBox) -> Boxed {
+        Boxed {
+            index,
+            envelope: AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]),
+        }
+    }
+}
+
+impl RTreeObject for Boxed {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+/// A dataset prepared for tiling.
+pub struct DatasetTiles {
+    /// The dataset.
+    pub dataset: Arc<DatasetModel>,
+    /// Every arc of the topology, projected and ranked, kept from crossing each other.
+    pub arcs: ArcIndex,
+    /// R-tree of the arcs.
+    pub arc_tree: RTree<Boxed>,
+    /// Unit polygons by topology index, prepared on first use.
+    units: OnceLock<Vec<PreparedPolygons>>,
+    /// World box of the dataset.
+    pub bbox: WorldBox,
+}
+
+impl std::fmt::Debug for DatasetTiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DatasetTiles({}, {} arcs)",
+            self.dataset.name,
+            self.arcs.lines().len()
+        )
+    }
+}
+
+impl DatasetTiles {
+    /// Projects and ranks every arc of a dataset's topology, and keeps them from crossing
+    /// at the tolerance of every zoom up to `options.maxzoom`.
+    pub fn new(dataset: Arc<DatasetModel>, options: &TileOptions) -> DatasetTiles {
+        let started = std::time::Instant::now();
+        let topology = &dataset.topology;
+        let mut arcs = Vec::with_capacity(topology.arc_count());
+        let mut bbox = EMPTY_BOX;
+        for a in 0..topology.arc_count() {
+            let line = PreparedLine::new(topology.arc(a));
+            bbox = union(bbox, line.bbox);
+            arcs.push(line);
+        }
+        let tolerances: Vec<f64> = (0..=options.maxzoom)
+            .map(|z| options.tolerance / (f64::from(options.extent) * f64::from(1u32 << z)))
+            .collect();
+        let mut pairs: Vec<(Vec<[f64; 2]>, Vec<f32>)> =
+            arcs.into_iter().map(|l| (l.coords, l.importance)).collect();
+        let restored = repair_crossings(&mut pairs, &tolerances);
+        let arcs: Vec<PreparedLine> = pairs
+            .into_iter()
+            .map(|(coords, importance)| {
+                let mut bbox = EMPTY_BOX;
+                for p in &coords {
+                    extend(&mut bbox, *p);
+                }
+                PreparedLine {
+                    coords,
+                    importance,
+                    bbox,
+                }
+            })
+            .collect();
+        let arc_tree = RTree::bulk_load(
+            arcs.iter()
+                .enumerate()
+                .map(|(i, l)| Boxed::new(i as u32, l.bbox))
+                .collect(),
+        );
+        tracing::info!(
+            dataset = %dataset.name,
+            arcs = arcs.len(),
+            restored,
+            ms = started.elapsed().as_millis() as u64,
+            "dataset prepared for tiles"
+        );
+        let arcs = ArcIndex::new(arcs, (0..topology.arc_count()).map(|a| topology.arc(a)));
+        DatasetTiles {
+            dataset,
+            arcs,
+            arc_tree,
+            units: OnceLock::new(),
+            bbox,
+        }
+    }
+
+    /// Unit polygons by topology index (as the topology rebuilt them, so neighbours share
+    /// edges bit for bit), prepared on first call.
+    pub fn units(&self) -> &[PreparedPolygons] {
+        self.units.get_or_init(|| {
+            let started = std::time::Instant::now();
+            let topology = &self.dataset.topology;
+            let units: Vec<PreparedPolygons> = (0..topology.unit_count())
+                .map(|t| PreparedPolygons::new(&topology.unit_geometry(t), &self.arcs))
+                .collect();
+            tracing::info!(
+                dataset = %self.dataset.name,
+                units = units.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "unit polygons prepared for tiles"
+            );
+            units
+        })
+    }
+}
+
+/// A territory (district, region) outline prepared for tiling.
+#[derive(Debug)]
+pub struct PreparedShape {
+    /// The snapshot's shape.
+    pub shape: Arc<Shape>,
+    /// Its outline in world coordinates, ranked.
+    pub geometry: PreparedPolygons,
+    /// Label point (pole of inaccessibility of the largest part), world coordinates.
+    pub label: Option<[f64; 2]>,
+}
+
+impl PreparedShape {
+    fn new(shape: Arc<Shape>, dataset: &DatasetTiles) -> PreparedShape {
+        let geometry = PreparedPolygons::new(&shape.geometry, &dataset.arcs);
+        let label = label_point(&geometry);
+        PreparedShape {
+            shape,
+            geometry,
+            label,
+        }
+    }
+}
+
+fn label_point(geometry: &PreparedPolygons) -> Option<[f64; 2]> {
+    let largest = geometry.polygons.iter().max_by(|a, b| {
+        let area = |p: &super::prepared::Polygon| {
+            let r = &geometry.rings[p.start as usize];
+            (r.bbox[2] - r.bbox[0]) * (r.bbox[3] - r.bbox[1])
+        };
+        area(a).total_cmp(&area(b))
+    })?;
+    let rings: Vec<&[[f64; 2]]> = geometry.rings[largest.start as usize..largest.end as usize]
+        .iter()
+        .map(|r| geometry.ring(r).0)
+        .collect();
+    let b = geometry.rings[largest.start as usize].bbox;
+    let precision = ((b[2] - b[0]).min(b[3] - b[1]) / 50.0).max(1e-12);
+    Some(pole_of_inaccessibility(&rings, precision))
+}
+
+/// One level (territories, districts, regions) of a view.
+#[derive(Debug)]
+pub struct LevelView {
+    /// Level name (`territory`).
+    pub name: String,
+    /// Layer name (`territories`).
+    pub layer: String,
+    /// Codes, sorted; an item's index is its feature id.
+    pub codes: Vec<String>,
+    /// Prepared shapes, by index.
+    pub shapes: Vec<Arc<PreparedShape>>,
+    /// Colour index, by index.
+    pub colours: Vec<u8>,
+    /// R-tree of the shapes' boxes.
+    pub tree: RTree<Boxed>,
+}
+
+/// A point feature (rep or account) in world coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointItem {
+    /// Id.
+    pub id: String,
+    /// Where.
+    pub at: [f64; 2],
+    /// Properties: name, owner, metrics.
+    pub properties: Vec<(String, PointValue)>,
+}
+
+/// A point property value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointValue {
+    /// Text.
+    Text(String),
+    /// Number.
+    Number(f64),
+}
+
+/// An alignment at one revision, prepared for tiling.
+pub struct AlignmentView {
+    /// The snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// Its dataset prepared.
+    pub dataset: Arc<DatasetTiles>,
+    /// Levels, leaf first.
+    pub levels: Vec<LevelView>,
+    /// `owner[level][topology unit]`: item index at that level, or [`NONE`].
+    pub owner: Vec<Vec<u32>>,
+    /// Per arc: the highest level whose items differ on its two sides, or `u8::MAX`
+    /// (internal to a territory, or on the outside).
+    pub arc_rank: Vec<u8>,
+    /// Reps with a location.
+    pub reps: Vec<PointItem>,
+    /// Accounts.
+    pub accounts: Vec<PointItem>,
+}
+
+impl std::fmt::Debug for AlignmentView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AlignmentView({} at revision {})",
+            self.snapshot.alignment, self.snapshot.revision
+        )
+    }
+}
+
+/// Layer name of a level: its name in the plural (`territory` -> `territories`).
+pub fn layer_name(level: &str) -> String {
+    let lower = level.to_ascii_lowercase();
+    if let Some(stem) = lower.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh") {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+impl AlignmentView {
+    /// Prepares `snapshot`, reusing what `previous` (an earlier view of the same
+    /// alignment) already prepared.
+    pub fn new(
+        snapshot: Arc<Snapshot>,
+        dataset: Arc<DatasetTiles>,
+        previous: Option<&AlignmentView>,
+        options: &TileOptions,
+    ) -> AlignmentView {
+        let started = std::time::Instant::now();
+        let state = &snapshot.state;
+        let units = &snapshot.dataset.units;
+        let topo_units = snapshot.dataset.unit_of_topo.len();
+        let previous = previous.filter(|p| Arc::ptr_eq(&p.dataset, &dataset));
+        // Prepared shapes, reused when the snapshot shares the shape.
+        let mut levels: Vec<LevelView> = Vec::with_capacity(state.levels.len());
+        for (level, name) in state.levels.iter().enumerate() {
+            let old: HashMap<&str, &Arc<PreparedShape>> = previous
+                .and_then(|p| p.levels.get(level))
+                .map(|l| l.codes.iter().map(String::as_str).zip(l.shapes.iter()).collect())
+                .unwrap_or_default();
+            let mut codes = Vec::new();
+            let mut shapes = Vec::new();
+            for (code, shape) in &snapshot.shapes[level] {
+                let prepared = match old.get(code.as_str()) {
+                    Some(p) if Arc::ptr_eq(&p.shape, shape) => (*p).clone(),
+                    _ => Arc::new(PreparedShape::new(shape.clone(), &dataset)),
+                };
+                codes.push(code.clone());
+                shapes.push(prepared);
+            }
+            let tree = RTree::bulk_load(
+                shapes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| !s.geometry.is_empty())
+                    .map(|(i, s)| Boxed::new(i as u32, s.geometry.bbox))
+                    .collect(),
+            );
+            levels.push(LevelView {
+                name: name.clone(),
+                layer: layer_name(name),
+                codes,
+                shapes,
+                colours: Vec::new(),
+                tree,
+            });
+        }
+        // Owner of every polygon unit at every level.
+        let index_of: Vec<HashMap<&str, u32>> = levels
+            .iter()
+            .map(|l| {
+                l.codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.as_str(), i as u32))
+                    .collect()
+            })
+            .collect();
+        let mut owner: Vec<Vec<u32>> = vec![vec![NONE; topo_units]; levels.len()];
+        for (t, &u) in snapshot.dataset.unit_of_topo.iter().enumerate() {
+            let Some(leaf) = state.owner(units, u) else {
+                continue;
+            };
+            let mut code: Option<&str> = Some(leaf);
+            for level in 0..levels.len() {
+                let Some(c) = code else { break };
+                owner[level][t] = index_of[level].get(c).copied().unwrap_or(NONE);
+                code = state.territories[level].get(c).and_then(|t| t.parent.as_deref());
+            }
+        }
+        // Boundary rank of every arc, and adjacency per level.
+        let topology = &snapshot.dataset.topology;
+        let mut arc_rank = vec![u8::MAX; topology.arc_count()];
+        let mut edges: Vec<BTreeSet<(u32, u32)>> = vec![BTreeSet::new(); levels.len()];
+        for (a, rank) in arc_rank.iter_mut().enumerate() {
+            let (Some(l), Some(r)) = topology.arc_sides(a) else {
+                continue;
+            };
+            for level in (0..levels.len()).rev() {
+                let (ol, or) = (owner[level][l as usize], owner[level][r as usize]);
+                if ol != or {
+                    if *rank == u8::MAX {
+                        *rank = level as u8;
+                    }
+                    if ol != NONE && or != NONE {
+                        edges[level].insert((ol.min(or), ol.max(or)));
+                    }
+                }
+            }
+        }
+        for (level, view) in levels.iter_mut().enumerate() {
+            let before: HashMap<&str, u8> = previous
+                .and_then(|p| p.levels.get(level))
+                .map(|l| {
+                    l.codes
+                        .iter()
+                        .map(String::as_str)
+                        .zip(l.colours.iter().copied())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let previous_colours: Vec<Option<u8>> = view
+                .codes
+                .iter()
+                .map(|c| before.get(c.as_str()).copied())
+                .collect();
+            let edges: Vec<(u32, u32)> = edges[level].iter().copied().collect();
+            view.colours = colour(view.codes.len(), &edges, &previous_colours, options.max_colours);
+        }
+        let (reps, accounts) = points(&snapshot);
+        tracing::debug!(
+            alignment = %snapshot.alignment,
+            revision = snapshot.revision,
+            ms = started.elapsed().as_millis() as u64,
+            "alignment prepared for tiles"
+        );
+        AlignmentView {
+            snapshot,
+            dataset,
+            levels,
+            owner,
+            arc_rank,
+            reps,
+            accounts,
+        }
+    }
+
+    /// World boxes where tiles of `self` may differ from those of `older`.
+    pub fn dirty_since(&self, older: &AlignmentView) -> Vec<WorldBox> {
+        let mut dirty = Vec::new();
+        if !Arc::ptr_eq(&self.dataset, &older.dataset) || self.levels.len() != older.levels.len() {
+            return vec![[f64::NEG_INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::INFINITY]];
+        }
+        let (new_state, old_state) = (&self.snapshot.state, &older.snapshot.state);
+        for (level, (new, old)) in self.levels.iter().zip(&older.levels).enumerate() {
+            let old_items: HashMap<&str, usize> = old
+                .codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), i))
+                .collect();
+            let mut seen = BTreeSet::new();
+            for (i, code) in new.codes.iter().enumerate() {
+                seen.insert(code.as_str());
+                let new_box = new.shapes[i].geometry.bbox;
+                match old_items.get(code.as_str()) {
+                    Some(&j) => {
+                        let same = Arc::ptr_eq(&new.shapes[i], &old.shapes[j])
+                            && new.colours[i] == old.colours[j]
+                            && new_state.territories[level].get(code)
+                                == old_state.territories[level].get(code);
+                        if !same {
+                            dirty.push(union(new_box, old.shapes[j].geometry.bbox));
+                        }
+                    }
+                    None => dirty.push(new_box),
+                }
+            }
+            for (j, code) in old.codes.iter().enumerate() {
+                if !seen.contains(code.as_str()) {
+                    dirty.push(old.shapes[j].geometry.bbox);
+                }
+            }
+        }
+        for (new, old) in [(&self.reps, &older.reps), (&self.accounts, &older.accounts)] {
+            let old_by_id: HashMap<&str, &PointItem> = old.iter().map(|p| (p.id.as_str(), p)).collect();
+            let new_by_id: HashMap<&str, &PointItem> = new.iter().map(|p| (p.id.as_str(), p)).collect();
+            for p in new {
+                if old_by_id.get(p.id.as_str()) != Some(&p) {
+                    dirty.push([p.at[0], p.at[1], p.at[0], p.at[1]]);
+                }
+            }
+            for p in old {
+                if new_by_id.get(p.id.as_str()) != Some(&p) {
+                    dirty.push([p.at[0], p.at[1], p.at[0], p.at[1]]);
+                }
+            }
+        }
+        dirty.retain(|b| b[0] <= b[2]);
+        dirty
+    }
+
+    /// World box of the dataset.
+    pub fn bbox(&self) -> WorldBox {
+        self.dataset.bbox
+    }
+}
+
+fn points(snapshot: &Snapshot) -> (Vec<PointItem>, Vec<PointItem>) {
+    let state = &snapshot.state;
+    let mut territories_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (code, t) in &state.territories[0] {
+        for rep in &t.reps {
+            territories_of
+                .entry(rep.as_str())
+                .or_default()
+                .push(code.as_str());
+        }
+    }
+    let reps = state
+        .reps
+        .iter()
+        .filter_map(|(id, rep)| {
+            let (lon, lat) = (rep.lon?, rep.lat?);
+            let mut properties = vec![("name".to_owned(), PointValue::Text(rep.name.clone()))];
+            if let Some(list) = territories_of.get(id.as_str()) {
+                properties.push(("territories".to_owned(), PointValue::Text(list.join(","))));
+            }
+            Some(PointItem {
+                id: id.clone(),
+                at: lonlat_to_world(lon, lat),
+                properties,
+            })
+        })
+        .collect();
+    let accounts = state
+        .accounts
+        .iter()
+        .map(|(id, a)| {
+            let mut properties = vec![("name".to_owned(), PointValue::Text(a.record.name.clone()))];
+            if let Some((owner, overridden)) = snapshot.account_owner(id) {
+                properties.push((state.levels[0].clone(), PointValue::Text(owner.to_owned())));
+                properties.push((
+                    "override".to_owned(),
+                    PointValue::Number(f64::from(u8::from(overridden))),
+                ));
+            }
+            for (name, value) in &a.record.metrics {
+                properties.push((name.clone(), PointValue::Number(*value)));
+            }
+            PointItem {
+                id: id.clone(),
+                at: lonlat_to_world(a.record.lon, a.record.lat),
+                properties,
+            }
+        })
+        .collect();
+    (reps, accounts)
+}
+
+/// The world box of a set of points, or `None`.
+pub fn points_box(points: &[PointItem]) -> Option<WorldBox> {
+    let mut b = EMPTY_BOX;
+    for p in points {
+        extend(&mut b, p.at);
+    }
+    (b[0] <= b[2]).then_some(b)
+}

@@ -1,0 +1,483 @@
+//! Alignments on the NYC sample: sheets, change sets, locks, undo, diff, metrics
+//! and the dissolved territories.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{sample_engine, shared};
+use geo::{Area, BooleanOps, MultiPolygon, Validation};
+use geoalign::align::Op;
+use geoalign::engine::Engine;
+use geoalign::error::{AlignError, StoreError};
+use geoalign::snapshot::Snapshot;
+
+const SHEET: &str = include_str!("../data/nyc_alignment.csv");
+
+fn assign(units: &[&str], territory: &str) -> Op {
+    Op::Assign {
+        units: units.iter().map(|u| (*u).to_owned()).collect(),
+        territory: territory.into(),
+    }
+}
+
+/// Geometry and metrics of every level, for exact before/after comparisons.
+fn fingerprint(s: &Snapshot) -> Vec<BTreeMap<String, (MultiPolygon<f64>, String)>> {
+    s.shapes
+        .iter()
+        .map(|level| {
+            level
+                .iter()
+                .map(|(code, shape)| {
+                    (
+                        code.clone(),
+                        (shape.geometry.clone(), format!("{:?}", shape.metrics)),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn sheet_imports_and_exports_unchanged() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    assert_eq!(s.revision, 1, "the reps import is revision 1");
+    let counts: Vec<usize> = s.state.territories.iter().map(|t| t.len()).collect();
+    assert_eq!(counts, [28, 5, 3]);
+    assert_eq!(
+        s.state.territories[1]["Manhattan"].parent.as_deref(),
+        Some("North")
+    );
+    assert_eq!(s.state.reps["R1000"].name, "Rep 1000");
+    let mut out = Vec::new();
+    engine.export_sheet("nyc", &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), SHEET);
+}
+
+#[test]
+fn sheet_problems_are_reported_by_line_and_nothing_is_created() {
+    let (_dir, engine) = sample_engine();
+    let sheet = "unit_id,territory,district,region\n\
+                 10001,T1,D1,R1\n\
+                 99998,T1,D1,R1\n\
+                 10001,T2,D1,R1\n\
+                 10002,T1,D2,R1\n\
+                 10003,,D1,R1\n";
+    let err = engine
+        .import_sheet("bad", "nyc", None, None, sheet.as_bytes())
+        .unwrap_err();
+    let AlignError::Sheet(sheet_error) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        sheet_error.problems,
+        [
+            "line 3: unknown unit id '99998'",
+            "line 4: unit '10001' already assigned on line 2",
+            "line 5: territory 'T1' has district 'D2' here but 'D1' on line 2",
+            "line 6: no territory for unit '10003'",
+        ]
+    );
+    assert!(matches!(
+        engine.snapshot("bad"),
+        Err(StoreError::AlignmentNotFound(_))
+    ));
+}
+
+#[test]
+fn zip_plus_four_and_unpadded_ids_match() {
+    let (_dir, engine) = sample_engine();
+    let sheet = "unit_id,territory\n10001-1234,A\n100020000,A\n 10003 ,B\n";
+    let (_, report) = engine
+        .import_sheet("z", "nyc", Some(vec!["territory".into()]), None, sheet.as_bytes())
+        .unwrap();
+    assert_eq!(report.assigned, 3);
+    assert_eq!(report.unassigned.len(), 178 - 3);
+    let s = engine.snapshot("z").unwrap();
+    assert_eq!(
+        s.shapes[0]["A"].members.len(),
+        2 + point_units_in(&s, &["10001", "10002"])
+    );
+}
+
+fn point_units_in(s: &Snapshot, polygons: &[&str]) -> usize {
+    let units = &s.dataset.units;
+    units
+        .iter()
+        .filter(|u| {
+            u.parent
+                .is_some_and(|p| polygons.contains(&units.get(p).id.as_str()))
+        })
+        .count()
+}
+
+#[test]
+fn a_move_redissolves_and_updates_metrics() {
+    let (_dir, engine) = sample_engine();
+    let before = engine.snapshot("nyc").unwrap();
+    let unit_pop = before
+        .dataset
+        .units
+        .get(before.dataset.units.resolve("10002").unwrap())
+        .metrics["population_estimate"];
+    let outcome = engine
+        .apply("nyc", before.revision, &[assign(&["10002"], "T1001")], "t")
+        .unwrap();
+    assert_eq!(outcome.revision, before.revision + 1);
+    let mut touched = outcome.touched["territory"].clone();
+    touched.sort();
+    assert_eq!(touched, ["T1000", "T1001"]);
+    assert!(
+        !outcome.touched.contains_key("district"),
+        "both in Manhattan: {:?}",
+        outcome.touched
+    );
+    let after = &outcome.snapshot;
+    let pop = |s: &Snapshot, t: &str| s.shapes[0][t].metrics.sums["population_estimate"];
+    assert_eq!(pop(after, "T1000"), pop(&before, "T1000") - unit_pop);
+    assert_eq!(pop(after, "T1001"), pop(&before, "T1001") + unit_pop);
+    for code in ["T1000", "T1001"] {
+        let g = &after.shapes[0][code].geometry;
+        assert!(g.is_valid(), "{code}");
+        let sum: f64 = after.shapes[0][code]
+            .members
+            .iter()
+            .filter_map(|&u| after.dataset.topo_of_unit[u as usize])
+            .map(|t| after.dataset.polygons[t as usize].unsigned_area())
+            .sum();
+        assert!(
+            (g.unsigned_area() - sum).abs() / sum < 1e-6,
+            "{code}: {} vs {sum}",
+            g.unsigned_area()
+        );
+    }
+    // Untouched territories keep their very shapes.
+    assert!(std::sync::Arc::ptr_eq(
+        &before.shapes[0]["T1120"],
+        &after.shapes[0]["T1120"]
+    ));
+    // The store agrees with memory.
+    let reloaded = Engine::new(engine.store().clone());
+    assert_eq!(*reloaded.snapshot("nyc").unwrap().state, *after.state);
+}
+
+#[test]
+fn stale_revisions_are_refused_and_nothing_is_lost() {
+    let (_dir, engine) = sample_engine();
+    let r = engine.snapshot("nyc").unwrap().revision;
+    engine
+        .apply("nyc", r, &[assign(&["10002"], "T1001")], "a")
+        .unwrap();
+    let err = engine
+        .apply("nyc", r, &[assign(&["10003"], "T1001")], "b")
+        .unwrap_err();
+    assert!(
+        matches!(err, AlignError::Store(StoreError::StaleRevision { expected, current, .. }) if expected == r && current == r + 1),
+        "{err:?}"
+    );
+    let s = engine.snapshot("nyc").unwrap();
+    assert_eq!(
+        s.state
+            .owner(&s.dataset.units, s.dataset.units.resolve("10002").unwrap()),
+        Some("T1001")
+    );
+    assert_eq!(
+        s.state
+            .owner(&s.dataset.units, s.dataset.units.resolve("10003").unwrap()),
+        Some("T1000")
+    );
+}
+
+#[test]
+fn concurrent_writers_on_one_revision_get_exactly_one_commit() {
+    let (_dir, engine) = sample_engine();
+    let engine = std::sync::Arc::new(engine);
+    let r = engine.snapshot("nyc").unwrap().revision;
+    let handles: Vec<_> = ["T1001", "T1002", "T1003", "T1004"]
+        .into_iter()
+        .map(|t| {
+            let engine = engine.clone();
+            std::thread::spawn(move || engine.apply("nyc", r, &[assign(&["10002"], t)], t).is_ok())
+        })
+        .collect();
+    let wins = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(wins, 1);
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, r + 1);
+    assert_eq!(engine.store().history("nyc").unwrap().len() as i64, r + 1);
+}
+
+#[test]
+fn change_sets_are_all_or_nothing_and_locks_refuse_edits() {
+    let (_dir, engine) = sample_engine();
+    let r = engine.snapshot("nyc").unwrap().revision;
+    let err = engine
+        .apply(
+            "nyc",
+            r,
+            &[assign(&["10002"], "T1001"), assign(&["10003"], "NOPE")],
+            "t",
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "alignment 'nyc': operation 1 (assign 1 unit(s) to NOPE) refused: unknown territory 'NOPE'"
+    );
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, r);
+
+    let lock = Op::Lock {
+        territories: vec!["T1000".into()],
+        units: vec!["11201".into()],
+        level: None,
+        locked: true,
+    };
+    let r = engine.apply("nyc", r, &[lock], "t").unwrap().revision;
+    for (op, reason) in [
+        (
+            assign(&["10002"], "T1001"),
+            "unit '10002' belongs to locked territory 'T1000'",
+        ),
+        (assign(&["11201"], "T1120"), "unit '11201' is locked"),
+        (
+            Op::RenameTerritory {
+                code: "T1000".into(),
+                name: "x".into(),
+                level: None,
+            },
+            "territory 'T1000' is locked",
+        ),
+    ] {
+        let err = engine.apply("nyc", r, &[op], "t").unwrap_err();
+        assert!(
+            matches!(&err, AlignError::Rejected { reason: got, .. } if got == reason),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn twenty_moves_and_their_undos_restore_everything() {
+    let (_dir, engine) = sample_engine();
+    let start = engine.snapshot("nyc").unwrap();
+    let original = fingerprint(&start);
+    let units: Vec<String> = start
+        .dataset
+        .units
+        .iter()
+        .filter(|u| u.parent.is_none())
+        .map(|u| u.id.clone())
+        .collect();
+    let territories: Vec<String> = start.state.territories[0].keys().cloned().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..20 {
+        let s = engine.snapshot("nyc").unwrap();
+        let op = assign(
+            &[units[next(units.len())].as_str()],
+            &territories[next(territories.len())],
+        );
+        engine.apply("nyc", s.revision, &[op], "random").unwrap();
+    }
+    assert_ne!(fingerprint(&engine.snapshot("nyc").unwrap()), original);
+    for _ in 0..20 {
+        engine.undo("nyc", None, "undo").unwrap();
+    }
+    let end = engine.snapshot("nyc").unwrap();
+    assert_eq!(*end.state, *start.state);
+    assert_eq!(fingerprint(&end), original);
+    assert_eq!(end.revision, start.revision + 40);
+    // Only the reps import is left to undo, then nothing.
+    engine.undo("nyc", None, "undo").unwrap();
+    assert!(matches!(
+        engine.undo("nyc", None, "undo"),
+        Err(AlignError::NothingToUndo(_))
+    ));
+}
+
+#[test]
+fn territory_operations_undo_exactly() {
+    let (_dir, engine) = sample_engine();
+    let start = engine.snapshot("nyc").unwrap();
+    let ops = vec![
+        Op::CreateTerritory {
+            code: "T9000".into(),
+            name: Some("Midtown".into()),
+            level: None,
+            parent: Some("Manhattan".into()),
+        },
+        assign(&["10001", "10018"], "T9000"),
+        Op::RenameTerritory {
+            code: "T1001".into(),
+            name: "Chelsea".into(),
+            level: None,
+        },
+        Op::MergeTerritories {
+            from: vec!["T1002".into()],
+            into: "T1001".into(),
+            level: None,
+        },
+        Op::MoveTerritory {
+            territory: "T1004".into(),
+            parent: Some("Brooklyn".into()),
+            level: None,
+        },
+        Op::SetRep {
+            territory: "T9000".into(),
+            reps: vec!["R1000".into(), "R1001".into()],
+        },
+        Op::DeleteTerritory {
+            code: "Staten Island".into(),
+            level: Some("district".into()),
+            reassign_to: Some("Brooklyn".into()),
+        },
+    ];
+    let outcome = engine.apply("nyc", start.revision, &ops, "t").unwrap();
+    let s = &outcome.snapshot;
+    assert!(s.state.territories[0].contains_key("T9000"));
+    assert!(!s.state.territories[0].contains_key("T1002"));
+    assert_eq!(s.state.territories[0]["T1001"].name, "Chelsea");
+    assert_eq!(
+        s.state.territories[0]["T1030"].parent.as_deref(),
+        Some("Brooklyn")
+    );
+    let brooklyn_units = s.shapes[1]["Brooklyn"].members.len();
+    assert!(brooklyn_units > start.shapes[1]["Brooklyn"].members.len());
+    assert!(s.shapes[1]["Brooklyn"].geometry.is_valid());
+    engine.undo("nyc", None, "t").unwrap();
+    let end = engine.snapshot("nyc").unwrap();
+    assert_eq!(*end.state, *start.state);
+    assert_eq!(fingerprint(&end), fingerprint(&start));
+}
+
+#[test]
+fn copies_diff_and_accounts() {
+    let (_dir, engine) = sample_engine();
+    engine.create("what-if", None, None, Some("nyc")).unwrap();
+    let s = engine.snapshot("what-if").unwrap();
+    engine
+        .apply(
+            "what-if",
+            s.revision,
+            &[assign(&["10002", "10003"], "T1001")],
+            "t",
+        )
+        .unwrap();
+    let (a, b) = (
+        engine.snapshot("what-if").unwrap(),
+        engine.snapshot("nyc").unwrap(),
+    );
+    let units = &a.dataset.units;
+    let differing: Vec<&str> = (0..units.len() as u32)
+        .filter(|&i| a.state.owner(units, i) != b.state.owner(units, i))
+        .map(|i| units.get(i).id.as_str())
+        .collect();
+    // The two polygons, and the PO boxes inside them that follow their polygon.
+    assert!(
+        differing.contains(&"10002") && differing.contains(&"10003"),
+        "{differing:?}"
+    );
+    assert_eq!(differing.len(), 2 + point_units_in(&a, &["10002", "10003"]));
+
+    // Accounts: owned by location unless overridden.
+    let accounts = "id,name,lon,lat,revenue\nA1,Chelsea Market,-74.0061,40.7424,100\nA2,Far Away,-120,35,5\n";
+    let ops = geoalign::align::records::accounts(accounts.as_bytes(), &a.state).unwrap();
+    let outcome = engine.apply("what-if", a.revision, &ops, "t").unwrap();
+    let s = &outcome.snapshot;
+    let owner = s.account_owner("A1").unwrap();
+    assert_eq!(owner, ("T1001", false));
+    assert_eq!(s.shapes[0]["T1001"].metrics.accounts, 1);
+    assert_eq!(s.shapes[0]["T1001"].metrics.account_sums["revenue"], 100.0);
+    assert!(s.account_owner("A2").is_none(), "outside every unit");
+    let outcome = engine
+        .apply(
+            "what-if",
+            s.revision,
+            &[Op::OverrideAccount {
+                account: "A1".into(),
+                territory: Some("T1120".into()),
+            }],
+            "t",
+        )
+        .unwrap();
+    assert_eq!(outcome.snapshot.account_owner("A1"), Some(("T1120", true)));
+    assert_eq!(outcome.snapshot.shapes[0]["T1001"].metrics.accounts, 0);
+}
+
+#[test]
+fn dissolved_levels_are_valid_and_cover_their_units() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    for (level, shapes) in s.shapes.iter().enumerate() {
+        for (code, shape) in shapes {
+            assert!(shape.geometry.is_valid(), "{} {code}", s.state.levels[level]);
+            let units: MultiPolygon<f64> = shape
+                .members
+                .iter()
+                .filter_map(|&u| s.dataset.topo_of_unit[u as usize])
+                .map(|t| s.dataset.polygons[t as usize].clone())
+                .fold(MultiPolygon::new(vec![]), |acc, p| acc.union(&p));
+            let missing = units.difference(&shape.geometry).unsigned_area();
+            assert!(missing < 1e-7 * units.unsigned_area(), "{code}: {missing}");
+            assert!(shape.metrics.area_km2 > 0.0 && shape.metrics.parts >= 1);
+            assert!(shape.metrics.polsby_popper > 0.0 && shape.metrics.polsby_popper <= 1.0);
+        }
+    }
+    let regions: f64 = s.shapes[2]
+        .values()
+        .map(|r| r.metrics.sums["population_estimate"])
+        .sum();
+    let total: f64 = s
+        .dataset
+        .units
+        .iter()
+        .filter_map(|u| u.metrics.get("population_estimate"))
+        .sum();
+    assert_eq!(
+        regions, total,
+        "every populated unit is assigned (99999 has none)"
+    );
+}
+
+#[test]
+fn zip3_alignment_of_the_whole_us() {
+    let Some(path) = shared("zip5_us.fgb") else { return };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(path, "us")).unwrap();
+    let engine = Engine::new(std::sync::Arc::new(store));
+    let stored = engine.store().units("us").unwrap();
+    let mut region_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut sheet = String::from("unit_id,territory,region\n");
+    for u in &stored {
+        let zip3 = &u.id[..3];
+        let region = region_of
+            .entry(zip3.to_owned())
+            .or_insert_with(|| u.properties.attributes["state"].clone());
+        sheet.push_str(&format!("{},{zip3},{region}\n", u.id));
+    }
+    let levels = vec!["territory".to_owned(), "region".to_owned()];
+    let (_, report) = engine
+        .import_sheet("zip3", "us", Some(levels), None, sheet.as_bytes())
+        .unwrap();
+    assert_eq!(report.assigned, 33_791);
+    let s = engine.snapshot("zip3").unwrap();
+    assert_eq!(s.shapes[0].len(), region_of.len());
+    let invalid: Vec<&String> = s.shapes[0]
+        .iter()
+        .filter(|(_, sh)| !sh.geometry.is_valid())
+        .map(|(c, _)| c)
+        .collect();
+    assert!(invalid.is_empty(), "{invalid:?}");
+    let population: f64 = s.shapes[1].values().map(|r| r.metrics.sums["population"]).sum();
+    let total: f64 = stored.iter().map(|u| u.properties.metrics["population"]).sum();
+    assert_eq!(population, total);
+}

@@ -1,0 +1,84 @@
+//! Browser and third-party decoder tests: serves the sample on a free port and runs
+//! `node --test` in tests/browser (every tile of zooms 0-10 decoded with
+//! @mapbox/vector-tile; the viewer in headless Chromium driven by playwright-core,
+//! screenshot in target/browser/viewer.png).
+//!
+//! Needs node, Debian's chromium and `npm ci` in tests/browser; skipped with a message
+//! when any is missing (.ci/run installs them and sets `GEOALIGN_REQUIRE_BROWSER`, so CI
+//! runs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use geoalign::http::{AppState, configure};
+
+fn missing_prerequisite(dir: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} is absent (apt-get install chromium)"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    for module in ["playwright-core", "@mapbox/vector-tile", "pbf", "pngjs"] {
+        if !dir.join("node_modules").join(module).exists() {
+            return Some(format!("{module} is not installed (npm ci in {})", dir.display()));
+        }
+    }
+    None
+}
+
+#[test]
+fn viewer_and_tiles_in_a_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    if let Some(reason) = missing_prerequisite(&dir) {
+        // CI installs everything and sets GEOALIGN_REQUIRE_BROWSER: never skip there.
+        assert!(std::env::var_os("GEOALIGN_REQUIRE_BROWSER").is_none(), "{reason}");
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let (_store, engine) = common::sample_engine();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = listener.local_addr().expect("address").port();
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
+                .workers(2)
+                .listen(listener)
+                .expect("listen")
+                .run()
+                .await
+        })
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 30, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let screenshot = root.join("target/browser/viewer.png");
+    let output = Command::new("node")
+        .current_dir(&dir)
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "tiles.test.mjs",
+            "viewer.test.mjs",
+        ])
+        .env("GEOALIGN_URL", &base)
+        .env("GEOALIGN_ALIGNMENT", "nyc")
+        .env("GEOALIGN_SCREENSHOT", &screenshot)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}{stderr}");
+    assert!(output.status.success(), "node --test failed");
+    assert!(screenshot.exists());
+}

@@ -1,0 +1,268 @@
+//! Lookups on the NYC sample: point in territory, snapping, borders, batches,
+//! nearest reps; and agreement with GDAL/GEOS on the full US dataset.
+
+mod common;
+
+use common::sample_engine;
+use geo::{CoordsIter, Intersects, Point};
+use geoalign::lookup::batch;
+
+const EMPIRE_STATE: (f64, f64) = (-73.9857, 40.7484);
+
+#[test]
+fn a_point_resolves_to_unit_territory_chain_and_reps() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let owner = s
+        .lookup(EMPIRE_STATE.0, EMPIRE_STATE.1, None)
+        .unwrap()
+        .expect("in a unit");
+    assert_eq!(owner.unit, "10001", "ZCTA 10118 is part of MODZCTA 10001");
+    assert_eq!(owner.levels["territory"], "T1000");
+    assert_eq!(owner.levels["district"], "Manhattan");
+    assert_eq!(owner.levels["region"], "North");
+    assert_eq!(owner.reps[0].id, "R1000");
+    assert_eq!(owner.distance_km, None);
+}
+
+#[test]
+fn points_outside_every_unit_say_so_or_snap() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let sea = (-73.80, 40.45); // Lower New York Bay, south of Breezy Point
+    assert_eq!(s.lookup(sea.0, sea.1, None).unwrap(), None);
+    let snapped = s.lookup(sea.0, sea.1, Some(30.0)).unwrap().expect("within 30 km");
+    let km = snapped.distance_km.unwrap();
+    assert!(km > 0.0 && km < 30.0, "{km}");
+    assert_eq!(
+        s.lookup(sea.0, sea.1, Some(0.5)).unwrap(),
+        None,
+        "nothing within 500 m"
+    );
+    assert!(s.lookup(-73.9, 95.0, None).is_err());
+    assert!(s.lookup(f64::NAN, 40.0, None).is_err());
+}
+
+#[test]
+fn shared_border_points_go_to_the_smallest_unit_id() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let ds = &s.dataset;
+    // A vertex of 10001 that lies on another unit's boundary too.
+    let a = ds.topo_of_unit[ds.units.resolve("10001").unwrap() as usize].unwrap() as usize;
+    let shared = ds.polygons[a]
+        .coords_iter()
+        .find(|c| {
+            ds.polygons
+                .iter()
+                .enumerate()
+                .any(|(i, p)| i != a && p.intersects(&Point::from(*c)))
+        })
+        .expect("10001 has neighbours");
+    let owners: Vec<&str> = ds
+        .polygons
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.intersects(&Point::from(shared)))
+        .map(|(i, _)| ds.units.get(ds.unit_of_topo[i]).id.as_str())
+        .collect();
+    assert!(owners.len() >= 2);
+    let got = s.lookup(shared.x, shared.y, None).unwrap().unwrap();
+    assert_eq!(got.unit, *owners.iter().min().unwrap());
+}
+
+#[test]
+fn batches_keep_order_and_report_bad_rows() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let csv = "id,lon,lat\na,-73.9857,40.7484\nb,abc,40.7\nc,-73.80,40.45\nd,-73.95,95\ne,-73.9442,40.6782\n";
+    let rows = batch::parse_csv(csv.as_bytes()).unwrap();
+    let owners = batch::resolve(&s, &rows);
+    let out = String::from_utf8(batch::write_csv(&s, &rows, &owners)).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "id,lon,lat,unit,territory,district,region,reps,error");
+    assert_eq!(lines[1], "a,-73.9857,40.7484,10001,T1000,Manhattan,North,R1000,");
+    assert_eq!(lines[2], "b,,,,,,,,row 2: lon 'abc' / lat '40.7' are not numbers");
+    assert_eq!(lines[3], "c,-73.8,40.45,,,,,,in no unit");
+    assert!(
+        lines[4].starts_with("d,,,,,,,,\"row 4: (-73.95, 95) is not a lon/lat"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("e,-73.9442,40.6782,112"),
+        "Brooklyn: {}",
+        lines[5]
+    );
+    assert!(
+        batch::parse_csv(b"name,x1,y1\na,1,2\n")
+            .unwrap_err()
+            .0
+            .contains("lon and lat")
+    );
+}
+
+#[test]
+fn nearest_reps_by_great_circle_distance() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let near = s.rep_index.nearest(EMPIRE_STATE.0, EMPIRE_STATE.1, 3, None);
+    assert_eq!(near.len(), 3);
+    assert_eq!(near[0].id, "R1000");
+    assert!(near.windows(2).all(|w| w[0].distance_km <= w[1].distance_km));
+    for r in &near {
+        let km = common::metres((r.lon, r.lat), EMPIRE_STATE) / 1000.0;
+        assert!((km - r.distance_km).abs() < 1e-3, "{} vs {km}", r.distance_km);
+    }
+    assert!(
+        s.rep_index
+            .nearest(EMPIRE_STATE.0, EMPIRE_STATE.1, 3, Some(0.1))
+            .is_empty()
+    );
+}
+
+#[cfg(feature = "gdal")]
+#[test]
+fn owners_agree_with_gdal_geos_on_random_us_points() {
+    use gdal::vector::{Geometry, LayerAccess};
+    let Some(path) = common::shared("zip5_us.fgb") else {
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(path.clone(), "us")).unwrap();
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    engine.create("us", Some("us"), None, None).unwrap();
+    let s = engine.snapshot("us").unwrap();
+    let dataset = gdal::Dataset::open(&path).unwrap();
+    let mut layer = dataset.layer(0).unwrap();
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut agree, mut border) = (0, 0);
+    for _ in 0..2_000 {
+        let (lon, lat) = (-124.0 + next() * 57.0, 25.0 + next() * 24.0);
+        let ours = s
+            .dataset
+            .polygon_at(lon, lat)
+            .map(|p| s.dataset.units.get(s.dataset.unit_of_topo[p as usize]).id.clone());
+        let point = Geometry::from_wkt(&format!("POINT ({lon} {lat})")).unwrap();
+        layer.set_spatial_filter(&point);
+        let theirs: Vec<String> = layer
+            .features()
+            .filter(|f| f.geometry().is_some_and(|g| g.intersects(&point)))
+            .filter_map(|f| {
+                f.field_index("zip")
+                    .ok()
+                    .and_then(|i| f.field_as_string(i).ok().flatten())
+            })
+            .collect();
+        match (&ours, theirs.as_slice()) {
+            (None, []) => agree += 1,
+            (Some(a), [b]) if a == b => agree += 1,
+            (Some(a), many) if many.len() > 1 && many.contains(a) => border += 1,
+            other => panic!("({lon}, {lat}): ours {:?} vs GEOS {:?}", other.0, other.1),
+        }
+    }
+    assert_eq!(agree + border, 2_000);
+}
+
+#[test]
+fn geocoding_ladder_on_the_sample() {
+    use geoalign::lookup::geocode::{Country, MatchLevel};
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let hit = s
+        .geocode("20 W 34th St, New York, NY 10001-1234", Country::Us)
+        .unwrap();
+    assert_eq!(
+        (hit.level, hit.owner.unit.as_str()),
+        (MatchLevel::PostalCode, "10001")
+    );
+    assert_eq!(hit.owner.levels["territory"], "T1000");
+    assert_eq!(
+        s.lookup(hit.point[0], hit.point[1], None).unwrap().unwrap().unit,
+        "10001",
+        "the point lies in its unit"
+    );
+
+    // A PO-box ZIP: located by its point, owned through the polygon containing it.
+    let po = s.geocode("PO Box 123, New York, NY 10008", Country::Us).unwrap();
+    assert_eq!(po.owner.unit, "10008");
+    let polygon = s.lookup(po.point[0], po.point[1], None).unwrap().unwrap();
+    assert_eq!(po.owner.levels, polygon.levels);
+
+    // The Empire State Building's own ZIP is a point unit inside 10001.
+    let unique = s.geocode("350 5th Ave, New York, NY 10118", Country::Us).unwrap();
+    assert_eq!(
+        (
+            unique.owner.unit.as_str(),
+            unique.owner.levels["territory"].as_str()
+        ),
+        ("10118", "T1000")
+    );
+
+    // A ZIP that is not in the dataset is not silently replaced by the city.
+    let missing = s
+        .geocode("9641 Sunset Blvd, New York, NY 90210", Country::Us)
+        .unwrap_err();
+    assert_eq!(missing.postal_code.as_deref(), Some("90210"));
+
+    // No ZIP: the most populous unit of the city.
+    let city = s.geocode("Brooklyn, NY", Country::Us).unwrap();
+    assert_eq!(city.level, MatchLevel::City);
+    assert_eq!(city.owner.levels["district"], "Brooklyn");
+    assert!(s.geocode("Atlantis", Country::Us).is_err());
+}
+
+#[test]
+fn real_addresses_from_the_us_zip_points() {
+    use geoalign::lookup::geocode::{Country, MatchLevel};
+    let (Some(polygons), Some(points)) = (common::shared("zip5_us.fgb"), common::shared("zip_points_us.csv"))
+    else {
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(polygons, "us")).unwrap();
+    let mut opts = common::options(points.clone(), "us");
+    opts.points = true;
+    geoalign::ingest::ingest(&store, &opts).unwrap();
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    engine.create("us", Some("us"), None, None).unwrap();
+    let s = engine.snapshot("us").unwrap();
+    let mut reader = csv::Reader::from_path(points).unwrap();
+    let (mut by_zip, mut by_city, mut po_boxes) = (0, 0, 0);
+    for (i, row) in reader.records().enumerate().filter(|(i, _)| i % 97 == 0) {
+        let row = row.unwrap();
+        let (zip, state, city, kind) = (&row[0], &row[1], &row[2], &row[10]);
+        let address = format!("{} Main St, {city}, {state} {zip}-{:04}", i % 900 + 1, i % 10_000);
+        let hit = s
+            .geocode(&address, Country::Us)
+            .unwrap_or_else(|u| panic!("{address}: {u:?}"));
+        assert_eq!(
+            (hit.level, hit.owner.unit.as_str()),
+            (MatchLevel::PostalCode, zip),
+            "{address}"
+        );
+        by_zip += 1;
+        po_boxes += usize::from(kind == "PO_Box");
+        // The same street in a misspelt form without a ZIP still finds the city.
+        if let Ok(hit) = s.geocode(
+            &format!("{} Mian Stret, {city}, {state}", i % 900 + 1),
+            Country::Us,
+        ) {
+            assert_eq!(hit.level, MatchLevel::City);
+            let unit = s.dataset.units.resolve(&hit.owner.unit).unwrap();
+            let attributes = &s.dataset.units.get(unit).attributes;
+            assert!(attributes["city"].eq_ignore_ascii_case(city) && attributes["state"] == state);
+            by_city += 1;
+        }
+    }
+    assert!(
+        by_zip > 400 && po_boxes > 20 && by_city > by_zip / 2,
+        "{by_zip} {po_boxes} {by_city}"
+    );
+}

@@ -1,0 +1,816 @@
+//! Vector tiles of the sample: every tile of zooms 0-10 decodes (with a decoder
+//! written here, independent of the encoder) into valid polygons with MVT winding; no
+//! gap or overlap between territories; the HTTP semantics (TileJSON, ETag/304, gzip,
+//! HEAD, 204, 404/400, CORS); a committed change alters exactly the tiles it should;
+//! exports hold the served bytes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use actix_web::test as atest;
+use actix_web::{App, http::StatusCode, web};
+use geo::{Area, BooleanOps, Coord, LineString, MultiPolygon, Polygon, Validation};
+use geoalign::align::Op;
+use geoalign::http::{AppState, configure};
+use geoalign::tiles::export::{ExportOptions, Format, export, pyramid};
+use geoalign::tiles::{TileId, TileOptions, TileService};
+
+// ---- a small MVT decoder ---------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    S(String),
+    F(f64),
+    I(i64),
+    B(bool),
+}
+
+#[derive(Debug, Clone)]
+struct Feature {
+    id: Option<u64>,
+    kind: u64,
+    props: BTreeMap<String, Val>,
+    geometry: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    name: String,
+    version: u64,
+    extent: u64,
+    features: Vec<Feature>,
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+    fn varint(&mut self) -> u64 {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+    fn key(&mut self) -> (u64, u64) {
+        let k = self.varint();
+        (k >> 3, k & 7)
+    }
+    fn bytes(&mut self) -> &'a [u8] {
+        let n = self.varint() as usize;
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        out
+    }
+    fn skip(&mut self, wire: u64) {
+        match wire {
+            0 => {
+                self.varint();
+            }
+            1 => self.pos += 8,
+            2 => {
+                self.bytes();
+            }
+            5 => self.pos += 4,
+            w => panic!("wire type {w}"),
+        }
+    }
+}
+
+fn packed(bytes: &[u8]) -> Vec<u32> {
+    let mut r = Reader::new(bytes);
+    let mut out = Vec::new();
+    while !r.done() {
+        out.push(r.varint() as u32);
+    }
+    out
+}
+
+fn decode(tile: &[u8]) -> Vec<Layer> {
+    let mut r = Reader::new(tile);
+    let mut layers = Vec::new();
+    while !r.done() {
+        let (field, wire) = r.key();
+        if field != 3 {
+            r.skip(wire);
+            continue;
+        }
+        let mut l = Reader::new(r.bytes());
+        let (mut name, mut version, mut extent) = (String::new(), 1, 4096);
+        let (mut keys, mut values, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+        while !l.done() {
+            match l.key() {
+                (15, 0) => version = l.varint(),
+                (1, 2) => name = String::from_utf8(l.bytes().to_vec()).unwrap(),
+                (2, 2) => raw.push(l.bytes()),
+                (3, 2) => keys.push(String::from_utf8(l.bytes().to_vec()).unwrap()),
+                (4, 2) => {
+                    let mut v = Reader::new(l.bytes());
+                    let mut val = Val::B(false);
+                    while !v.done() {
+                        val = match v.key() {
+                            (1, 2) => Val::S(String::from_utf8(v.bytes().to_vec()).unwrap()),
+                            (2, 5) => {
+                                let b: [u8; 4] = v.buf[v.pos..v.pos + 4].try_into().unwrap();
+                                v.pos += 4;
+                                Val::F(f64::from(f32::from_le_bytes(b)))
+                            }
+                            (3, 1) => {
+                                let b: [u8; 8] = v.buf[v.pos..v.pos + 8].try_into().unwrap();
+                                v.pos += 8;
+                                Val::F(f64::from_le_bytes(b))
+                            }
+                            (4, 0) | (5, 0) => Val::I(v.varint() as i64),
+                            (6, 0) => {
+                                let z = v.varint();
+                                Val::I(((z >> 1) as i64) ^ -((z & 1) as i64))
+                            }
+                            (7, 0) => Val::B(v.varint() != 0),
+                            (_, w) => {
+                                v.skip(w);
+                                continue;
+                            }
+                        };
+                    }
+                    values.push(val);
+                }
+                (5, 0) => extent = l.varint(),
+                (_, w) => l.skip(w),
+            }
+        }
+        let features = raw
+            .into_iter()
+            .map(|bytes| {
+                let mut f = Reader::new(bytes);
+                let mut feature = Feature {
+                    id: None,
+                    kind: 0,
+                    props: BTreeMap::new(),
+                    geometry: Vec::new(),
+                };
+                while !f.done() {
+                    match f.key() {
+                        (1, 0) => feature.id = Some(f.varint()),
+                        (2, 2) => {
+                            let tags = packed(f.bytes());
+                            assert_eq!(tags.len() % 2, 0, "odd tags");
+                            for kv in tags.chunks(2) {
+                                feature
+                                    .props
+                                    .insert(keys[kv[0] as usize].clone(), values[kv[1] as usize].clone());
+                            }
+                        }
+                        (3, 0) => feature.kind = f.varint(),
+                        (4, 2) => feature.geometry = packed(f.bytes()),
+                        (_, w) => f.skip(w),
+                    }
+                }
+                feature
+            })
+            .collect();
+        layers.push(Layer {
+            name,
+            version,
+            extent,
+            features,
+        });
+    }
+    layers
+}
+
+fn unzig(v: u32) -> i32 {
+    ((v >> 1) as i32) ^ -((v & 1) as i32)
+}
+
+/// Rings (polygons) or parts (lines) of a geometry, as tile coordinates.
+fn paths(geometry: &[u32], kind: u64) -> Vec<Vec<[i32; 2]>> {
+    let (mut x, mut y) = (0i32, 0i32);
+    let mut out: Vec<Vec<[i32; 2]>> = Vec::new();
+    let mut i = 0;
+    while i < geometry.len() {
+        let (cmd, count) = (geometry[i] & 7, (geometry[i] >> 3) as usize);
+        i += 1;
+        match cmd {
+            1 => {
+                assert_eq!(count, 1, "MoveTo with count {count}");
+                x += unzig(geometry[i]);
+                y += unzig(geometry[i + 1]);
+                i += 2;
+                out.push(vec![[x, y]]);
+            }
+            2 => {
+                assert!(count > 0);
+                for _ in 0..count {
+                    x += unzig(geometry[i]);
+                    y += unzig(geometry[i + 1]);
+                    i += 2;
+                    out.last_mut().expect("LineTo before MoveTo").push([x, y]);
+                }
+            }
+            7 => assert_eq!(kind, 3, "ClosePath outside a polygon"),
+            c => panic!("command {c}"),
+        }
+    }
+    out
+}
+
+fn area2(ring: &[[i32; 2]]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
+
+/// Polygons of a polygon feature, checking MVT winding: exterior positive area in
+/// tile coordinates, holes negative, no repeated points, at least 3 distinct points.
+fn polygons(feature: &Feature) -> MultiPolygon<f64> {
+    let mut out: Vec<Polygon<f64>> = Vec::new();
+    for ring in paths(&feature.geometry, 3) {
+        assert!(ring.len() >= 3, "ring of {} points", ring.len());
+        for w in ring.windows(2) {
+            assert_ne!(w[0], w[1], "repeated point");
+        }
+        assert_ne!(ring.first(), ring.last(), "explicitly closed ring");
+        let a = area2(&ring);
+        assert_ne!(a, 0, "zero-area ring");
+        let ls = LineString::new(
+            ring.iter()
+                .map(|p| Coord {
+                    x: f64::from(p[0]),
+                    y: f64::from(p[1]),
+                })
+                .collect(),
+        );
+        if a > 0 {
+            out.push(Polygon::new(ls, vec![]));
+        } else {
+            let last = out.last_mut().expect("a hole before any exterior ring");
+            last.interiors_push(ls);
+        }
+    }
+    MultiPolygon::new(out)
+}
+
+fn sample_service() -> (tempfile::TempDir, Arc<TileService>) {
+    let (dir, engine) = common::sample_engine();
+    let mut options = TileOptions::default();
+    if let Ok(t) = std::env::var("TEST_MIN") {
+        options.min_size = t.parse().unwrap();
+    }
+    let service = Arc::new(TileService::new(Arc::new(engine), options));
+    (dir, service)
+}
+
+// ---- geometry -----------------------------------------------------------------
+
+#[test]
+fn every_tile_of_the_sample_to_zoom_10_is_valid_and_gap_free() {
+    let (_dir, service) = sample_service();
+    let view = service.view("nyc").unwrap();
+    let tiles = pyramid(&view, 0, 12, 64.0 / 4096.0);
+    assert!(tiles.len() > 50, "{} tiles", tiles.len());
+    let mut levels_seen = std::collections::BTreeSet::new();
+    let mut polygons_checked = 0;
+    let mut worst_gap = 0.0f64;
+    for tile in &tiles {
+        let bytes = service.render("nyc", *tile).unwrap();
+        if bytes.is_empty() {
+            continue;
+        }
+        let layers = decode(&bytes);
+        let mut names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "duplicate layer names in {tile}");
+        let mut by_layer: BTreeMap<&str, MultiPolygon<f64>> = BTreeMap::new();
+        for layer in &layers {
+            assert_eq!(layer.version, 2, "{}", layer.name);
+            assert_eq!(layer.extent, 4096);
+            let mut ids = std::collections::BTreeSet::new();
+            for f in &layer.features {
+                assert!(ids.insert(f.id), "duplicate feature id in {} {tile}", layer.name);
+                match f.kind {
+                    3 => {
+                        let mp = polygons(f);
+                        if let Err(e) = mp.check_validation() {
+                            panic!(
+                                "{tile} {} {:?}: invalid polygon: {e:?}\n{:?}",
+                                layer.name,
+                                f.props.get("id"),
+                                paths(&f.geometry, 3)
+                            );
+                        }
+                        polygons_checked += 1;
+                        let all = by_layer
+                            .entry(layer.name.as_str())
+                            .or_insert_with(|| MultiPolygon::new(vec![]));
+                        all.0.extend(mp.0);
+                    }
+                    2 => {
+                        assert!(paths(&f.geometry, 2).iter().all(|p| p.len() >= 2));
+                        if let Some(Val::S(level)) = f.props.get("level") {
+                            levels_seen.insert(level.clone());
+                        }
+                    }
+                    1 => assert_eq!(paths(&f.geometry, 1).len(), 1),
+                    k => panic!("geometry type {k}"),
+                }
+            }
+        }
+        // Territories, districts and regions cover the same ground: neither overlaps
+        // nor gaps between neighbours (both would change the areas below). Below zoom 7
+        // the sample's territories are a few grid units wide, smaller than a screen pixel.
+        let (Some(t), Some(r)) = (by_layer.get("territories"), by_layer.get("regions")) else {
+            continue;
+        };
+        if tile.z < 7 {
+            continue;
+        }
+        let sum_t: f64 = t.iter().map(|p| p.unsigned_area()).sum();
+        let union_t = t.iter().fold(MultiPolygon::new(vec![]), |acc, p| {
+            acc.union(&MultiPolygon::new(vec![p.clone()]))
+        });
+        let union_r = r.iter().fold(MultiPolygon::new(vec![]), |acc, p| {
+            acc.union(&MultiPolygon::new(vec![p.clone()]))
+        });
+        // Relative to the area, with a few grid units² of slack for slivers of the buffer.
+        let slack = |area: f64| 1e-3 * area + 64.0;
+        let overlap = sum_t - union_t.unsigned_area();
+        let gap = (union_r.unsigned_area() - union_t.unsigned_area()).abs();
+        eprintln!(
+            "{tile}: overlap {overlap:.1}, gap {gap:.1} of {:.0} grid units²",
+            union_r.unsigned_area()
+        );
+        assert!(
+            overlap <= slack(sum_t),
+            "{tile}: territories overlap by {overlap} grid units²"
+        );
+        assert!(
+            gap <= slack(union_r.unsigned_area()),
+            "{tile}: territories and regions differ by {gap} grid units²"
+        );
+        let gap = gap / union_r.unsigned_area();
+        worst_gap = worst_gap.max(gap);
+    }
+    assert!(polygons_checked > 1000, "{polygons_checked}");
+    let expected: std::collections::BTreeSet<String> = ["territory", "district", "region"]
+        .map(String::from)
+        .into_iter()
+        .collect();
+    assert_eq!(levels_seen, expected, "boundary levels");
+    eprintln!(
+        "{} tiles, {polygons_checked} polygons, worst coverage difference {worst_gap:.2e}",
+        tiles.len()
+    );
+}
+
+#[test]
+fn layers_and_properties() {
+    let (_dir, service) = sample_service();
+    // Midtown Manhattan at z10 holds territories, units, boundaries, labels and reps.
+    let bytes = service.render("nyc", TileId::new(10, 301, 384).unwrap()).unwrap();
+    let layers = decode(&bytes);
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    for expected in [
+        "regions",
+        "districts",
+        "territories",
+        "units",
+        "boundaries",
+        "labels",
+        "reps",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let layer = |n: &str| layers.iter().find(|l| l.name == n).unwrap();
+    let t = &layer("territories").features[0];
+    for key in ["id", "name", "color", "units", "area_km2", "reps"] {
+        assert!(
+            t.props.contains_key(key),
+            "territory property {key}: {:?}",
+            t.props
+        );
+    }
+    let u = &layer("units").features[0];
+    for key in ["id", "territory", "district", "region"] {
+        assert!(u.props.contains_key(key), "unit property {key}: {:?}", u.props);
+    }
+    assert!(
+        layer("boundaries")
+            .features
+            .iter()
+            .all(|f| f.kind == 2 && f.props.contains_key("level"))
+    );
+    // Colours: at most 8, and no two neighbouring territories share one.
+    let view = service.view("nyc").unwrap();
+    let territories = &view.levels[0];
+    assert!(territories.colours.iter().all(|c| *c < 8));
+    let distinct: std::collections::BTreeSet<u8> = territories.colours.iter().copied().collect();
+    assert!(distinct.len() >= 3);
+    let topology = &view.snapshot.dataset.topology;
+    for a in 0..topology.arc_count() {
+        if let (Some(l), Some(r)) = topology.arc_sides(a) {
+            let (ol, or) = (view.owner[0][l as usize], view.owner[0][r as usize]);
+            if ol != or && ol != u32::MAX && or != u32::MAX {
+                assert_ne!(territories.colours[ol as usize], territories.colours[or as usize]);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_committed_change_alters_exactly_the_tiles_it_touches() {
+    let (_dir, service) = sample_service();
+    let engine = service.engine().clone();
+    let before = service.view("nyc").unwrap();
+    let tiles = pyramid(&before, 0, 12, 64.0 / 4096.0);
+    let fetch = |service: &TileService| -> BTreeMap<TileId, Vec<u8>> {
+        tiles
+            .iter()
+            .map(|t| (*t, service.tile("nyc", None, *t).unwrap().1.raw.to_vec()))
+            .collect()
+    };
+    let old = fetch(&service);
+    // Move 10002 (Lower East Side) into T1001; colours may follow only where adjacency changed.
+    let outcome = engine
+        .apply(
+            "nyc",
+            before.snapshot.revision,
+            &[Op::Assign {
+                units: vec!["10002".into()],
+                territory: "T1001".into(),
+            }],
+            "test",
+        )
+        .unwrap();
+    let after = service.view("nyc").unwrap();
+    assert_eq!(after.snapshot.revision, outcome.revision);
+    let new = fetch(&service);
+    // The served tiles (carried forward or rendered) equal a fresh render.
+    let fresh = TileService::new(engine.clone(), TileOptions::default());
+    let mut changed = Vec::new();
+    for t in &tiles {
+        let rendered = fresh.render("nyc", *t).unwrap();
+        assert_eq!(new[t], rendered, "stale tile {t} served after the change");
+        if old[t] != new[t] {
+            changed.push(*t);
+        }
+    }
+    // Every changed tile lies in the changed area; some tiles at every zoom stayed.
+    let dirty = after.dirty_since(&before);
+    assert!(!dirty.is_empty());
+    let margin = 64.0 / 4096.0;
+    for t in &changed {
+        let b = t.world_bounds(margin);
+        assert!(
+            dirty
+                .iter()
+                .any(|d| d[0] <= b[2] && b[0] <= d[2] && d[1] <= b[3] && b[1] <= d[3]),
+            "{t} changed outside the dirty area"
+        );
+    }
+    assert!(changed.iter().any(|t| t.z == 12), "no z12 tile changed");
+    let unchanged_z12 = tiles.iter().filter(|t| t.z == 12 && !changed.contains(t)).count();
+    assert!(unchanged_z12 > 0, "every z12 tile changed");
+    eprintln!("{} of {} tiles changed", changed.len(), tiles.len());
+}
+
+// ---- exports ------------------------------------------------------------------
+
+#[test]
+fn exports_hold_the_served_bytes() {
+    let (dir, service) = sample_service();
+    for format in [Format::Mbtiles, Format::Pmtiles] {
+        let output = dir.path().join(match format {
+            Format::Mbtiles => "nyc.mbtiles",
+            Format::Pmtiles => "nyc.pmtiles",
+        });
+        let options = ExportOptions {
+            alignment: "nyc".into(),
+            format,
+            minzoom: 0,
+            maxzoom: 9,
+            output: output.clone(),
+            threads: 2,
+        };
+        let summary = export(&service, &options, &|_, _| {}).unwrap();
+        assert!(summary.tiles > 10, "{summary:?}");
+        if format == Format::Mbtiles {
+            let db = rusqlite::Connection::open(&output).unwrap();
+            let (z, x, row, data): (u8, u32, u32, Vec<u8>) = db
+                .query_row(
+                    "SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles WHERE zoom_level = 9 LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .unwrap();
+            let tile = TileId::new(z, x, (1 << z) - 1 - row).unwrap();
+            let served = service.tile("nyc", None, tile).unwrap().1;
+            assert_eq!(
+                data,
+                served.gzip.to_vec(),
+                "exported and served gzip bytes of {tile}"
+            );
+            let mut raw = Vec::new();
+            flate2::read::GzDecoder::new(data.as_slice())
+                .read_to_end(&mut raw)
+                .unwrap();
+            assert_eq!(raw, served.raw.to_vec());
+            let format: String = db
+                .query_row("SELECT value FROM metadata WHERE name = 'format'", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(format, "pbf");
+        } else {
+            let bytes = std::fs::read(&output).unwrap();
+            assert_eq!(&bytes[..7], b"PMTiles");
+            assert_eq!(bytes[7], 3);
+        }
+        gdal_opens(&output);
+    }
+}
+
+/// GDAL lists the file's layers: `ogrinfo`, or for PMTiles (GDAL 3.8+; Debian 12 has
+/// 3.6) the GDAL inside pyogrio when `GEOALIGN_GDAL_PYTHON` names a Python that has it.
+fn gdal_opens(path: &std::path::Path) {
+    let out = std::process::Command::new("ogrinfo")
+        .arg("-ro")
+        .arg("-so")
+        .arg(path)
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: ogrinfo is not installed");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        assert!(text.contains("territories") && text.contains("units"), "{text}");
+        return;
+    }
+    assert!(
+        path.extension().is_some_and(|e| e == "pmtiles"),
+        "ogrinfo {}: {text}",
+        path.display()
+    );
+    let Ok(python) = std::env::var("GEOALIGN_GDAL_PYTHON") else {
+        eprintln!("skipped: this GDAL has no PMTiles driver and GEOALIGN_GDAL_PYTHON is unset");
+        return;
+    };
+    let script = "import sys, pyogrio\n\
+        layers = [l[0] for l in pyogrio.list_layers(sys.argv[1])]\n\
+        print(pyogrio.__gdal_version_string__, layers)\n\
+        info = pyogrio.read_info(sys.argv[1], layer='territories')\n\
+        assert info['features'] > 0, info\n";
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "pyogrio {}: {text}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("territories") && text.contains("units"), "{text}");
+    eprintln!("GDAL {text}");
+}
+
+// ---- HTTP ---------------------------------------------------------------------
+
+async fn app() -> (
+    tempfile::TempDir,
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+) {
+    let (dir, engine) = common::sample_engine();
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    (
+        dir,
+        atest::init_service(App::new().app_data(state).configure(configure)).await,
+    )
+}
+
+fn header(res: &actix_web::dev::ServiceResponse, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn tilejson_tiles_and_http_semantics() {
+    let (_dir, app) = app().await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get().uri("/tiles/nyc.json").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "access-control-allow-origin"), "*");
+    let doc: serde_json::Value = atest::read_body_json(res).await;
+    assert_eq!(doc["tilejson"], "3.0.0");
+    let revision = doc["revision"].as_i64().unwrap();
+    let url = doc["tiles"][0].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("/tiles/nyc/{revision}/{{z}}/{{x}}/{{y}}.mvt")),
+        "{url}"
+    );
+    let layers: Vec<&str> = doc["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for l in [
+        "territories",
+        "districts",
+        "regions",
+        "units",
+        "boundaries",
+        "labels",
+        "reps",
+        "accounts",
+    ] {
+        assert!(layers.contains(&l), "{l}");
+    }
+    let bounds = doc["bounds"].as_array().unwrap();
+    assert!(bounds[0].as_f64().unwrap() < -73.9 && bounds[3].as_f64().unwrap() > 40.8);
+
+    // Versioned: immutable; gzip when asked; ETag -> 304.
+    let uri = format!("/tiles/nyc/{revision}/10/301/384.mvt");
+    let res = atest::call_service(&app, atest::TestRequest::get().uri(&uri).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header(&res, "content-type"), "application/vnd.mapbox-vector-tile");
+    let etag = header(&res, "etag");
+    let raw = atest::read_body(res).await;
+    assert!(!decode(&raw).is_empty());
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("accept-encoding", "gzip, br"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(header(&res, "content-encoding"), "gzip");
+    assert_eq!(header(&res, "vary"), "Accept-Encoding");
+    let gz_etag = header(&res, "etag");
+    assert_ne!(gz_etag, etag);
+    let zipped = atest::read_body(res).await;
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(zipped.as_ref())
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, raw.to_vec());
+    for tag in [&etag, &gz_etag] {
+        let res = atest::call_service(
+            &app,
+            atest::TestRequest::get()
+                .uri(&uri)
+                .insert_header(("if-none-match", tag.as_str()))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    }
+    // HEAD: headers, no body.
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&uri)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "etag"), etag);
+
+    // Unversioned: short max-age, same bytes.
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/tiles/nyc/10/301/384.mvt")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "cache-control"), "public, max-age=30");
+    assert_eq!(atest::read_body(res).await, raw);
+
+    // Empty (mid-Atlantic) -> 204; out of range, unknown alignment or revision -> 404; bad y -> 400.
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/tiles/nyc/10/400/384.mvt")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    for (uri, status) in [
+        ("/tiles/nyc/3/8/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/nyc/23/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/nowhere/0/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/nowhere.json", StatusCode::NOT_FOUND),
+        ("/tiles/nyc/999/0/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/nyc/0/0/x.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/nyc/z/0/0.mvt", StatusCode::BAD_REQUEST),
+    ] {
+        let res = atest::call_service(&app, atest::TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(res.status(), status, "{uri}");
+        assert_eq!(header(&res, "content-type"), "application/problem+json", "{uri}");
+    }
+    // CORS preflight.
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(&uri)
+            .insert_header(("origin", "http://elsewhere.example"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "access-control-allow-origin"), "*");
+}
+
+#[actix_web::test]
+async fn style_viewer_and_glyphs() {
+    let (_dir, app) = app().await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/styles/default.json?alignment=nyc")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let style: serde_json::Value = atest::read_body_json(res).await;
+    assert_eq!(style["version"], 8);
+    let url = style["sources"]["alignment"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://") && url.ends_with("/tiles/nyc.json"),
+        "{url}"
+    );
+    let glyphs = style["glyphs"].as_str().unwrap();
+    assert!(glyphs.ends_with("/fonts/{fontstack}/{range}.pbf"), "{glyphs}");
+    let font = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|l| l["layout"]["text-font"][0].as_str())
+        .unwrap();
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri(&format!("/fonts/{}/0-255.pbf", font.replace(' ', "%20")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "glyphs of {font}");
+    for (uri, status) in [
+        ("/styles/default.json", StatusCode::BAD_REQUEST),
+        ("/styles/default.json?alignment=nowhere", StatusCode::NOT_FOUND),
+        ("/styles/nothing.json?alignment=nyc", StatusCode::NOT_FOUND),
+        ("/web/../Cargo.toml", StatusCode::NOT_FOUND),
+    ] {
+        let res = atest::call_service(&app, atest::TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(res.status(), status, "{uri}");
+    }
+    let res = atest::call_service(&app, atest::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
+    assert!(html.contains("maplibre"), "viewer page");
+}
