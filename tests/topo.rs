@@ -281,7 +281,10 @@ fn nyc_modzcta_by_zip3() {
         .filter(|(_, d)| d.method == DissolveMethod::Fallback)
         .map(|(n, _)| n.as_str())
         .collect();
+    // MODZCTA is a real near-coverage: neighbours overlap in slivers 10-50 cm wide that
+    // no 1 cm tolerance can join, so the groups holding both sides of one fall back.
     eprintln!("nyc: {} ZIP3 groups, fell back: {fallbacks:?}", names.len());
+    assert!(fallbacks.len() <= 7, "{fallbacks:?}");
     check_shared_borders(&topology, &owner, &out);
     for pick in [0, 7, 31] {
         check_move(&topology, &owner, names.len(), pick);
@@ -295,6 +298,20 @@ fn nyc_modzcta_by_zip3() {
             names[g]
         );
     }
+}
+
+#[test]
+fn nyc_modzcta_with_a_one_metre_tolerance_is_stitched_everywhere() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/nyc_modzcta.geojson");
+    let units = load(path, "modzcta");
+    let topology = Topology::build(&units.geometries, 1e-5);
+    let stats = *topology.stats();
+    assert!(stats.snapped > 0 && stats.inserted > 0, "{stats:?}");
+    let (owner, names) = groups_by(units.ids.iter().map(|id| id[..3].to_string()));
+    let out = dissolve_all(&topology, &owner, names.len());
+    check_outputs(&topology, &owner, &names, &out, true);
+    assert!(out.iter().all(|d| d.method == DissolveMethod::Topology));
+    assert!(check_shared_borders(&topology, &owner, &out) > 1000);
 }
 
 // ---- shared data (skipped when absent) ------------------------------------------------
@@ -466,8 +483,19 @@ fn grid_groups_with_holes_pinches_and_parts() {
         17,
         "16 boundary vertices + closing"
     );
-    // Empty and unknown units.
+    // Empty and unknown units, empty topologies.
     assert!(dissolve(&t, &[]).geometry.0.is_empty());
+    let empty = Topology::build(&[], TOLERANCE);
+    assert_eq!(empty.unit_count(), 0);
+    assert!(
+        dissolve_all(&empty, &[], 2)
+            .iter()
+            .all(|d| d.geometry.0.is_empty())
+    );
+    let hollow = Topology::build(&[MultiPolygon::new(vec![]), square(0., 0.)], TOLERANCE);
+    assert_eq!((hollow.unit_count(), hollow.unit_area(0)), (2, 0.0));
+    assert!(hollow.unit_geometry(0).0.is_empty());
+    assert_eq!(dissolve(&hollow, &[0, 1]).geometry.unsigned_area(), 1.0);
     assert_eq!(dissolve(&t, &[0, 0, 99]).geometry.unsigned_area(), 1.0);
     // dissolve_all agrees with dissolve, unassigned units are left out.
     let owner: Vec<Option<u32>> = (0..16).map(|u| if u == 5 { None } else { Some(u % 3) }).collect();
@@ -595,21 +623,4 @@ fn unit_geometry_round_trips_orientation_and_holes() {
         *seen.entry([c.x.to_bits(), c.y.to_bits()]).or_default() += 1;
     }
     assert_eq!(seen.len(), 8);
-}
-
-#[test]
-fn debug_nyc_tol() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/nyc_modzcta.geojson");
-    let units = load(path, "modzcta");
-    for tol in [1e-7, 1e-6, 3e-6, 1e-5] {
-        let topology = Topology::build(&units.geometries, tol);
-        let (owner, names) = groups_by(units.ids.iter().map(|id| id[..3].to_string()));
-        let out = dissolve_all(&topology, &owner, names.len());
-        let fb = out
-            .iter()
-            .filter(|d| d.method == DissolveMethod::Fallback)
-            .count();
-        let bad = out.iter().filter(|d| !validity::is_valid(&d.geometry)).count();
-        eprintln!("tol {tol:e}: {:?} fallbacks {fb} invalid {bad}", topology.stats());
-    }
 }
