@@ -56,7 +56,13 @@ fn main() {
     }
     let started = Instant::now();
     engine
-        .import_sheet("zip3", "us", Some(vec!["territory".into(), "region".into()]), None, sheet.as_bytes())
+        .import_sheet(
+            "zip3",
+            "us",
+            Some(vec!["territory".into(), "region".into()]),
+            None,
+            sheet.as_bytes(),
+        )
         .expect("sheet");
     let snapshot = engine.snapshot("zip3").expect("snapshot");
     println!(
@@ -78,9 +84,8 @@ fn main() {
             let from = snapshot.state.owner(&ds.units, u)?;
             ds.topology.neighbours(t).iter().find_map(|&n| {
                 let to = snapshot.state.owner(&ds.units, ds.unit_of_topo[n as usize])?;
-                (to != from && snapshot.shapes[0][to].members.len() > 20).then(|| {
-                    (ds.units.get(u).id.clone(), from.to_owned(), to.to_owned())
-                })
+                (to != from && snapshot.shapes[0][to].members.len() > 20)
+                    .then(|| (ds.units.get(u).id.clone(), from.to_owned(), to.to_owned()))
             })
         })
         .expect("a border unit");

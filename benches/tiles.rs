@@ -1,2 +1,172 @@
-//! Tile benchmarks (being written).
-fn main() {}
+//! Tile rendering on ../shared/data/zip5_us.fgb with a ZIP3 alignment (regions =
+//! states), in process: per zoom 4-12, render time (mean, p50, p99) over the tiles
+//! holding every 25th ZIP, bytes per tile, and each layer's share of the bytes; then
+//! the time to prepare the dataset and the alignment. `cargo bench --bench tiles`
+//! (skipped with a message when the data is absent). scripts/bench tiles compares
+//! with PostGIS over HTTP.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use geoalign::engine::Engine;
+use geoalign::ingest::{IngestOptions, ingest};
+use geoalign::store::Store;
+use geoalign::tiles::{TileId, TileOptions, TileService, lonlat_to_world};
+
+fn layer_sizes(tile: &[u8], sizes: &mut BTreeMap<String, usize>) {
+    let mut pos = 0;
+    let varint = |pos: &mut usize| {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = tile[*pos];
+            *pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return v;
+            }
+            shift += 7;
+        }
+    };
+    while pos < tile.len() {
+        let _key = varint(&mut pos);
+        let len = varint(&mut pos) as usize;
+        let layer = &tile[pos..pos + len];
+        // The name is field 1 right after the version (field 15, 2 bytes).
+        let mut p = 2;
+        let _ = varint(&mut p);
+        let name = if layer.get(2) == Some(&0x0a) {
+            let mut q = 3;
+            let mut n = 0usize;
+            let mut shift = 0;
+            loop {
+                let b = layer[q];
+                q += 1;
+                n |= usize::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            String::from_utf8_lossy(&layer[q..q + n]).into_owned()
+        } else {
+            "?".into()
+        };
+        *sizes.entry(name).or_default() += len;
+        pos += len;
+    }
+}
+
+fn main() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/zip5_us.fgb");
+    if !data.exists() {
+        eprintln!("skipped: {} is absent", data.display());
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("bench.db")).expect("store");
+    ingest(
+        &store,
+        &IngestOptions {
+            path: data,
+            dataset: "us".into(),
+            id_field: "zip".into(),
+            layer: None,
+            s_srs: None,
+            replace: false,
+            points: false,
+            progress: false,
+        },
+    )
+    .expect("ingest");
+    let engine = Engine::new(Arc::new(store));
+    let stored = engine.store().units("us").expect("units");
+    let mut region_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut sheet = String::from("unit_id,territory,region\n");
+    let mut sorted: Vec<_> = stored.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    for u in &sorted {
+        let zip3 = &u.id[..3];
+        let region = region_of
+            .entry(zip3.to_owned())
+            .or_insert_with(|| u.properties.attributes.get("state").cloned().unwrap_or_default());
+        sheet.push_str(&format!("{},{zip3},{region}\n", u.id));
+    }
+    let levels = vec!["territory".to_owned(), "region".to_owned()];
+    engine
+        .import_sheet("zip3", "us", Some(levels), None, sheet.as_bytes())
+        .expect("sheet");
+    let started = Instant::now();
+    let engine = Arc::new(engine);
+    let snapshot = engine.snapshot("zip3").expect("snapshot");
+    println!("snapshot (dissolve) {:.2} s", started.elapsed().as_secs_f64());
+    let fallback: Vec<usize> = snapshot
+        .shapes
+        .iter()
+        .map(|level| level.values().filter(|s| s.fallback).count())
+        .collect();
+    println!("overlay fallbacks per level: {fallback:?}");
+    let service = TileService::new(engine.clone(), TileOptions::default());
+    let started = Instant::now();
+    let view = service.view("zip3").expect("view");
+    println!(
+        "dataset + alignment prepared {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let _ = view.dataset.units();
+    println!("units prepared {:.2} s", started.elapsed().as_secs_f64());
+
+    let mut by_zoom: BTreeMap<u8, Vec<TileId>> = BTreeMap::new();
+    for i in 0..snapshot.dataset.unit_of_topo.len() {
+        if i % 25 != 0 {
+            continue;
+        }
+        let Some(c) = geo::InteriorPoint::interior_point(&snapshot.dataset.polygons[i]) else {
+            continue;
+        };
+        let [x, y] = lonlat_to_world(c.x(), c.y());
+        for z in 4..=12 {
+            by_zoom.entry(z).or_default().push(TileId::containing(z, x, y));
+        }
+    }
+    println!(
+        "| z | tiles | mean ms | p50 ms | p99 ms | max ms | mean KB | max KB | layers (share of bytes) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let options = TileOptions::default();
+    for (z, mut tiles) in by_zoom {
+        tiles.sort();
+        tiles.dedup();
+        tiles.truncate(300);
+        let mut times = Vec::new();
+        let mut bytes = Vec::new();
+        let mut layers: BTreeMap<String, usize> = BTreeMap::new();
+        for t in &tiles {
+            let started = Instant::now();
+            let tile = geoalign::tiles::render::render(&view, *t, &options);
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            layer_sizes(&tile, &mut layers);
+            bytes.push(tile.len());
+        }
+        times.sort_by(f64::total_cmp);
+        let n = times.len();
+        let total: usize = layers.values().sum();
+        let shares: Vec<String> = layers
+            .iter()
+            .map(|(k, v)| format!("{k} {:.0}%", 100.0 * *v as f64 / total.max(1) as f64))
+            .collect();
+        println!(
+            "| {z} | {n} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {} |",
+            times.iter().sum::<f64>() / n as f64,
+            times[n / 2],
+            times[(n * 99 / 100).min(n - 1)],
+            times[n - 1],
+            bytes.iter().sum::<usize>() as f64 / n as f64 / 1024.0,
+            *bytes.iter().max().unwrap_or(&0) as f64 / 1024.0,
+            shares.join(", ")
+        );
+    }
+}

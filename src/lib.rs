@@ -8,6 +8,7 @@ pub mod align;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod feature;
 pub mod http;
 pub mod ingest;

@@ -100,6 +100,21 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Export an alignment level for GIS tools: FlatGeobuf, GeoJSON, GeoPackage or CSV.
+    Export {
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// unit, or a level of the alignment (territory, district, region).
+        #[arg(long, default_value = "territory")]
+        level: String,
+        /// fgb, geojson, gpkg or csv (default: from the output's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Output file.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Serve the API.
     Serve {
         /// Address to listen on.
@@ -309,6 +324,12 @@ fn run(cli: Cli) -> Result<(), String> {
             maxzoom,
             output,
         } => export_tiles(&cli.store, alignment, format, (minzoom, maxzoom), output),
+        Command::Export {
+            alignment,
+            level,
+            format,
+            output,
+        } => export(&cli.store, &alignment, &level, format.as_deref(), &output),
         Command::Serve { bind } => {
             let store = Store::open(&cli.store).map_err(|e| e.to_string())?;
             serve(Arc::new(Engine::new(Arc::new(store))), &bind)
@@ -548,6 +569,40 @@ fn export_tiles(
         summary.bytes as f64 / 1e6,
         summary.largest.0 / 1024,
         summary.largest.1.map(|t| format!(" at {t}")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn export(
+    store: &std::path::Path,
+    alignment: &str,
+    level: &str,
+    format: Option<&str>,
+    output: &std::path::Path,
+) -> Result<(), String> {
+    use geoalign::export::{Format, Layer, Level, export_file};
+    let format: Format = format
+        .or_else(|| output.extension().and_then(|e| e.to_str()))
+        .ok_or("give --format (fgb, geojson, gpkg or csv)")?
+        .parse()
+        .map_err(|e: geoalign::export::ExportError| e.to_string())?;
+    let engine = Engine::new(Arc::new(Store::open(store).map_err(|e| e.to_string())?));
+    let snapshot = engine.snapshot(alignment).map_err(|e| e.to_string())?;
+    let level = Level::parse(&snapshot, level).map_err(|e| e.to_string())?;
+    let layer = Layer::new(&snapshot, level);
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(layer.len() as u64);
+    let progress = |n: usize| bar.set_position(n as u64);
+    export_file(&layer, format, output, &progress).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    eprintln!(
+        "{} features of '{}' revision {} ({}) written to {} in {:.2} s",
+        layer.len(),
+        snapshot.alignment,
+        snapshot.revision,
+        level.name(&snapshot),
+        output.display(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

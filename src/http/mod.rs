@@ -3,8 +3,10 @@
 
 pub mod alignments;
 pub mod datasets;
+pub mod exports;
 pub mod health;
 pub mod lookup;
+pub mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod tiles;
@@ -80,6 +82,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(lookup::points)
         .service(lookup::nearest_reps)
         .service(lookup::geocode)
+        .configure(exports::configure)
+        .configure(ogc::configure)
         .service(alignments::list)
         .service(alignments::create)
         .service(alignments::history)

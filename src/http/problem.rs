@@ -36,6 +36,17 @@ pub enum ApiError {
     /// The blocking worker pool failed (shutdown or panic in a worker).
     #[error("internal worker failure: {0}")]
     Worker(String),
+    /// An export (FlatGeobuf, GeoJSON, GeoPackage, CSV) failed or names an unknown level.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    /// A `Range` header that is malformed or starts past the end of the file.
+    #[error("range not satisfiable: {reason} (the file has {length} bytes)")]
+    RangeNotSatisfiable {
+        /// Size of the file.
+        length: u64,
+        /// What is wrong with the range.
+        reason: String,
+    },
 }
 
 impl ApiError {
@@ -60,6 +71,10 @@ impl ApiError {
             ApiError::NoRoute(_) => "Not found",
             ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
+            ApiError::Export(crate::export::ExportError::UnknownLevel { .. }) => "Level not found",
+            ApiError::Export(crate::export::ExportError::UnknownFormat(_)) => "Format not found",
+            ApiError::Export(_) => "Export failed",
+            ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
         }
     }
 
@@ -141,6 +156,12 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Export(
+                crate::export::ExportError::UnknownLevel { .. }
+                | crate::export::ExportError::UnknownFormat(_),
+            ) => StatusCode::NOT_FOUND,
+            ApiError::Export(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
         }
     }
 
@@ -149,22 +170,27 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        HttpResponse::build(status)
-            .insert_header(ContentType(mime_problem()))
-            .json(Problem {
-                kind: "about:blank",
-                title: self.title(),
-                status: status.as_u16(),
-                detail: self.to_string(),
-                current_revision: match self {
-                    ApiError::Store(StoreError::StaleRevision { current, .. })
-                    | ApiError::Align(AlignError::Store(StoreError::StaleRevision { current, .. })) => {
-                        Some(*current)
-                    }
-                    ApiError::Tile(e) => e.current_revision(),
-                    _ => None,
-                },
-            })
+        let mut response = HttpResponse::build(status);
+        if let ApiError::RangeNotSatisfiable { length, .. } = self {
+            response.insert_header((
+                actix_web::http::header::CONTENT_RANGE,
+                format!("bytes */{length}"),
+            ));
+        }
+        response.insert_header(ContentType(mime_problem())).json(Problem {
+            kind: "about:blank",
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            current_revision: match self {
+                ApiError::Store(StoreError::StaleRevision { current, .. })
+                | ApiError::Align(AlignError::Store(StoreError::StaleRevision { current, .. })) => {
+                    Some(*current)
+                }
+                ApiError::Tile(e) => e.current_revision(),
+                _ => None,
+            },
+        })
     }
 }
 

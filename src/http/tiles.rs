@@ -211,9 +211,8 @@ fn matches_etag(req: &HttpRequest, tags: &[&str]) -> bool {
 
 fn tile_response(req: &HttpRequest, revision: i64, versioned: bool, tile: &EncodedTile) -> HttpResponse {
     let gzip = accepts_gzip(req);
-    let gzip_etag = tile.gzip_etag();
     let etag = if gzip {
-        gzip_etag.as_str()
+        tile.gzip_etag.as_str()
     } else {
         tile.etag.as_str()
     };
@@ -226,7 +225,7 @@ fn tile_response(req: &HttpRequest, revision: i64, versioned: bool, tile: &Encod
         return builder.status(StatusCode::NO_CONTENT).finish();
     }
     builder.insert_header((header::ETAG, etag));
-    if matches_etag(req, &[tile.etag.as_str(), gzip_etag.as_str()]) {
+    if matches_etag(req, &[tile.etag.as_str(), tile.gzip_etag.as_str()]) {
         return builder.status(StatusCode::NOT_MODIFIED).finish();
     }
     builder.insert_header((header::CONTENT_TYPE, MVT_CONTENT_TYPE));

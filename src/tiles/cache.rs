@@ -14,7 +14,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -44,9 +44,10 @@ pub struct EncodedTile {
     pub raw: Bytes,
     /// The same, gzip-compressed (empty for an empty tile).
     pub gzip: Bytes,
-    /// Strong entity tag (a hash of the raw bytes, quoted), shared by both encodings'
-    /// tags: the gzip one is this with `-gz` before the closing quote.
+    /// Strong entity tag (a hash of the raw bytes, quoted).
     pub etag: String,
+    /// Entity tag of the gzip encoding: the raw one with `-gz` before the closing quote.
+    pub gzip_etag: String,
 }
 
 impl EncodedTile {
@@ -63,11 +64,12 @@ impl EncodedTile {
             let _ = encoder.write_all(&raw);
             encoder.finish().unwrap_or_default()
         };
-        let etag = format!("\"{:016x}\"", fnv1a(&raw));
+        let hash = fnv1a(&raw);
         EncodedTile {
             raw: Bytes::from(raw),
             gzip: Bytes::from(gzip),
-            etag,
+            etag: format!("\"{hash:016x}\""),
+            gzip_etag: format!("\"{hash:016x}-gz\""),
         }
     }
 
@@ -76,13 +78,8 @@ impl EncodedTile {
         self.raw.is_empty()
     }
 
-    /// The entity tag of the gzip encoding.
-    pub fn gzip_etag(&self) -> String {
-        format!("{}-gz\"", &self.etag[..self.etag.len() - 1])
-    }
-
     fn weight(&self) -> usize {
-        self.raw.len() + self.gzip.len() + OVERHEAD
+        self.raw.len() + self.gzip.len() + self.etag.len() * 2 + OVERHEAD
     }
 }
 
@@ -107,9 +104,8 @@ pub struct TileCache {
     hasher: std::collections::hash_map::RandomState,
     bytes: AtomicUsize,
     budget: usize,
+    /// Advanced by inserts only, so a hit writes just its own entry (approximate LRU).
     clock: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -127,15 +123,11 @@ impl TileCache {
             bytes: AtomicUsize::new(0),
             budget,
             clock: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
     }
 
     fn shard(&self, key: &TileKey) -> usize {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        (h.finish() as usize) % SHARDS
+        (self.hasher.hash_one(key) as usize) % SHARDS
     }
 
     /// A cached tile.
@@ -143,19 +135,12 @@ impl TileCache {
         let shard = self.shards[self.shard(key)]
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        match shard.get(key) {
-            Some(entry) => {
-                entry
-                    .used
-                    .store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Some(entry.tile.clone())
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                None
-            }
+        let entry = shard.get(key)?;
+        let now = self.clock.load(Ordering::Relaxed);
+        if entry.used.load(Ordering::Relaxed) != now {
+            entry.used.store(now, Ordering::Relaxed);
         }
+        Some(entry.tile.clone())
     }
 
     /// Caches a tile, evicting the least recently used ones when over budget.
@@ -228,14 +213,6 @@ impl TileCache {
     /// Whether no tile is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Hits and misses so far.
-    pub fn stats(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
     }
 
     /// Forgets every tile.

@@ -49,13 +49,26 @@ pub fn signed_area(ring: &[[i32; 2]]) -> i64 {
 /// `min_area` (grid units²) are dropped. Returns polygons with positive exteriors and
 /// negative holes.
 pub fn clip_polygons(polygons: &[GridPolygon], extent: i32, buffer: i32, min_area: u64) -> Vec<GridPolygon> {
-    let capacity: usize = polygons.iter().flatten().map(Vec::len).sum::<usize>() + 4;
-    let options = IntOverlayOptions {
-        output_direction: ContourDirection::CounterClockwise,
-        min_output_area: min_area,
-        ..IntOverlayOptions::ogc()
-    };
-    let mut overlay = Overlay::new_custom(capacity, options, Default::default());
+    thread_local! {
+        // One overlay per thread, cleared between calls: its buffers are reused.
+        static OVERLAY: std::cell::RefCell<Option<Overlay>> = const { std::cell::RefCell::new(None) };
+    }
+    OVERLAY.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let overlay = cell.get_or_insert_with(|| {
+            let options = IntOverlayOptions {
+                output_direction: ContourDirection::CounterClockwise,
+                ..IntOverlayOptions::ogc()
+            };
+            Overlay::new_custom(1024, options, Default::default())
+        });
+        overlay.options.min_output_area = min_area;
+        overlay.clear();
+        clip_with(overlay, polygons, extent, buffer)
+    })
+}
+
+fn clip_with(overlay: &mut Overlay, polygons: &[GridPolygon], extent: i32, buffer: i32) -> Vec<GridPolygon> {
     let mut points: Vec<IntPoint> = Vec::new();
     for polygon in polygons {
         for (i, ring) in polygon.iter().enumerate() {

@@ -11,7 +11,7 @@ use super::pmtiles::{PmtilesInfo, PmtilesWriter, tile_id};
 use super::render::render;
 use super::tile_id::TileId;
 use super::tilejson::{bounds, center, tilejson};
-use super::view::AlignmentView;
+use super::view::{AlignmentView, Boxed};
 use super::{TileError, TileService};
 
 /// Output format of an export.
@@ -69,10 +69,20 @@ pub struct ExportSummary {
 /// Tiles from `minzoom` to `maxzoom` that touch the view's units, in PMTiles order
 /// (zoom, then Hilbert index).
 pub fn pyramid(view: &AlignmentView, minzoom: u8, maxzoom: u8, margin: f64) -> Vec<TileId> {
-    let tree = &view.snapshot.dataset.tree;
+    // Boxes of the units' parts, not of whole units: a unit cut at the antimeridian
+    // spans the world but touches only tiles at its two ends.
+    let parts: Vec<Boxed> = view
+        .dataset
+        .units()
+        .iter()
+        .flat_map(|u| u.polygons.iter().map(|p| u.rings[p.start as usize].bbox))
+        .enumerate()
+        .map(|(i, b)| Boxed::new(i as u32, b))
+        .collect();
+    let tree = rstar::RTree::bulk_load(parts);
     let touches = |t: &TileId| {
-        let [w, s, e, n] = t.lonlat_bounds(margin);
-        let envelope = rstar::AABB::from_corners([w, s], [e, n]);
+        let [x0, y0, x1, y1] = t.world_bounds(margin);
+        let envelope = rstar::AABB::from_corners([x0, y0], [x1, y1]);
         tree.locate_in_envelope_intersecting(&envelope).next().is_some()
     };
     let bbox = view.bbox();
@@ -139,7 +149,7 @@ pub fn export(
                             let Some(tile) = chunk.get(i) else { break };
                             out.push((i, render(&view, *tile, tile_options)));
                             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if d % 64 == 0 {
+                            if d.is_multiple_of(64) {
                                 progress(d, tiles.len());
                             }
                         }

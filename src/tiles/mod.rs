@@ -69,7 +69,7 @@ pub struct TileOptions {
     /// Grid units of geometry kept around the tile, so strokes join across tiles.
     pub buffer: u32,
     /// Douglas-Peucker tolerance in grid units (4096 per tile: 8 units are one screen
-    /// pixel of a 512 px tile).
+    /// pixel of a 512 px tile, the default).
     pub tolerance: f64,
     /// Parts (and holes) smaller than this many grid units on both axes are dropped,
     /// except the largest part of an item that has nothing bigger.
@@ -93,8 +93,8 @@ impl Default for TileOptions {
         TileOptions {
             extent: 4096,
             buffer: 64,
-            tolerance: 4.0,
-            min_size: 4.0,
+            tolerance: 8.0,
+            min_size: 8.0,
             units_minzoom: 8,
             points_minzoom: 6,
             minzoom: 0,

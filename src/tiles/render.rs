@@ -60,19 +60,19 @@ impl Grid {
         }
     }
 
-    fn to_grid(&self, p: [f64; 2]) -> [f64; 2] {
+    fn to_grid(self, p: [f64; 2]) -> [f64; 2] {
         [
             p[0] * self.scale - self.origin[0],
             p[1] * self.scale - self.origin[1],
         ]
     }
 
-    fn snap(&self, p: [f64; 2]) -> [i32; 2] {
+    fn snap(self, p: [f64; 2]) -> [i32; 2] {
         let g = self.to_grid(p);
         [g[0].round() as i32, g[1].round() as i32]
     }
 
-    fn size(&self, b: &WorldBox) -> f64 {
+    fn size(self, b: &WorldBox) -> f64 {
         ((b[2] - b[0]) * self.scale).max((b[3] - b[1]) * self.scale)
     }
 }
@@ -96,7 +96,13 @@ pub fn render(view: &AlignmentView, tile: TileId, options: &TileOptions) -> Vec<
         hits.sort_unstable();
         for i in hits {
             let shape = &lv.shapes[i as usize];
-            let polygons = polygon_geometry(&shape.geometry, &grid);
+            let polygons = match &shape.members {
+                Some(members) => {
+                    let units = view.dataset.units();
+                    union_geometry(members.iter().filter_map(|&t| units.get(t as usize)), &grid)
+                }
+                None => polygon_geometry(&shape.geometry, &grid),
+            };
             if polygons.is_empty() {
                 continue;
             }
@@ -167,13 +173,13 @@ pub fn polygon_geometry(geometry: &PreparedPolygons, grid: &Grid) -> Vec<GridPol
             }
             continue;
         }
-        if let Some(rings) = polygon_rings(geometry, p, grid) {
+        if let Some(rings) = polygon_rings(geometry, p, grid, grid.min_size) {
             input.push(rings);
         }
     }
     if input.is_empty()
         && let Some((_, p)) = largest_small
-        && let Some(rings) = polygon_rings(geometry, p, grid)
+        && let Some(rings) = polygon_rings(geometry, p, grid, grid.min_size)
     {
         input.push(rings);
     }
@@ -183,7 +189,32 @@ pub fn polygon_geometry(geometry: &PreparedPolygons, grid: &Grid) -> Vec<GridPol
     clip_polygons(&input, grid.extent, grid.buffer, 0)
 }
 
-fn polygon_rings(geometry: &PreparedPolygons, p: usize, grid: &Grid) -> Option<GridPolygon> {
+/// The union of parts (units sharing arcs), snapped, clipped and repaired in one
+/// overlay: edges inside the union cancel, edges outside match the neighbours'.
+pub fn union_geometry<'a>(
+    parts: impl Iterator<Item = &'a PreparedPolygons>,
+    grid: &Grid,
+) -> Vec<GridPolygon> {
+    let mut input: Vec<GridPolygon> = Vec::new();
+    for geometry in parts {
+        if !intersects(&geometry.bbox, &grid.clip) {
+            continue;
+        }
+        for (p, polygon) in geometry.polygons.iter().enumerate() {
+            if intersects(&geometry.rings[polygon.start as usize].bbox, &grid.clip)
+                && let Some(rings) = polygon_rings(geometry, p, grid, 0.0)
+            {
+                input.push(rings);
+            }
+        }
+    }
+    if input.is_empty() {
+        return Vec::new();
+    }
+    clip_polygons(&input, grid.extent, grid.buffer, 0)
+}
+
+fn polygon_rings(geometry: &PreparedPolygons, p: usize, grid: &Grid, min_size: f64) -> Option<GridPolygon> {
     let polygon = &geometry.polygons[p];
     let mut out: GridPolygon = Vec::new();
     let window = f64::from(grid.buffer * 2);
@@ -192,7 +223,7 @@ fn polygon_rings(geometry: &PreparedPolygons, p: usize, grid: &Grid) -> Option<G
         .iter()
         .enumerate()
     {
-        if k > 0 && (!intersects(&ring.bbox, &grid.clip) || grid.size(&ring.bbox) < grid.min_size) {
+        if k > 0 && (!intersects(&ring.bbox, &grid.clip) || grid.size(&ring.bbox) < min_size) {
             continue;
         }
         let (coords, importance) = geometry.ring(ring);

@@ -158,16 +158,28 @@ pub struct PreparedShape {
     pub geometry: PreparedPolygons,
     /// Label point (pole of inaccessibility of the largest part), world coordinates.
     pub label: Option<[f64; 2]>,
+    /// For an outline from the overlay fallback (not built from the topology's arcs):
+    /// its polygon units by topology index, drawn as their union so that its edges
+    /// match its neighbours' at every zoom.
+    pub members: Option<Vec<u32>>,
 }
 
 impl PreparedShape {
     fn new(shape: Arc<Shape>, dataset: &DatasetTiles) -> PreparedShape {
         let geometry = PreparedPolygons::new(&shape.geometry, &dataset.arcs);
         let label = label_point(&geometry);
+        let members = shape.fallback.then(|| {
+            shape
+                .members
+                .iter()
+                .filter_map(|&u| dataset.dataset.topo_of_unit[u as usize])
+                .collect()
+        });
         PreparedShape {
             shape,
             geometry,
             label,
+            members,
         }
     }
 }

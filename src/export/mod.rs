@@ -1,0 +1,619 @@
+//! Exports for GIS tools: an alignment level (units, territories, districts,
+//! regions) as FlatGeobuf (packed Hilbert R-tree, EPSG:4326), GeoJSON (RFC 7946),
+//! GeoPackage (written with rusqlite) or CSV, one format per file.
+//!
+//! Every format writes the same [`Layer`]: a fixed list of typed [`Column`]s and one
+//! [`Record`] per feature, produced one at a time so memory stays flat in the output size.
+
+pub mod csv;
+pub mod fgb;
+pub mod geojson;
+pub mod gpkg;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use geo::{BoundingRect, Geometry, Rect};
+
+use crate::snapshot::Snapshot;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The level name is not one of the alignment's levels (nor `unit`).
+    #[error("unknown level '{level}' (levels: {known})")]
+    UnknownLevel {
+        /// Level asked for.
+        level: String,
+        /// Levels of the alignment.
+        known: String,
+    },
+    /// The format name is not one we write.
+    #[error("unknown format '{0}' (fgb, geojson, gpkg or csv)")]
+    UnknownFormat(String),
+    /// Writing the output failed.
+    #[error("writing {format} to {target}: {source}")]
+    Io {
+        /// Format being written.
+        format: &'static str,
+        /// File or stream written.
+        target: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The FlatGeobuf writer failed.
+    #[error("writing FlatGeobuf: {0}")]
+    Fgb(String),
+    /// The GeoPackage could not be written.
+    #[error("writing GeoPackage {path}: {source}")]
+    Gpkg {
+        /// Output file.
+        path: String,
+        /// Cause.
+        source: rusqlite::Error,
+    },
+    /// A geometry could not be encoded.
+    #[error("encoding the geometry of feature '{id}': {reason}")]
+    Geometry {
+        /// Feature id.
+        id: String,
+        /// Cause.
+        reason: String,
+    },
+    /// The CSV writer failed.
+    #[error("writing CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// FlatGeobuf with a packed Hilbert R-tree index.
+    Fgb,
+    /// GeoJSON (RFC 7946).
+    GeoJson,
+    /// OGC GeoPackage.
+    Gpkg,
+    /// CSV without geometry (the alignment sheet at the unit level).
+    Csv,
+}
+
+impl Format {
+    /// File extension (also the name on the command line and in URLs).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Fgb => "fgb",
+            Format::GeoJson => "geojson",
+            Format::Gpkg => "gpkg",
+            Format::Csv => "csv",
+        }
+    }
+
+    /// HTTP media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Fgb => "application/flatgeobuf",
+            Format::GeoJson => "application/geo+json",
+            Format::Gpkg => "application/geopackage+sqlite3",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = ExportError;
+    fn from_str(s: &str) -> Result<Format, ExportError> {
+        match s.to_ascii_lowercase().as_str() {
+            "fgb" | "flatgeobuf" => Ok(Format::Fgb),
+            "geojson" | "json" => Ok(Format::GeoJson),
+            "gpkg" | "geopackage" => Ok(Format::Gpkg),
+            "csv" => Ok(Format::Csv),
+            _ => Err(ExportError::UnknownFormat(s.to_owned())),
+        }
+    }
+}
+
+/// Which features a layer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Every unit of the dataset with its assignment.
+    Unit,
+    /// The dissolved territories of one alignment level (0 = leaf).
+    Alignment(usize),
+}
+
+impl Level {
+    /// Resolves `unit`/`units` or a level name (singular or plural, any case).
+    pub fn parse(snapshot: &Snapshot, name: &str) -> Result<Level, ExportError> {
+        if name.eq_ignore_ascii_case("unit") || name.eq_ignore_ascii_case("units") {
+            return Ok(Level::Unit);
+        }
+        snapshot
+            .state
+            .levels
+            .iter()
+            .position(|l| {
+                l.eq_ignore_ascii_case(name) || crate::http::alignments::plural(l).eq_ignore_ascii_case(name)
+            })
+            .map(Level::Alignment)
+            .ok_or_else(|| ExportError::UnknownLevel {
+                level: name.to_owned(),
+                known: std::iter::once("unit")
+                    .chain(snapshot.state.levels.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Its name in `snapshot` (`unit` or the level name).
+    pub fn name(self, snapshot: &Snapshot) -> String {
+        match self {
+            Level::Unit => "unit".to_owned(),
+            Level::Alignment(l) => snapshot.state.levels[l].clone(),
+        }
+    }
+}
+
+/// Type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit float.
+    Real,
+    /// 64-bit integer.
+    Integer,
+    /// Boolean.
+    Bool,
+}
+
+/// A column of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub kind: ColumnKind,
+}
+
+/// A value of one column of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// No value.
+    Null,
+    /// Text.
+    Text(String),
+    /// Float.
+    Real(f64),
+    /// Integer.
+    Integer(i64),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl Field {
+    /// As JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Field::Null => serde_json::Value::Null,
+            Field::Text(s) => serde_json::Value::String(s.clone()),
+            Field::Real(v) => serde_json::Number::from_f64(*v).map_or(serde_json::Value::Null, Into::into),
+            Field::Integer(v) => (*v).into(),
+            Field::Bool(v) => (*v).into(),
+        }
+    }
+}
+
+/// One feature: id, one field per column, geometry (EPSG:4326).
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Feature id (unit id or territory code).
+    pub id: String,
+    /// Values, in column order.
+    pub fields: Vec<Field>,
+    /// Geometry, if the feature has one.
+    pub geometry: Option<Geometry<f64>>,
+}
+
+/// The geometry type a layer declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    /// Every feature is a (multi)polygon.
+    MultiPolygon,
+    /// Polygons and points (units with PO boxes).
+    Mixed,
+}
+
+/// One level of an alignment snapshot, ready to write.
+#[derive(Debug)]
+pub struct Layer<'a> {
+    /// The snapshot.
+    pub snapshot: &'a Snapshot,
+    /// The level.
+    pub level: Level,
+    /// Columns, in order.
+    pub columns: Vec<Column>,
+    /// Declared geometry type.
+    pub geometry_kind: GeometryKind,
+    codes: Vec<&'a str>,
+    metrics: Vec<String>,
+    account_metrics: Vec<String>,
+    attributes: Vec<String>,
+}
+
+fn column(name: &str, kind: ColumnKind) -> Column {
+    Column {
+        name: name.to_owned(),
+        kind,
+    }
+}
+
+/// Names of the fixed columns of a territory layer.
+const TERRITORY_COLUMNS: [(&str, ColumnKind); 12] = [
+    ("code", ColumnKind::Text),
+    ("name", ColumnKind::Text),
+    ("parent", ColumnKind::Text),
+    ("locked", ColumnKind::Bool),
+    ("reps", ColumnKind::Text),
+    ("units", ColumnKind::Integer),
+    ("accounts", ColumnKind::Integer),
+    ("area_km2", ColumnKind::Real),
+    ("perimeter_km", ColumnKind::Real),
+    ("parts", ColumnKind::Integer),
+    ("polsby_popper", ColumnKind::Real),
+    ("dissolve", ColumnKind::Text),
+];
+
+impl<'a> Layer<'a> {
+    /// The layer of `level` in `snapshot`.
+    pub fn new(snapshot: &'a Snapshot, level: Level) -> Layer<'a> {
+        let mut columns = Vec::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        let mut add = |columns: &mut Vec<Column>, name: &str, kind| {
+            if taken.insert(name.to_ascii_lowercase()) {
+                columns.push(column(name, kind));
+                true
+            } else {
+                false
+            }
+        };
+        let (mut metrics, mut account_metrics, mut attributes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut codes = Vec::new();
+        let geometry_kind;
+        match level {
+            Level::Unit => {
+                add(&mut columns, "unit_id", ColumnKind::Text);
+                for name in &snapshot.state.levels {
+                    add(&mut columns, name, ColumnKind::Text);
+                }
+                add(&mut columns, "rep", ColumnKind::Text);
+                add(&mut columns, "kind", ColumnKind::Text);
+                let mut metric_names = BTreeSet::new();
+                let mut attribute_names = BTreeSet::new();
+                for unit in snapshot.dataset.units.iter() {
+                    metric_names.extend(unit.metrics.keys());
+                    attribute_names.extend(unit.attributes.keys());
+                }
+                for name in metric_names {
+                    if add(&mut columns, name, ColumnKind::Real) {
+                        metrics.push(name.clone());
+                    }
+                }
+                for name in attribute_names {
+                    if add(&mut columns, name, ColumnKind::Text) {
+                        attributes.push(name.clone());
+                    }
+                }
+                geometry_kind = if snapshot.dataset.points.is_empty() {
+                    GeometryKind::MultiPolygon
+                } else {
+                    GeometryKind::Mixed
+                };
+            }
+            Level::Alignment(l) => {
+                for (name, kind) in TERRITORY_COLUMNS {
+                    add(&mut columns, name, kind);
+                }
+                let mut metric_names = BTreeSet::new();
+                let mut account_names = BTreeSet::new();
+                for shape in snapshot.shapes[l].values() {
+                    metric_names.extend(shape.metrics.sums.keys());
+                    account_names.extend(shape.metrics.account_sums.keys());
+                }
+                for name in metric_names {
+                    if add(&mut columns, name, ColumnKind::Real) {
+                        metrics.push(name.clone());
+                    }
+                }
+                for name in account_names {
+                    if add(&mut columns, &format!("account_{name}"), ColumnKind::Real) {
+                        account_metrics.push(name.clone());
+                    }
+                }
+                codes = snapshot.state.territories[l]
+                    .keys()
+                    .filter(|c| snapshot.shapes[l].contains_key(*c))
+                    .map(String::as_str)
+                    .collect();
+                geometry_kind = GeometryKind::MultiPolygon;
+            }
+        }
+        Layer {
+            snapshot,
+            level,
+            columns,
+            geometry_kind,
+            codes,
+            metrics,
+            account_metrics,
+            attributes,
+        }
+    }
+
+    /// Layer name in files: `{alignment}_{level}`.
+    pub fn name(&self) -> String {
+        format!("{}_{}", self.snapshot.alignment, self.level.name(self.snapshot))
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        match self.level {
+            Level::Unit => self.snapshot.dataset.units.len(),
+            Level::Alignment(_) => self.codes.len(),
+        }
+    }
+
+    /// Whether the layer has no feature.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Position of the feature with this id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        match self.level {
+            Level::Unit => {
+                let i = self.snapshot.dataset.units.resolve(id)?;
+                (self.snapshot.dataset.units.get(i).id == id).then_some(i as usize)
+            }
+            Level::Alignment(_) => self.codes.binary_search(&id).ok(),
+        }
+    }
+
+    /// Geometry of the `i`th feature.
+    pub fn geometry(&self, i: usize) -> Option<Geometry<f64>> {
+        let s = self.snapshot;
+        match self.level {
+            Level::Unit => {
+                let d = &s.dataset;
+                match d.topo_of_unit.get(i).copied().flatten() {
+                    Some(t) => Some(Geometry::MultiPolygon(d.polygons[t as usize].clone())),
+                    None => d.points.get(&(i as u32)).map(|p| Geometry::Point(*p)),
+                }
+            }
+            Level::Alignment(l) => s.shapes[l]
+                .get(self.codes[i])
+                .map(|sh| Geometry::MultiPolygon(sh.geometry.clone())),
+        }
+    }
+
+    /// Bounding box of the `i`th feature.
+    pub fn bbox(&self, i: usize) -> Option<Rect<f64>> {
+        let s = self.snapshot;
+        match self.level {
+            Level::Unit => {
+                let d = &s.dataset;
+                match d.topo_of_unit.get(i).copied().flatten() {
+                    Some(t) => d.polygons[t as usize].bounding_rect(),
+                    None => d.points.get(&(i as u32)).map(|p| Rect::new(p.0, p.0)),
+                }
+            }
+            Level::Alignment(l) => s.shapes[l]
+                .get(self.codes[i])
+                .and_then(|sh| sh.geometry.bounding_rect()),
+        }
+    }
+
+    /// Positions of the features whose bounding box meets `bbox`, in layer order.
+    pub fn within(&self, bbox: Rect<f64>) -> Vec<usize> {
+        let meets = |r: Rect<f64>| {
+            r.min().x <= bbox.max().x
+                && r.max().x >= bbox.min().x
+                && r.min().y <= bbox.max().y
+                && r.max().y >= bbox.min().y
+        };
+        match self.level {
+            Level::Unit => {
+                let d = &self.snapshot.dataset;
+                let envelope =
+                    rstar::AABB::from_corners([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]);
+                let mut out: Vec<usize> = d
+                    .tree
+                    .locate_in_envelope_intersecting(&envelope)
+                    .map(|e| d.unit_of_topo[e.index as usize] as usize)
+                    .collect();
+                out.extend(
+                    d.points
+                        .iter()
+                        .filter(|(_, p)| meets(Rect::new(p.0, p.0)))
+                        .map(|(&i, _)| i as usize),
+                );
+                out.sort_unstable();
+                out
+            }
+            Level::Alignment(_) => (0..self.len())
+                .filter(|&i| self.bbox(i).is_some_and(meets))
+                .collect(),
+        }
+    }
+
+    /// Extent of the whole layer.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        let mut out: Option<Rect<f64>> = None;
+        let mut grow = |r: Rect<f64>| {
+            out = Some(match out {
+                None => r,
+                Some(o) => Rect::new(
+                    (o.min().x.min(r.min().x), o.min().y.min(r.min().y)),
+                    (o.max().x.max(r.max().x), o.max().y.max(r.max().y)),
+                ),
+            });
+        };
+        match self.level {
+            Level::Unit => {
+                let d = &self.snapshot.dataset;
+                let e = d.tree.root().envelope();
+                if !d.polygons.is_empty() {
+                    grow(Rect::new(
+                        (e.lower()[0], e.lower()[1]),
+                        (e.upper()[0], e.upper()[1]),
+                    ));
+                }
+                for p in d.points.values() {
+                    grow(Rect::new(p.0, p.0));
+                }
+            }
+            Level::Alignment(_) => {
+                for i in 0..self.len() {
+                    if let Some(r) = self.bbox(i) {
+                        grow(r);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The `i`th record.
+    pub fn record(&self, i: usize) -> Record {
+        let s = self.snapshot;
+        let mut fields = Vec::with_capacity(self.columns.len());
+        let text = |v: Option<String>| v.map_or(Field::Null, Field::Text);
+        match self.level {
+            Level::Unit => {
+                let units = &s.dataset.units;
+                let unit = units.get(i as u32);
+                fields.push(Field::Text(unit.id.clone()));
+                let owner = s.state.owner(units, i as u32);
+                match owner {
+                    Some(leaf) => fields.extend(s.state.ancestry(leaf).into_iter().map(text)),
+                    None => fields.extend(s.state.levels.iter().map(|_| Field::Null)),
+                }
+                let reps = owner
+                    .and_then(|leaf| s.state.territories[0].get(leaf))
+                    .map(|t| t.reps.iter().cloned().collect::<Vec<_>>().join(";"));
+                fields.push(text(reps.filter(|r| !r.is_empty())));
+                fields.push(Field::Text(unit.kind.as_str().to_owned()));
+                for name in &self.metrics {
+                    fields.push(unit.metrics.get(name).map_or(Field::Null, |v| Field::Real(*v)));
+                }
+                for name in &self.attributes {
+                    fields.push(text(unit.attributes.get(name).cloned()));
+                }
+                Record {
+                    id: unit.id.clone(),
+                    fields,
+                    geometry: self.geometry(i),
+                }
+            }
+            Level::Alignment(l) => {
+                let code = self.codes[i];
+                let territory = &s.state.territories[l][code];
+                let shape = &s.shapes[l][code];
+                let m = &shape.metrics;
+                let reps: Vec<&str> = if l == 0 {
+                    territory.reps.iter().map(String::as_str).collect()
+                } else {
+                    Vec::new()
+                };
+                fields.extend([
+                    Field::Text(code.to_owned()),
+                    Field::Text(territory.name.clone()),
+                    text(territory.parent.clone()),
+                    Field::Bool(territory.locked),
+                    if reps.is_empty() {
+                        Field::Null
+                    } else {
+                        Field::Text(reps.join(";"))
+                    },
+                    Field::Integer(m.units as i64),
+                    Field::Integer(m.accounts as i64),
+                    Field::Real(m.area_km2),
+                    Field::Real(m.perimeter_km),
+                    Field::Integer(m.parts as i64),
+                    Field::Real(m.polsby_popper),
+                    Field::Text(if shape.fallback { "fallback" } else { "topology" }.to_owned()),
+                ]);
+                for name in &self.metrics {
+                    fields.push(Field::Real(m.sums.get(name).copied().unwrap_or(0.0)));
+                }
+                for name in &self.account_metrics {
+                    fields.push(Field::Real(m.account_sums.get(name).copied().unwrap_or(0.0)));
+                }
+                Record {
+                    id: code.to_owned(),
+                    fields,
+                    geometry: Some(Geometry::MultiPolygon(shape.geometry.clone())),
+                }
+            }
+        }
+    }
+
+    /// Every record, in layer order, made one at a time.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        (0..self.len()).map(|i| self.record(i))
+    }
+}
+
+/// Progress callback: called with the number of features written so far.
+pub type Progress<'p> = &'p (dyn Fn(usize) + Sync);
+
+/// Writes `layer` in `format` to a file (GeoPackage needs a file; the others stream).
+pub fn export_file(
+    layer: &Layer,
+    format: Format,
+    path: &Path,
+    progress: Progress,
+) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        format: format.extension(),
+        target: path.display().to_string(),
+        source,
+    };
+    if format == Format::Gpkg {
+        if path.exists() {
+            std::fs::remove_file(path).map_err(io)?;
+        }
+        return gpkg::write(layer, path, progress);
+    }
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    write(layer, format, &mut out, progress)?;
+    out.flush().map_err(io)?;
+    Ok(())
+}
+
+/// Writes `layer` in a streamable format (FlatGeobuf, GeoJSON, CSV) to `out`.
+pub fn write(
+    layer: &Layer,
+    format: Format,
+    out: &mut dyn Write,
+    progress: Progress,
+) -> Result<(), ExportError> {
+    match format {
+        Format::Fgb => fgb::write(layer, out, progress),
+        Format::GeoJson => geojson::write(layer, out, progress),
+        Format::Csv => csv::write(layer, out, progress),
+        Format::Gpkg => Err(ExportError::UnknownFormat(
+            "gpkg to a stream (GeoPackage is written to a file)".into(),
+        )),
+    }
+}
+
+pub(crate) fn io_error(format: &'static str) -> impl Fn(std::io::Error) -> ExportError {
+    move |source| ExportError::Io {
+        format,
+        target: "output".into(),
+        source,
+    }
+}
