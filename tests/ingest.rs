@@ -367,3 +367,44 @@ fn full_us_zip_dataset_ingests() {
         assert!(report.stored > 7_000, "{report}");
     }
 }
+
+#[test]
+fn national_grids_and_state_plane_match_gdal() {
+    use geoalign::ingest::crs::Reprojector;
+    // (EPSG, easting, northing) -> GDAL's `gdaltransform -t_srs EPSG:4326` answer, and our tolerance:
+    // CH1903+/LV95 (oblique Mercator), NY Long Island state plane in US feet (Lambert),
+    // British National Grid (Transverse Mercator; the OSGB36 datum shift is a 7-parameter
+    // Helmert here, a few metres from the OSTN15 grid).
+    let cases = [
+        (
+            2056,
+            2_600_000.0,
+            1_200_000.0,
+            7.438_632_420_871_81,
+            46.951_082_771_871_1,
+            1.0,
+        ),
+        (
+            2263,
+            1_000_000.0,
+            500_000.0,
+            -73.942_474_388_424_7,
+            41.538_971_080_217_3,
+            1.0,
+        ),
+        (
+            27700,
+            530_000.0,
+            180_000.0,
+            -0.128_353_940_479_469,
+            51.503_990_827_633_8,
+            5.0,
+        ),
+    ];
+    for (code, x, y, lon, lat, tolerance) in cases {
+        let reprojector = Reprojector::new(&CrsDef::Epsg(code)).unwrap();
+        let c = reprojector.coord(geo::coord! { x: x, y: y }).unwrap();
+        let off = metres((c.x, c.y), (lon, lat));
+        assert!(off < tolerance, "EPSG:{code}: {off:.2} m from GDAL");
+    }
+}
