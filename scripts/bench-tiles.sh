@@ -47,24 +47,37 @@ ALTER TABLE zip5 ADD COLUMN geom3857 geometry(MultiPolygon, 3857);
 UPDATE zip5 SET geom3857 = ST_Transform(geom, 3857);
 CREATE INDEX zip5_geom3857 ON zip5 USING gist (geom3857);
 VACUUM ANALYZE zip5;
--- The tile list: at zooms 4-12, the tiles holding a sample of ZIPs (every 25th).
+-- The tile list: at each zoom 4-12, 150 tiles (all there are at z4) drawn in a fixed
+-- pseudo-random order from the tiles holding a ZIP's point on surface.
 CREATE TABLE tiles AS
-WITH pts AS (
-    SELECT ST_Transform(ST_PointOnSurface(geom), 3857) AS p
-    FROM (SELECT geom, row_number() OVER (ORDER BY zip) AS n FROM zip5) s WHERE n % 25 = 0
-), zs AS (SELECT generate_series(4, 12) AS z)
-SELECT DISTINCT z,
-    floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ z))::int AS x,
-    floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / 2 ^ z))::int AS y
-FROM pts, zs;
+WITH pts AS (SELECT ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM zip5),
+zs AS (SELECT generate_series(4, 12) AS z),
+all_tiles AS (
+    SELECT DISTINCT z,
+        floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ z))::int AS x,
+        floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / 2 ^ z))::int AS y
+    FROM pts, zs
+), ranked AS (
+    SELECT z, x, y, row_number() OVER (PARTITION BY z ORDER BY md5(z || '/' || x || '/' || y)) AS k FROM all_tiles
+)
+SELECT z, x, y FROM ranked WHERE k <= 150 ORDER BY z, k;
 ALTER TABLE tiles ADD COLUMN id serial;
-CREATE TABLE mvt_sizes AS
-SELECT t.z, t.x, t.y, (
-    SELECT length(ST_AsMVT(q, 'units', 4096, 'geom')) FROM (
-        SELECT zip, territory, ST_AsMVTGeom(geom3857, ST_TileEnvelope(t.z, t.x, t.y), 4096, 64, true) AS geom
-        FROM zip5 WHERE geom3857 && ST_TileEnvelope(t.z, t.x, t.y, margin => 64.0 / 4096)
-    ) q) AS bytes
-FROM tiles t;
+CREATE FUNCTION mvt(tz int, tx int, ty int) RETURNS bytea LANGUAGE sql STABLE AS $f$
+    SELECT ST_AsMVT(q, 'units', 4096, 'geom') FROM (
+        SELECT zip, territory, ST_AsMVTGeom(geom3857, ST_TileEnvelope(tz, tx, ty), 4096, 64, true) AS geom
+        FROM zip5 WHERE geom3857 && ST_TileEnvelope(tz, tx, ty, margin => 64.0 / 4096)
+    ) q
+$f$;
+-- Bytes and time of every tile, one query at a time.
+CREATE TABLE mvt_sizes (z int, x int, y int, bytes int, ms float8);
+DO $d$ DECLARE r record; t0 timestamptz; b bytea; BEGIN
+    FOR r IN SELECT * FROM tiles ORDER BY id LOOP
+        t0 := clock_timestamp();
+        b := mvt(r.z, r.x, r.y);
+        INSERT INTO mvt_sizes VALUES (r.z, r.x, r.y, coalesce(length(b), 0),
+            extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END $d$;
 SQL
     local n
     n="$(psql -qXAt -c 'SELECT count(*) FROM tiles')"
@@ -75,11 +88,7 @@ SQL
     local pg_s="${TILES_PG_SECONDS:-30}"
     cat >"$t/pg.sql" <<SQL
 \\set i random(1, $n)
-SELECT ST_AsMVT(q, 'units', 4096, 'geom') FROM (
-    SELECT zip, territory, ST_AsMVTGeom(z.geom3857, ST_TileEnvelope(t.z, t.x, t.y), 4096, 64, true) AS geom
-    FROM tiles t JOIN zip5 z ON z.geom3857 && ST_TileEnvelope(t.z, t.x, t.y, margin => 64.0 / 4096)
-    WHERE t.id = :i
-) q;
+SELECT mvt(z, x, y) FROM tiles WHERE id = :i;
 SQL
     bench_log "tiles: PostGIS ST_AsMVT, pgbench -c 8 -j 2 -T $pg_s"
     pgbench -n -c 8 -j 2 -T "$pg_s" -f "$t/pg.sql" -r >"$t/pgbench.log" 2>&1 \
@@ -111,8 +120,8 @@ SQL
     bench_log "tiles: geoalign cold, curl --parallel --parallel-max 8 over $n tiles"
     local t0 t1
     t0=$(date +%s.%N)
-    curl -sS --no-progress-meter --parallel --parallel-max 8 --parallel-immediate -K "$t/curl.cfg" \
-        -w '%{http_code} %{time_total} %{size_download}\n' >"$t/cold.txt" \
+    curl -sS --no-progress-meter --compressed --parallel --parallel-max 8 --parallel-immediate -K "$t/curl.cfg" \
+        -w '%{http_code} %{time_total} %{size_download} %{url}\n' >"$t/cold.txt" \
         || bench_die "curl failed"
     t1=$(date +%s.%N)
     local cold_s cold_rate cold_p99 cold_bad
@@ -125,12 +134,15 @@ SQL
     awk -v u="$url" -v r="$revision" '{ printf "url = \"%s/tiles/zip3/%s/%s/%s/%s.mvt\"\noutput = \"/dev/null\"\n", u, r, $1, $2, $3 }' \
         "$t/tiles.txt" >"$t/curl-raw.cfg"
     curl -sS -K "$t/curl-raw.cfg" -w '%{size_download}\n' | paste -d' ' "$t/tiles.txt" - >"$t/geo_sizes.txt"
-    psql -qXAt -F' ' -c 'SELECT z, x, y, coalesce(bytes, 0) FROM mvt_sizes' >"$t/pg_sizes.txt"
+    psql -qXAt -F' ' -c 'SELECT z, x, y, coalesce(bytes, 0), ms FROM mvt_sizes' >"$t/pg_sizes.txt"
+    # geoalign's cold time per tile, by zoom (from the URL of each transfer).
+    awk '{ n = split($4, u, "/"); print u[n - 2], $2 * 1000 }' "$t/cold.txt" >"$t/geo_ms.txt"
     local sizes
-    sizes="$(awk 'FNR == NR { pg[$1" "$2" "$3] = $4; next }
+    sizes="$(awk 'FILENAME ~ /geo_ms/ { gm[$1] += $2; gc[$1]++; next }
+        FILENAME ~ /pg_sizes/ { pg[$1" "$2" "$3] = $4; pm[$1] += $5; pc[$1]++; next }
         { z = $1; k = $1" "$2" "$3; g[z] += $4; p[z] += pg[k]; c[z]++; if ($4 > mg[z]) mg[z] = $4; if (pg[k] > mp[z]) mp[z] = pg[k] }
-        END { for (z = 4; z <= 12; z++) if (c[z]) printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f |\n", z, c[z], g[z] / c[z] / 1024, p[z] / c[z] / 1024, (g[z] / c[z]) / (p[z] / c[z]), mg[z] / 1024, mp[z] / 1024 }' \
-        "$t/pg_sizes.txt" "$t/geo_sizes.txt")"
+        END { for (z = 4; z <= 12; z++) if (c[z]) printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f |\n", z, c[z], g[z] / c[z] / 1024, p[z] / c[z] / 1024, (g[z] / c[z]) / (p[z] / c[z]), mg[z] / 1024, mp[z] / 1024, gm[z] / gc[z], pm[z] / pc[z] }' \
+        "$t/geo_ms.txt" "$t/pg_sizes.txt" "$t/geo_sizes.txt")"
     local ratio46
     ratio46="$(awk 'FNR == NR { pg[$1" "$2" "$3] = $4; next } $1 >= 4 && $1 <= 6 { g += $4; p += pg[$1" "$2" "$3] }
         END { printf "%.3f", g / p }' "$t/pg_sizes.txt" "$t/geo_sizes.txt")"
@@ -187,7 +199,7 @@ LUA
             "$rps" "$p50" "$p99" "${non2xx:+, non-2xx $non2xx}"
         printf '| bytes per tile z4-z6, geoalign / PostGIS | %s | | | <= 0.25 |\n\n' "$ratio46"
         printf 'Bytes per tile (uncompressed MVT), same tiles:\n\n'
-        printf '| z | tiles | geoalign KB mean | PostGIS KB mean | ratio | geoalign KB max | PostGIS KB max |\n|---:|---:|---:|---:|---:|---:|---:|\n'
+        printf '| z | tiles | geoalign KB mean | PostGIS KB mean | ratio | geoalign KB max | PostGIS KB max | geoalign cold ms (HTTP, 8 in flight) | PostGIS ms (one query at a time) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
         printf '%s\n\n' "$sizes"
         printf 'Pyramid z0-12: %s\n\n' "$export_line"
         printf 'geoalign tiles carry territories, regions, boundaries and labels at every zoom and the units layer from z8\n'

@@ -11,3 +11,16 @@ pub mod units;
 pub use ops::{AccountRecord, Op, RepRecord};
 pub use state::{AlignmentState, Territory};
 pub use units::UnitIndex;
+
+/// English plural of a level name, as used in URLs (`territory` -> `territories`).
+///
+/// ```
+/// assert_eq!(geoalign::align::plural("territory"), "territories");
+/// assert_eq!(geoalign::align::plural("region"), "regions");
+/// ```
+pub fn plural(level: &str) -> String {
+    match level.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{level}s"),
+    }
+}

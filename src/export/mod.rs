@@ -133,9 +133,7 @@ impl Level {
             .state
             .levels
             .iter()
-            .position(|l| {
-                l.eq_ignore_ascii_case(name) || crate::http::alignments::plural(l).eq_ignore_ascii_case(name)
-            })
+            .position(|l| l.eq_ignore_ascii_case(name) || crate::align::plural(l).eq_ignore_ascii_case(name))
             .map(Level::Alignment)
             .ok_or_else(|| ExportError::UnknownLevel {
                 level: name.to_owned(),

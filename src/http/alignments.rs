@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, blocking, snapshot};
-use crate::align::Op;
 use crate::align::metrics::summarise;
+use crate::align::{Op, plural};
 use crate::snapshot::Snapshot;
 
 /// Lists alignments.
@@ -100,14 +100,6 @@ fn level_of(s: &Snapshot, collection: &str) -> Result<usize, ApiError> {
                 known.join(", ")
             ))
         })
-}
-
-/// English plural of a level name.
-pub fn plural(level: &str) -> String {
-    match level.strip_suffix('y') {
-        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
-        _ => format!("{level}s"),
-    }
 }
 
 fn item(s: &Snapshot, level: usize, code: &str) -> Option<Value> {

@@ -7,8 +7,8 @@ use geo::Rect;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::alignments::plural;
 use super::{ApiError, AppState, blocking, snapshot};
+use crate::align::plural;
 use crate::export::geojson::write_feature;
 use crate::export::{Layer, Level};
 use crate::snapshot::Snapshot;

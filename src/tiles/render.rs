@@ -149,6 +149,11 @@ pub fn render(view: &AlignmentView, tile: TileId, options: &TileOptions) -> Vec<
     encode_tile(layers)
 }
 
+/// A label's size class: log2 of the area in km² (few distinct values, cheap in tiles).
+fn size_class(area_km2: f64) -> u64 {
+    (area_km2.max(0.0) + 1.0).log2().round() as u64
+}
+
 fn round(v: f64, factor: f64) -> f64 {
     (v * factor).round() / factor
 }
@@ -333,17 +338,72 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
         );
         per_level[view.arc_rank[a as usize] as usize].extend(clip_line(&line, lo, hi));
     }
-    for (level, parts) in per_level.iter().enumerate() {
+    for (level, parts) in per_level.into_iter().enumerate() {
         if parts.is_empty() {
             continue;
         }
+        let parts = chain(parts);
         let props = [
             ("level", Value::from(view.levels[level].name.as_str())),
             ("rank", Value::Uint(level as u64)),
         ];
-        layer.lines(Some(level as u64), &props, parts);
+        layer.lines(Some(level as u64), &props, &parts);
     }
     layer
+}
+
+/// Joins lines that meet end to end (arcs of one level meet at nodes) into longer
+/// lines: one MoveTo per chain instead of one per arc.
+pub fn chain(parts: Vec<Vec<[i32; 2]>>) -> Vec<Vec<[i32; 2]>> {
+    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>> = std::collections::HashMap::new();
+    for (i, p) in parts.iter().enumerate() {
+        ends.entry(p[0]).or_default().push(i);
+        ends.entry(p[p.len() - 1]).or_default().push(i);
+    }
+    let mut used = vec![false; parts.len()];
+    let mut next_at = |point: [i32; 2], used: &mut Vec<bool>| -> Option<usize> {
+        let list = ends.get_mut(&point)?;
+        while let Some(i) = list.pop() {
+            if !used[i] {
+                used[i] = true;
+                return Some(i);
+            }
+        }
+        None
+    };
+    let mut out = Vec::new();
+    for start in 0..parts.len() {
+        if used[start] {
+            continue;
+        }
+        used[start] = true;
+        let mut line: std::collections::VecDeque<[i32; 2]> = parts[start].iter().copied().collect();
+        // Forward from the end, then backward from the start.
+        while let Some(&end) = line.back() {
+            let Some(i) = next_at(end, &mut used) else { break };
+            let p = &parts[i];
+            if p[0] == end {
+                line.extend(p[1..].iter().copied());
+            } else {
+                line.extend(p[..p.len() - 1].iter().rev().copied());
+            }
+        }
+        while let Some(&first) = line.front() {
+            let Some(i) = next_at(first, &mut used) else { break };
+            let p = &parts[i];
+            if p[p.len() - 1] == first {
+                for q in p[..p.len() - 1].iter().rev() {
+                    line.push_front(*q);
+                }
+            } else {
+                for q in &p[1..] {
+                    line.push_front(*q);
+                }
+            }
+        }
+        out.push(line.into_iter().collect());
+    }
+    out
 }
 
 fn labels_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuilder {
@@ -381,7 +441,7 @@ fn labels_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuilder 
                 ("id", Value::from(code.as_str())),
                 ("name", Value::from(name)),
                 ("color", Value::Uint(u64::from(lv.colours[i as usize]))),
-                ("area_km2", Value::from(round(shape.shape.metrics.area_km2, 10.0))),
+                ("size", Value::Uint(size_class(shape.shape.metrics.area_km2))),
             ];
             layer.point(Some(id), &props, grid.snap(at));
             id += 1;

@@ -112,7 +112,7 @@ pub fn tilejson(view: &AlignmentView, base: &str, options: &TileOptions) -> Valu
     layers.push(layer(
         LABELS,
         "one point per item of every level, inside its largest part".into(),
-        json!({ "level": names.join("|"), "rank": "level index, 0 = leaf", "id": "code", "name": "name", "color": "colour index", "area_km2": "area in km²" }),
+        json!({ "level": names.join("|"), "rank": "level index, 0 = leaf", "id": "code", "name": "name", "color": "colour index", "size": "log2 of the area in km², for label priority" }),
         minzoom,
     ));
     layers.push(layer(
