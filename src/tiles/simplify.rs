@@ -18,8 +18,9 @@
 //! assert_eq!(importance[0], f32::INFINITY);
 //! assert_eq!(importance[4], f32::INFINITY);
 //! assert!(importance[3] > 4.0); // the peak stays longest
+//! // Douglas-Peucker at 1.0 keeps the peak, then vertex 2 (1.77 from the chord 0-3).
 //! let kept: Vec<usize> = (0..5).filter(|&i| importance[i] > 1.0).collect();
-//! assert_eq!(kept, [0, 3, 4]);
+//! assert_eq!(kept, [0, 2, 3, 4]);
 //! ```
 
 /// Importance of each vertex of an open chain (ends infinite), canonical in direction:
