@@ -248,8 +248,8 @@ pub struct AlignmentView {
     pub levels: Vec<LevelView>,
     /// `owner[level][topology unit]`: item index at that level, or [`NONE`].
     pub owner: Vec<Vec<u32>>,
-    /// Per arc: the highest level whose items differ on its two sides, or `u8::MAX`
-    /// (internal to a territory, or on the outside).
+    /// Per arc: the highest level whose items differ on its two sides (0 next to an
+    /// unassigned unit), or `u8::MAX` (internal to a territory, or on the outside).
     pub arc_rank: Vec<u8>,
     /// Reps with a location.
     pub reps: Vec<PointItem>,
@@ -360,11 +360,13 @@ impl AlignmentView {
             let (Some(l), Some(r)) = topology.arc_sides(a) else {
                 continue;
             };
+            // An edge facing an unassigned unit bounds a territory, not a whole region.
+            let unassigned = owner[0][l as usize] == NONE || owner[0][r as usize] == NONE;
             for level in (0..levels.len()).rev() {
                 let (ol, or) = (owner[level][l as usize], owner[level][r as usize]);
                 if ol != or {
                     if *rank == u8::MAX {
-                        *rank = level as u8;
+                        *rank = if unassigned { 0 } else { level as u8 };
                     }
                     if ol != NONE && or != NONE {
                         edges[level].insert((ol.min(or), ol.max(or)));
