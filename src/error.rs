@@ -199,3 +199,44 @@ pub enum StoreError {
         reason: String,
     },
 }
+
+/// Errors while ingesting address points (OpenAddresses CSV); nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The header lacks required columns.
+    #[error(
+        "{path}: missing column(s) {missing} (OpenAddresses layout LON,LAT,NUMBER,STREET,UNIT,CITY,DISTRICT,REGION,POSTCODE); header: {header}"
+    )]
+    Columns {
+        /// The file.
+        path: PathBuf,
+        /// Required columns not found.
+        missing: String,
+        /// The header as read.
+        header: String,
+    },
+    /// Rows that cannot be stored, by line number and column.
+    #[error("{path}: {count} bad row(s), nothing stored:\n  {}", shown.join("\n  "))]
+    BadRows {
+        /// The file.
+        path: PathBuf,
+        /// How many rows are bad.
+        count: usize,
+        /// The first problems (`line N: column C: ...`).
+        shown: Vec<String>,
+    },
+    /// The file has a header but no rows.
+    #[error("{0}: no address rows")]
+    Empty(PathBuf),
+    /// Storing failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -50,6 +50,15 @@ enum Command {
         #[arg(long)]
         points: bool,
     },
+    /// Store address points (OpenAddresses CSV: LON,LAT,NUMBER,STREET,UNIT,CITY,DISTRICT,REGION,POSTCODE)
+    /// for street-level geocoding, replacing the dataset's previous address points.
+    IngestAddresses {
+        /// The CSV file.
+        file: PathBuf,
+        /// Dataset the addresses belong to (default: the only dataset in the store).
+        #[arg(long)]
+        dataset: Option<String>,
+    },
     /// Alignments: create, import/export sheets, change, undo, history, diff, metrics.
     Align {
         #[command(subcommand)]
@@ -274,6 +283,17 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{report}");
             Ok(())
         }
+        Command::IngestAddresses { file, dataset } => {
+            let store = Store::open(&cli.store).map_err(|e| e.to_string())?;
+            let dataset = match dataset {
+                Some(d) => d,
+                None => only_dataset(&store)?,
+            };
+            let report = geoalign::ingest::addresses::ingest_addresses(&store, &file, &dataset, true)
+                .map_err(|e| e.to_string())?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Align { command } => {
             let engine = Engine::new(Arc::new(Store::open(&cli.store).map_err(|e| e.to_string())?));
             align(&engine, command).map_err(|e| e.to_string())
@@ -354,6 +374,22 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             serve(Arc::new(engine), &bind)
         }
+    }
+}
+
+/// The name of the store's only dataset, for commands where it is the obvious default.
+fn only_dataset(store: &Store) -> Result<String, String> {
+    let datasets = store.datasets().map_err(|e| e.to_string())?;
+    match datasets.as_slice() {
+        [only] => Ok(only.name.clone()),
+        [] => Err("the store has no dataset; ingest boundaries first".into()),
+        many => Err(format!(
+            "give --dataset (one of {})",
+            many.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 

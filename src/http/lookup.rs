@@ -216,7 +216,7 @@ pub struct GeocodeQuery {
     pub country: Option<String>,
 }
 
-/// Owner of an address, by postal code or city, with the match level and point used.
+/// Owner of an address, by address point, postal code or city, with the match level and point used.
 #[get("/api/geocode")]
 pub async fn geocode(
     state: web::Data<AppState>,
@@ -233,16 +233,14 @@ pub async fn geocode(
         .parse()
         .map_err(|e| ApiError::bad("country", e))?;
     let s = snapshot(&state, q.alignment).await?;
-    match s.geocode(&q.q, country) {
-        Ok(found) => Ok(HttpResponse::Ok().json(json!({
-            "alignment": s.alignment, "revision": s.revision, "query": q.q,
-            "match": found.level, "understood": found.understood, "point": found.point,
-            "unit": found.owner.unit, "owner": found.owner.levels, "reps": found.owner.reps,
-        }))),
-        Err(understood) => Err(ApiError::NotFound(format!(
-            "no unit matches '{}' (understood: {})",
-            q.q,
-            serde_json::to_string(&understood).unwrap_or_default()
-        ))),
-    }
+    let store = state.store.clone();
+    let text = q.q.clone();
+    let snap = s.clone();
+    let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "alignment": s.alignment, "revision": s.revision, "query": q.q,
+        "match": found.level, "understood": found.understood, "point": found.point,
+        "unit": found.owner.unit, "owner": found.owner.levels, "reps": found.owner.reps,
+        "address": found.address, "note": found.note,
+    })))
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::error::{AlignError, StoreError};
+use crate::lookup::address::GeocodeError;
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum ApiError {
     /// An export (FlatGeobuf, GeoJSON, GeoPackage, CSV) failed or names an unknown level.
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// An address matched no level of the geocoding ladder, or its points could not be read.
+    #[error(transparent)]
+    Geocode(#[from] crate::lookup::address::GeocodeError),
     /// A `Range` header that is malformed or starts past the end of the file.
     #[error("range not satisfiable: {reason} (the file has {length} bytes)")]
     RangeNotSatisfiable {
@@ -75,6 +79,8 @@ impl ApiError {
             ApiError::Export(crate::export::ExportError::UnknownFormat(_)) => "Format not found",
             ApiError::Export(_) => "Export failed",
             ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
+            ApiError::Geocode(GeocodeError::NotFound { .. }) => "Address not found",
+            ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_title(e),
         }
     }
 
@@ -162,6 +168,8 @@ impl ResponseError for ApiError {
             ) => StatusCode::NOT_FOUND,
             ApiError::Export(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Geocode(GeocodeError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_status(e),
         }
     }
 

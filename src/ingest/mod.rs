@@ -1,6 +1,7 @@
 //! Boundary ingest: read a file, reproject to EPSG:4326, validate and repair,
 //! and store the dataset in one transaction (all or nothing).
 
+pub mod addresses;
 pub mod antimeridian;
 pub mod crs;
 pub mod readers;

@@ -1,4 +1,5 @@
-//! Address to owner, by a ladder of match levels: the postal code parsed from
+//! Address to owner, by a ladder of match levels: address points (see
+//! [`super::address`], which needs the store), then the postal code parsed from
 //! the text, else a city (and state) match against the dataset's unit attributes.
 //! Each answer names the level it matched at and the point it used.
 
@@ -39,6 +40,12 @@ impl std::str::FromStr for Country {
 /// What the parser understood of an address.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Understood {
+    /// House number, when the text starts with a number and a street.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Normalised street name that follows the number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
     /// Postal code found (normalised: ZIP5, `SW1A 1AA`, `K1A 0B1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
@@ -54,6 +61,8 @@ pub struct Understood {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchLevel {
+    /// By an address point (house number on a street).
+    Address,
     /// By the postal code in the text.
     PostalCode,
     /// By city (and state).
@@ -72,6 +81,12 @@ pub struct Geocoded {
     pub point: [f64; 2],
     /// The owner of that point's unit.
     pub owner: Owner,
+    /// The address point matched (address level only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<crate::store::AddressPoint>,
+    /// What was approximated (street spelling, nearest house number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Parses the postal code and city of an address.
@@ -104,8 +119,11 @@ pub fn parse(text: &str, country: Country) -> Understood {
             .find_map(|t| ca_postcode(t))
             .or_else(|| pairs(&tokens).find_map(|(a, b)| ca_postcode(&format!("{a}{b}")))),
     };
-    let (city, state) = city_state(text);
+    let street = super::address::parse_street(text);
+    let (city, state) = city_state(street.as_ref().and_then(|s| s.rest.as_deref()).unwrap_or(text));
     Understood {
+        number: street.as_ref().map(|s| s.number.clone()),
+        street: street.map(|s| s.street),
         postal_code,
         city,
         state,
@@ -205,6 +223,8 @@ impl Snapshot {
             understood,
             point: [point.x(), point.y()],
             owner: self.owner_of_unit(unit),
+            address: None,
+            note: None,
         })
     }
 

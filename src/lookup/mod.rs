@@ -12,9 +12,11 @@ use serde::Serialize;
 
 use crate::snapshot::Snapshot;
 
+pub mod address;
 pub mod batch;
 pub mod geocode;
 pub mod grid;
+pub mod street;
 
 /// Mean Earth radius used for great-circle distances, in km.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;

@@ -257,7 +257,7 @@ impl Store {
         })
     }
 
-    fn require_dataset(&self, conn: &Connection, dataset: &str) -> Result<i64, StoreError> {
+    pub(super) fn require_dataset(&self, conn: &Connection, dataset: &str) -> Result<i64, StoreError> {
         dataset_id(conn, dataset)
             .map_err(|e| self.sqlite_error(e))?
             .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))

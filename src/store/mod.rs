@@ -4,6 +4,7 @@
 //! One writer connection behind a mutex; readers take pooled read-only
 //! connections and, thanks to WAL, never block the writer nor wait for it.
 
+mod addresses;
 mod alignments;
 mod datasets;
 mod schema;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use addresses::{AddressPoint, MAX_STREET_CANDIDATES};
 pub use alignments::{AlignmentInfo, ChangeRecord, NewChange};
 pub use datasets::{DatasetInfo, DatasetMeta, StoredUnit};
 

@@ -92,4 +92,37 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (alignment_id, revision)
     ) WITHOUT ROWID;
     "#,
+    // 2: address points (OpenAddresses) of a dataset, by normalised street, with a
+    // trigram FTS5 index over the street names for misspelt queries.
+    r#"
+    CREATE TABLE streets (
+        id          INTEGER PRIMARY KEY,
+        dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        norm        TEXT NOT NULL,
+        UNIQUE (dataset_id, norm)
+    );
+    CREATE VIRTUAL TABLE streets_fts USING fts5(
+        norm, content = 'streets', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TRIGGER streets_ai AFTER INSERT ON streets BEGIN
+        INSERT INTO streets_fts (rowid, norm) VALUES (new.id, new.norm);
+    END;
+    CREATE TRIGGER streets_ad AFTER DELETE ON streets BEGIN
+        INSERT INTO streets_fts (streets_fts, rowid, norm) VALUES ('delete', old.id, old.norm);
+    END;
+    CREATE TABLE addresses (
+        id          INTEGER PRIMARY KEY,
+        street_id   INTEGER NOT NULL REFERENCES streets(id) ON DELETE CASCADE,
+        number      TEXT NOT NULL,
+        street      TEXT NOT NULL,
+        unit        TEXT NOT NULL DEFAULT '',
+        city        TEXT NOT NULL DEFAULT '',
+        district    TEXT NOT NULL DEFAULT '',
+        region      TEXT NOT NULL DEFAULT '',
+        postcode    TEXT NOT NULL DEFAULT '',
+        lon         REAL NOT NULL,
+        lat         REAL NOT NULL
+    );
+    CREATE INDEX addresses_street ON addresses (street_id);
+    "#,
 ];
