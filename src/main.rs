@@ -72,7 +72,7 @@ enum Command {
     /// Accounts of an alignment.
     Accounts {
         #[command(subcommand)]
-        command: RecordsCommand,
+        command: AccountsCommand,
     },
     /// Who owns points: one (--lon/--lat) or a CSV file (id,lon,lat) written as CSV to stdout.
     Lookup {
@@ -90,6 +90,18 @@ enum Command {
         /// Snap a point outside every unit to the nearest within this many km.
         #[arg(long)]
         snap_km: Option<f64>,
+    },
+    /// Geocode a CSV of addresses (id,address) by the ladder (address point, postal code, city);
+    /// results as CSV to stdout, in input order, with per-row errors.
+    Geocode {
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// CSV of addresses (id,address).
+        file: PathBuf,
+        /// Postal code format: us, uk, ca, de.
+        #[arg(long, default_value = "us")]
+        country: geoalign::lookup::geocode::Country,
     },
     /// Write an alignment's vector tile pyramid to an MBTiles or PMTiles file.
     Tiles {
@@ -238,6 +250,26 @@ enum RecordsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Load from CSV: id,name and lon,lat or address [,territory][,metrics...]; rows without
+    /// lon/lat are geocoded (address point, postal code, city). All or nothing unless
+    /// --skip-unplaced.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// Import the accounts that could be placed and report the others.
+        #[arg(long)]
+        skip_unplaced: bool,
+        /// Postal code format of the addresses: us, uk, ca, de.
+        #[arg(long, default_value = "us")]
+        country: geoalign::lookup::geocode::Country,
+    },
+}
+
 fn parse_crs(text: &str) -> Result<CrsDef, String> {
     CrsDef::parse_user(text).ok_or_else(|| format!("'{text}' is not EPSG:N, a PROJ string or WKT"))
 }
@@ -302,8 +334,14 @@ fn run(cli: Cli) -> Result<(), String> {
             command: RecordsCommand::Import { file, alignment },
         } => import_records(&cli.store, &file, &alignment, align::records::reps),
         Command::Accounts {
-            command: RecordsCommand::Import { file, alignment },
-        } => import_records(&cli.store, &file, &alignment, align::records::accounts),
+            command:
+                AccountsCommand::Import {
+                    file,
+                    alignment,
+                    skip_unplaced,
+                    country,
+                },
+        } => import_accounts(&cli.store, &file, &alignment, skip_unplaced, country),
         Command::Lookup {
             alignment,
             file,
@@ -336,6 +374,30 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 _ => Err("give a CSV file of points, or --lon and --lat".into()),
             }
+        }
+        Command::Geocode {
+            alignment,
+            file,
+            country,
+        } => {
+            let store = Arc::new(Store::open(&cli.store).map_err(|e| e.to_string())?);
+            let engine = Engine::new(store.clone());
+            let snapshot = engine.snapshot(&alignment).map_err(|e| e.to_string())?;
+            let input = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let (rows, matched) = geoalign::lookup::geocode_batch::geocode_csv_with_progress(
+                &snapshot,
+                &store,
+                &input,
+                country,
+                std::io::stdout().lock(),
+            )
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+            eprintln!(
+                "{rows} addresses, {matched} geocoded, {} not, on revision {}",
+                rows - matched,
+                snapshot.revision
+            );
+            Ok(())
         }
         Command::Tiles {
             alignment,
@@ -547,6 +609,41 @@ fn import_records(
         .apply(alignment, snapshot.revision, &ops, &author)
         .map_err(|e| e.to_string())?;
     println!("{}: applied as revision {}", file.display(), outcome.revision);
+    Ok(())
+}
+
+fn import_accounts(
+    store: &std::path::Path,
+    file: &std::path::Path,
+    alignment: &str,
+    skip_unplaced: bool,
+    country: geoalign::lookup::geocode::Country,
+) -> Result<(), String> {
+    let store = Arc::new(Store::open(store).map_err(|e| e.to_string())?);
+    let engine = Engine::new(store.clone());
+    let snapshot = engine.snapshot(alignment).map_err(|e| e.to_string())?;
+    let place = |address: &str| {
+        snapshot
+            .geocode_with(&store, address, country)
+            .map(|g| (g.point[0], g.point[1]))
+            .map_err(|e| e.to_string())
+    };
+    let import = align::records::accounts_placed(open(file)?, &snapshot.state, &place, skip_unplaced)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let author = std::env::var("USER").unwrap_or_default();
+    let outcome = engine
+        .apply(alignment, snapshot.revision, &import.ops, &author)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}: applied as revision {}; {} account(s) placed by address, {} not placed and skipped",
+        file.display(),
+        outcome.revision,
+        import.placed,
+        import.unplaced.len()
+    );
+    for line in &import.unplaced {
+        println!("  {line}");
+    }
     Ok(())
 }
 

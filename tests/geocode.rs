@@ -233,3 +233,274 @@ fn address_ingest_reports_bad_rows_by_line_and_column_and_stores_nothing() {
     .unwrap_err();
     assert!(err.to_string().contains("dataset 'nope' not found"), "{err}");
 }
+
+#[test]
+fn batches_keep_order_and_report_rows_that_match_nothing() {
+    use geoalign::lookup::geocode_batch::{csv_header, geocode_rows, parse_csv, write_csv};
+    let (_dir, engine) = engine_with_addresses();
+    let s = engine.snapshot("nyc").unwrap();
+    let csv = "id,address\n\
+               a,\"350 5th Ave, New York, NY 10118\"\n\
+               b,\n\
+               c,\"PO Box 1, New York, NY 10008\"\n\
+               d,\"1 Nowhere Rd, Springfield, IL 62701\"\n\
+               e,\"Brooklyn, NY\"\n";
+    let rows = parse_csv(csv.as_bytes()).unwrap();
+    let results = geocode_rows(&s, engine.store(), &rows, 1, Country::Us);
+    let mut out = csv_header(&s);
+    write_csv(&s, &rows, &results, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,match,lon,lat,unit,territory,district,region,reps,note,error"
+    );
+    let (lon, lat, _) = fixture_point("350", "5 AVENUE");
+    assert_eq!(
+        lines[1],
+        format!("a,address,{lon},{lat},10001,T1000,Manhattan,North,R1000,,")
+    );
+    assert_eq!(lines[2], "b,,,,,,,,,,row 2: empty address");
+    assert!(lines[3].starts_with("c,postal_code,"), "{}", lines[3]);
+    assert!(lines[3].contains(",10008,T1000,"), "{}", lines[3]);
+    assert!(
+        lines[4].starts_with("d,,,,,,,,,,\"row 4: no unit matches"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("e,city,") && lines[5].contains(",Brooklyn,"),
+        "{}",
+        lines[5]
+    );
+    assert_eq!(lines.len(), 6);
+    assert!(
+        parse_csv(b"id,street\n1,Main St\n")
+            .unwrap_err()
+            .0
+            .contains("address column")
+    );
+}
+
+#[test]
+fn account_import_places_addresses_and_refuses_unplaced_rows_unless_skipped() {
+    use geoalign::align::records::accounts_placed;
+    let (_dir, engine) = engine_with_addresses();
+    let s = engine.snapshot("nyc").unwrap();
+    let store = engine.store();
+    let place = |a: &str| {
+        s.geocode_with(store, a, Country::Us)
+            .map(|g| (g.point[0], g.point[1]))
+            .map_err(|e| e.to_string())
+    };
+    let sheet = "id,name,lon,lat,address,revenue\n\
+                 A1,Chelsea Market,-74.0061,40.7424,,100\n\
+                 A2,Empire State,,,\"350 5th Ave, New York, NY\",50\n\
+                 A3,Nowhere,,,\"1 Nowhere Rd, Springfield, IL 62701\",5\n\
+                 A4,Empty,,,,1\n";
+    let err = accounts_placed(sheet.as_bytes(), &s.state, &place, false).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("line 4: account 'A3' not placed: no unit matches"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"postal_code\":\"62701\""),
+        "what was understood: {text}"
+    );
+    assert!(
+        text.contains("line 5: account 'A4' has no lon/lat and no address"),
+        "{text}"
+    );
+    // Without the empty row: refused unless skipped.
+    let sheet: String = sheet.lines().take(4).map(|l| format!("{l}\n")).collect();
+    let err = accounts_placed(sheet.as_bytes(), &s.state, &place, false).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nothing imported (skip them with --skip-unplaced)")
+    );
+    let before = s.state.accounts.len();
+    let import = accounts_placed(sheet.as_bytes(), &s.state, &place, true).unwrap();
+    assert_eq!((import.placed, import.unplaced.len()), (1, 1));
+    let outcome = engine.apply("nyc", s.revision, &import.ops, "t").unwrap();
+    let next = &outcome.snapshot;
+    assert_eq!(next.state.accounts.len(), before + 2);
+    let a2 = &next.state.accounts["A2"].record;
+    assert_eq!((a2.lon, a2.lat), {
+        let p = fixture_point("350", "5 AVENUE");
+        (p.0, p.1)
+    });
+    assert_eq!(next.account_owner("A2"), Some(("T1000", false)));
+    assert!(!next.state.accounts.contains_key("A3"));
+}
+
+mod http {
+    use std::sync::Arc;
+
+    use actix_web::{App, http::StatusCode, test, web};
+    use geoalign::align::Op;
+    use geoalign::http::{AppState, configure};
+    use serde_json::Value;
+
+    #[actix_web::test]
+    async fn accounts_geocode_batches_and_bad_input_over_http() {
+        let (_dir, engine) = super::engine_with_addresses();
+        let s = engine.snapshot("nyc").unwrap();
+        let ops = geoalign::align::records::accounts(
+            "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\nA2,Macy's,-73.9892,40.7508,T1001\nA3,Herald Sq,-73.9877,40.7497,T1000\n"
+                .as_bytes(),
+            &s.state,
+        )
+        .unwrap();
+        engine.apply("nyc", s.revision, &ops, "t").unwrap();
+        assert!(matches!(ops.last(), Some(Op::OverrideAccount { .. })));
+        let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+        let app = test::init_service(App::new().app_data(state).configure(configure)).await;
+        let call = |req: test::TestRequest| {
+            let app = &app;
+            async move {
+                let res = test::call_service(app, req.to_request()).await;
+                let status = res.status();
+                let body = test::read_body(res).await;
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+        };
+        let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+
+        // An account owned by its unit, one overridden elsewhere, one overridden to its own.
+        let (status, body) = call(test::TestRequest::get().uri("/api/accounts/A1?alignment=nyc")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let a1 = json(&body)["account"].clone();
+        assert_eq!(
+            (
+                a1["unit"].as_str(),
+                a1["owner"]["territory"].as_str(),
+                a1["override"].as_bool()
+            ),
+            (Some("10001"), Some("T1000"), Some(false))
+        );
+        assert_eq!(a1["reps"][0]["id"], "R1000");
+        assert_eq!(a1["owner"]["district"], "Manhattan");
+        let a2 = json(
+            &call(test::TestRequest::get().uri("/api/accounts/A2?alignment=nyc"))
+                .await
+                .1,
+        )["account"]
+            .clone();
+        assert_eq!(
+            (a2["unit_territory"].as_str(), a2["owner"]["territory"].as_str()),
+            (Some("T1000"), Some("T1001"))
+        );
+        assert_eq!(a2["override"], true);
+        let a3 = json(
+            &call(test::TestRequest::get().uri("/api/accounts/A3?alignment=nyc"))
+                .await
+                .1,
+        )["account"]
+            .clone();
+        assert_eq!(
+            (a3["owner"]["territory"].as_str(), a3["override"].as_bool()),
+            (Some("T1000"), Some(false))
+        );
+        let (status, body) = call(test::TestRequest::get().uri("/api/accounts/NOPE?alignment=nyc")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            json(&body)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("account 'NOPE' not found")
+        );
+        let (status, _) = call(test::TestRequest::get().uri("/api/accounts/A1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        // Single geocode at the address level.
+        let (status, body) = call(
+            test::TestRequest::get()
+                .uri("/api/geocode?alignment=nyc&q=1330%20Broadwy%2C%20New%20York%2C%20NY"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let hit = json(&body);
+        assert_eq!(
+            (hit["match"].as_str(), hit["address"]["street"].as_str()),
+            (Some("address"), Some("BROADWAY"))
+        );
+        assert!(hit["note"].as_str().unwrap().contains("matched as 'BROADWAY'"));
+
+        // Batches: CSV and JSON, streamed in order.
+        let csv = "id,address\n1,\"350 5th Ave, New York, NY\"\n2,\n3,\"Atlantis\"\n";
+        let (status, body) = call(
+            test::TestRequest::post()
+                .uri("/api/geocode?alignment=nyc")
+                .set_payload(csv),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines.len(), 4, "{body}");
+        assert!(lines[1].starts_with("1,address,") && lines[2] == "2,,,,,,,,,,row 2: empty address");
+        assert!(
+            lines[3].starts_with("3,,,,,,,,,,\"row 3: no unit matches 'Atlantis'"),
+            "{}",
+            lines[3]
+        );
+        let many: Vec<Value> = (0..600)
+            .map(|i| serde_json::json!({"id": i, "address": if i % 2 == 0 { "350 5th Ave, New York, NY" } else { "10008" }}))
+            .collect();
+        let (status, body) = call(
+            test::TestRequest::post()
+                .uri("/api/geocode?alignment=nyc")
+                .set_json(&many),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let out = json(&body);
+        let out = out.as_array().unwrap();
+        assert_eq!(out.len(), 600, "across several streamed chunks");
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, r)| r["id"].as_str() == Some(i.to_string().as_str())
+                    && r["match"] == if i % 2 == 0 { "address" } else { "postal_code" })
+        );
+
+        // Bad input: empty, wrong columns, not JSON, unknown alignment, oversize.
+        for (payload, wanted) in [
+            ("", "empty"),
+            ("  \n", "empty"),
+            ("id,street\n1,Main St\n", "address column"),
+            ("[{\"id\": 1}", "invalid body"),
+        ] {
+            let (status, body) = call(
+                test::TestRequest::post()
+                    .uri("/api/geocode?alignment=nyc")
+                    .set_payload(payload),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{payload:?}: {body}");
+            assert!(
+                json(&body)["detail"].as_str().unwrap().contains(wanted),
+                "{payload:?}: {body}"
+            );
+        }
+        let huge = test::TestRequest::post()
+            .uri("/api/geocode?alignment=nyc")
+            .set_payload("id,address\n")
+            .insert_header((
+                "content-length",
+                (geoalign::http::lookup::MAX_BATCH_BYTES + 1).to_string(),
+            ));
+        let (status, body) = call(huge).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.contains("bytes per batch"));
+        let (status, _) = call(
+            test::TestRequest::post()
+                .uri("/api/geocode?alignment=gone")
+                .set_payload(csv),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = call(test::TestRequest::get().uri("/api/geocode?alignment=nyc&q=%20")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -97,18 +97,48 @@ pub fn reps(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetEr
     Ok(ops)
 }
 
+/// Geocodes an account's address to (lon, lat), or says why it cannot.
+pub type Place<'a> = &'a dyn Fn(&str) -> Result<(f64, f64), String>;
+
+/// Accounts read from CSV: the operations, and the rows placed or not by address.
+#[derive(Debug, Clone)]
+pub struct AccountImport {
+    /// Upsert, then overrides.
+    pub ops: Vec<Op>,
+    /// Accounts located by geocoding their address.
+    pub placed: usize,
+    /// Accounts whose address could not be placed (`line N: ...`), left out.
+    pub unplaced: Vec<String>,
+}
+
 /// Reads `id,name,lon,lat[,territory][,metric...]` into operations: upsert the
-/// accounts, then override the owner of those with a `territory`.
-pub fn accounts(input: impl Read, _state: &AlignmentState) -> Result<Vec<Op>, SheetError> {
+/// accounts, then override the owner of those with a `territory`. Every row needs
+/// lon/lat.
+pub fn accounts(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetError> {
+    accounts_placed(input, state, &|_| Err("no geocoder".into()), false).map(|i| i.ops)
+}
+
+/// Like [`accounts`], but a row may give an `address` column instead of lon/lat:
+/// `place` geocodes it. Rows it cannot place are errors listed by line (nothing
+/// imported) unless `skip_unplaced`, which leaves them out and reports them.
+pub fn accounts_placed(
+    input: impl Read,
+    _state: &AlignmentState,
+    place: Place,
+    skip_unplaced: bool,
+) -> Result<AccountImport, SheetError> {
     let mut csv = reader(input);
     let header = header(&mut csv)?;
     let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(id_col), Some(name_col), Some(lon_col), Some(lat_col)) =
-        (col("id"), col("name"), col("lon"), col("lat"))
-    else {
+    let (lon_col, lat_col, address_col) = (col("lon"), col("lat"), col("address"));
+    let (Some(id_col), Some(name_col), true) = (
+        col("id"),
+        col("name"),
+        (lon_col.is_some() && lat_col.is_some()) || address_col.is_some(),
+    ) else {
         return Err(SheetError {
             problems: vec![format!(
-                "accounts need 'id', 'name', 'lon' and 'lat' columns; header: {}",
+                "accounts need 'id', 'name', and 'lon' and 'lat' or 'address' columns; header: {}",
                 header.join(",")
             )],
         });
@@ -117,56 +147,91 @@ pub fn accounts(input: impl Read, _state: &AlignmentState) -> Result<Vec<Op>, Sh
     let fixed = [
         Some(id_col),
         Some(name_col),
-        Some(lon_col),
-        Some(lat_col),
+        lon_col,
+        lat_col,
         territory_col,
+        address_col,
     ];
     let mut problems = Vec::new();
+    let mut unplaced = Vec::new();
+    let mut placed = 0;
     let mut accounts = BTreeMap::new();
     let mut overrides = Vec::new();
     let (records, mut read_problems) = super::sheet::lines(&mut csv);
     problems.append(&mut read_problems);
     for (line, record) in records {
-        let get = |c: usize| record.get(c).filter(|v| !v.is_empty());
-        let Some(id) = get(id_col) else {
+        let get = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
+        let Some(id) = get(Some(id_col)) else {
             problems.push(format!("line {line}: empty account id"));
             continue;
         };
-        let lon = number("lon", get(lon_col).unwrap_or(""), line, &mut problems);
-        let lat = number("lat", get(lat_col).unwrap_or(""), line, &mut problems);
+        let location = match (get(lon_col), get(lat_col), get(address_col)) {
+            (None, None, Some(address)) => match place(address) {
+                Ok(point) => {
+                    placed += 1;
+                    Some(point)
+                }
+                Err(why) => {
+                    unplaced.push(format!("line {line}: account '{id}' not placed: {why}"));
+                    continue;
+                }
+            },
+            (None, None, None) => {
+                problems.push(format!(
+                    "line {line}: account '{id}' has no lon/lat and no address"
+                ));
+                None
+            }
+            (lon, lat, _) => {
+                let lon = number("lon", lon.unwrap_or(""), line, &mut problems);
+                let lat = number("lat", lat.unwrap_or(""), line, &mut problems);
+                lon.zip(lat)
+            }
+        };
         let mut metrics = BTreeMap::new();
         for (i, name) in header.iter().enumerate() {
             if fixed.contains(&Some(i)) {
                 continue;
             }
-            if let Some(value) = get(i)
+            if let Some(value) = get(Some(i))
                 && let Some(v) = number(name, value, line, &mut problems)
             {
                 metrics.insert(name.clone(), v);
             }
         }
-        if let (Some(lon), Some(lat)) = (lon, lat) {
+        if let Some((lon, lat)) = location {
             accounts.insert(
                 id.to_owned(),
                 AccountRecord {
-                    name: get(name_col).unwrap_or(id).to_owned(),
+                    name: get(Some(name_col)).unwrap_or(id).to_owned(),
                     lon,
                     lat,
                     metrics,
                 },
             );
         }
-        if let Some(territory) = territory_col.and_then(get) {
+        if let Some(territory) = get(territory_col) {
             overrides.push(Op::OverrideAccount {
                 account: id.to_owned(),
                 territory: Some(territory.to_owned()),
             });
         }
     }
+    if !unplaced.is_empty() && !skip_unplaced {
+        problems.append(&mut unplaced.clone());
+        problems.push(format!(
+            "{} account(s) could not be placed; nothing imported (skip them with --skip-unplaced)",
+            unplaced.len()
+        ));
+    }
     if !problems.is_empty() {
         return Err(SheetError { problems });
     }
     let mut ops = vec![Op::UpsertAccounts { accounts }];
     ops.extend(overrides);
-    Ok(ops)
+    Ok(AccountImport {
+        ops,
+        placed,
+        unplaced,
+    })
 }

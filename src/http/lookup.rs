@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::lookup::batch;
-use crate::lookup::geocode::Country;
 use crate::lookup::{Owner, check};
 use crate::snapshot::Snapshot;
 
@@ -226,12 +225,7 @@ pub async fn geocode(
     if q.q.trim().is_empty() {
         return Err(ApiError::bad("q", "empty address"));
     }
-    let country: Country = q
-        .country
-        .as_deref()
-        .unwrap_or("us")
-        .parse()
-        .map_err(|e| ApiError::bad("country", e))?;
+    let country = super::geocode_batch::country(q.country.as_deref())?;
     let s = snapshot(&state, q.alignment).await?;
     let store = state.store.clone();
     let text = q.q.clone();

@@ -1,9 +1,11 @@
 //! The HTTP API (actix-web): thin handlers that parse, call the domain and map
 //! the result; errors become RFC 9457 problem bodies in [`problem`].
 
+pub mod accounts;
 pub mod alignments;
 pub mod datasets;
 pub mod exports;
+pub mod geocode_batch;
 pub mod health;
 pub mod lookup;
 pub mod ogc;
@@ -82,6 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(lookup::points)
         .service(lookup::nearest_reps)
         .service(lookup::geocode)
+        .service(accounts::show)
+        .service(geocode_batch::addresses)
         .configure(exports::configure)
         .configure(ogc::configure)
         .service(alignments::list)

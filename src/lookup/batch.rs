@@ -214,7 +214,7 @@ pub fn write_csv(s: &Snapshot, rows: &[Row], owners: &[Option<u32>]) -> Vec<u8> 
 }
 
 /// Appends a CSV field, quoted when it has to be (RFC 4180).
-fn push_field(out: &mut Vec<u8>, field: &str) {
+pub(crate) fn push_field(out: &mut Vec<u8>, field: &str) {
     if field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push(b'"');
         out.extend_from_slice(field.replace('"', "\"\"").as_bytes());

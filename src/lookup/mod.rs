@@ -12,9 +12,11 @@ use serde::Serialize;
 
 use crate::snapshot::Snapshot;
 
+pub mod account;
 pub mod address;
 pub mod batch;
 pub mod geocode;
+pub mod geocode_batch;
 pub mod grid;
 pub mod street;
 

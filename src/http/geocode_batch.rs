@@ -1,0 +1,154 @@
+//! `POST /api/geocode`: a batch of addresses (CSV `id,address` or a JSON array of
+//! `{id, address}`), geocoded by the whole ladder and streamed back in input
+//! order, chunk by chunk, in the format it came in.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use futures_util::{StreamExt, stream};
+use serde::Deserialize;
+
+use super::lookup::MAX_BATCH_BYTES;
+use super::{ApiError, AppState, blocking, snapshot};
+use crate::lookup::geocode::Country;
+use crate::lookup::geocode_batch::{self, AddressRow, CHUNK};
+use crate::snapshot::Snapshot;
+use crate::store::Store;
+
+/// Query of `POST /api/geocode`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeocodeBatchQuery {
+    /// Alignment name.
+    pub alignment: String,
+    /// Postal code format: us (default), uk, ca, de.
+    pub country: Option<String>,
+}
+
+/// The `country` parameter (postal code format), `us` when absent.
+pub fn country(param: Option<&str>) -> Result<Country, ApiError> {
+    param
+        .unwrap_or("us")
+        .parse()
+        .map_err(|e| ApiError::bad("country", e))
+}
+
+/// Reads a request body of at most [`MAX_BATCH_BYTES`], refusing an empty one.
+async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let too_big = || ApiError::bad("body", format!("more than {MAX_BATCH_BYTES} bytes per batch"));
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BATCH_BYTES) {
+        return Err(too_big());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
+        if body.len() + chunk.len() > MAX_BATCH_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad(
+            "body",
+            "empty; send CSV (id,address) or a JSON array of {id, address}",
+        ));
+    }
+    Ok(body)
+}
+
+/// What the stream needs between chunks.
+struct Pending {
+    s: Arc<Snapshot>,
+    store: Arc<Store>,
+    rows: Arc<Vec<AddressRow>>,
+    next: usize,
+    json: bool,
+    country: Country,
+    done: bool,
+}
+
+/// Geocodes a batch of addresses; bad or unmatched rows carry their error by row number.
+#[post("/api/geocode")]
+pub async fn addresses(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<GeocodeBatchQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let country = country(q.country.as_deref())?;
+    let body = read_body(&request, payload).await?;
+    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let s = snapshot(&state, q.alignment).await?;
+    let rows = blocking(move || {
+        if json {
+            geocode_batch::parse_json(&body)
+        } else {
+            geocode_batch::parse_csv(&body)
+        }
+        .map_err(|e| ApiError::bad("body", e))
+    })
+    .await?;
+    let start = Pending {
+        s,
+        store: state.store.clone(),
+        rows: Arc::new(rows),
+        next: 0,
+        json,
+        country,
+        done: false,
+    };
+    let body = stream::unfold(start, |mut p| async move {
+        if p.done {
+            return None;
+        }
+        let (s, store, rows, from, json, country) = (
+            p.s.clone(),
+            p.store.clone(),
+            p.rows.clone(),
+            p.next,
+            p.json,
+            p.country,
+        );
+        let piece = web::block(move || {
+            let mut out = Vec::new();
+            if from == 0 {
+                out = if json {
+                    b"[".to_vec()
+                } else {
+                    geocode_batch::csv_header(&s)
+                };
+            }
+            let part = &rows[from..(from + CHUNK).min(rows.len())];
+            let results = geocode_batch::geocode_rows(&s, &store, part, from + 1, country);
+            if json {
+                geocode_batch::write_json(part, &results, from == 0, &mut out);
+                if from + CHUNK >= rows.len() {
+                    out.push(b']');
+                }
+            } else {
+                geocode_batch::write_csv(&s, part, &results, &mut out);
+            }
+            out
+        })
+        .await;
+        p.next = from + CHUNK;
+        p.done = p.next >= p.rows.len();
+        let item = piece
+            .map(Bytes::from)
+            .map_err(|e| ApiError::Worker(e.to_string()));
+        if item.is_err() {
+            p.done = true;
+        }
+        Some((item, p))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(if json { "application/json" } else { "text/csv" })
+        .streaming(body))
+}

@@ -1,0 +1,78 @@
+//! One account as a field app sees it: its point, the unit there, the territory
+//! chain and reps that own it, and whether that ownership is an override (the
+//! account is assigned explicitly to a territory other than its unit's).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::RepRef;
+use crate::snapshot::Snapshot;
+
+/// An account and who owns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountView {
+    /// Account id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Location: [lon, lat].
+    pub point: [f64; 2],
+    /// Numeric metrics.
+    pub metrics: BTreeMap<String, f64>,
+    /// The unit containing the point (`None` outside every unit).
+    pub unit: Option<String>,
+    /// The leaf territory of that unit, before any override.
+    pub unit_territory: Option<String>,
+    /// Code per level name of the owning chain (leaf territory upwards).
+    pub owner: BTreeMap<String, String>,
+    /// Reps of the owning leaf territory.
+    pub reps: Vec<RepRef>,
+    /// Owned by an explicit assignment to a territory other than its unit's.
+    #[serde(rename = "override")]
+    pub is_override: bool,
+}
+
+impl Snapshot {
+    /// An account with its owner, or `None` when the alignment has no such account.
+    pub fn account_view(&self, id: &str) -> Option<AccountView> {
+        let account = self.state.accounts.get(id)?;
+        let unit = self.account_units.get(id).copied().flatten();
+        let unit_territory = unit.and_then(|u| self.state.owner(&self.dataset.units, u));
+        let leaf = account.override_territory.as_deref().or(unit_territory);
+        let mut owner = BTreeMap::new();
+        let mut reps = Vec::new();
+        if let Some(leaf) = leaf {
+            for (name, code) in self.state.levels.iter().zip(self.state.ancestry(leaf)) {
+                owner.extend(code.map(|c| (name.clone(), c)));
+            }
+            let rep_ids = self.state.territories[0].get(leaf).map(|t| &t.reps);
+            reps = rep_ids
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let rep = self.state.reps.get(r)?;
+                    Some(RepRef {
+                        id: r.clone(),
+                        name: rep.name.clone(),
+                        email: rep.email.clone(),
+                    })
+                })
+                .collect();
+        }
+        Some(AccountView {
+            id: id.to_owned(),
+            name: account.record.name.clone(),
+            point: [account.record.lon, account.record.lat],
+            metrics: account.record.metrics.clone(),
+            unit: unit.map(|u| self.dataset.units.get(u).id.clone()),
+            unit_territory: unit_territory.map(str::to_owned),
+            owner,
+            reps,
+            is_override: account
+                .override_territory
+                .as_deref()
+                .is_some_and(|t| Some(t) != unit_territory),
+        })
+    }
+}
