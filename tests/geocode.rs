@@ -504,3 +504,62 @@ mod http {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+#[test]
+fn address_points_on_the_full_us_dataset() {
+    let (Some(polygons), Some(points)) = (common::shared("zip5_us.fgb"), common::shared("zip_points_us.csv"))
+    else {
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(polygons, "us")).unwrap();
+    let mut opts = common::options(points.clone(), "us");
+    opts.points = true;
+    geoalign::ingest::ingest(&store, &opts).unwrap();
+    ingest_addresses(&store, &common::fixture("nyc_addresses.csv"), "us", false).unwrap();
+    let store = std::sync::Arc::new(store);
+    let engine = Engine::new(store.clone());
+    engine.create("us", Some("us"), None, None).unwrap();
+    let s = engine.snapshot("us").unwrap();
+    // Every 40th fixture address, spelt the way people write it, with a ZIP+4.
+    let mut reader = csv::Reader::from_path(common::fixture("nyc_addresses.csv")).unwrap();
+    let mut checked = 0;
+    for row in reader.records().map(Result::unwrap).step_by(40) {
+        let street = row[3]
+            .replace("WEST ", "W ")
+            .replace("EAST ", "E ")
+            .replace(" STREET", " St")
+            .replace(" AVENUE", " Ave");
+        let text = format!("{} {street}, New York, NY {}-0001", &row[2], &row[8]);
+        let hit = s
+            .geocode_with(&store, &text, Country::Us)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let point = [row[0].parse::<f64>().unwrap(), row[1].parse::<f64>().unwrap()];
+        assert_eq!(
+            (hit.level, hit.point, hit.note.as_deref()),
+            (MatchLevel::Address, point, None),
+            "{text}"
+        );
+        let owner = s.lookup(point[0], point[1], Some(0.2)).unwrap().unwrap();
+        assert_eq!(hit.owner.unit, owner.unit, "{text}");
+        checked += 1;
+    }
+    assert!(checked > 80, "{checked}");
+    // PO-box ZIPs, a ZIP not in the dataset and the city level still work beside address points.
+    let po = s
+        .geocode_with(&store, "PO Box 5, New York, NY 10008", Country::Us)
+        .unwrap();
+    assert_eq!(
+        (po.level, po.owner.unit.as_str()),
+        (MatchLevel::PostalCode, "10008")
+    );
+    let city = s
+        .geocode_with(&store, "12 Elm St, Springfield, IL", Country::Us)
+        .unwrap();
+    assert_eq!(city.level, MatchLevel::City);
+    assert!(city.owner.unit.starts_with("627"), "{}", city.owner.unit);
+    assert!(
+        s.geocode_with(&store, "1 Main St, Nowhere, NY 00000", Country::Us)
+            .is_err()
+    );
+}
