@@ -502,6 +502,11 @@ mod http {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = call(test::TestRequest::get().uri("/api/geocode?alignment=nyc&q=%20")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        // The new routes are documented.
+        let doc = json(&call(test::TestRequest::get().uri("/api/openapi.json")).await.1);
+        assert!(doc["paths"]["/api/geocode"]["post"]["requestBody"].is_object());
+        assert!(doc["paths"]["/api/accounts/{id}"]["get"]["responses"]["404"].is_object());
     }
 }
 
