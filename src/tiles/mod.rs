@@ -6,6 +6,7 @@
 //! - [`simplify`] vertex importance on topology arcs (Douglas-Peucker once, any zoom);
 //! - [`repair`] keeps simplified arcs from crossing at every zoom;
 //! - [`prepared`] geometry projected and ranked once;
+//! - [`zoomed`] the vertices kept at one zoom, built once and shared by its tiles;
 //! - [`clip`] clipping and repair on the integer tile grid;
 //! - [`label`] label points (pole of inaccessibility);
 //! - [`colour`] map colouring, stable across edits;
@@ -54,6 +55,7 @@ pub mod style;
 pub mod tile_id;
 pub mod tilejson;
 pub mod view;
+pub mod zoomed;
 
 pub use cache::{EncodedTile, TileCache, TileKey};
 pub use service::TileService;

@@ -18,6 +18,7 @@ use super::label::pole_of_inaccessibility;
 use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
 use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
+use super::zoomed::{ByZoom, Kept};
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
 
 /// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
@@ -54,10 +55,10 @@ pub struct DatasetTiles {
     pub dataset: Arc<DatasetModel>,
     /// Every arc of the topology, projected and ranked, kept from crossing each other.
     pub arcs: ArcIndex,
-    /// R-tree of the arcs.
-    pub arc_tree: RTree<Boxed>,
     /// Unit polygons by topology index, prepared on first use.
     units: OnceLock<Vec<PreparedPolygons>>,
+    /// Arc vertices kept per zoom, built on first use.
+    arcs_kept: ByZoom,
     /// World box of the dataset.
     pub bbox: WorldBox,
 }
@@ -106,12 +107,6 @@ impl DatasetTiles {
                 }
             })
             .collect();
-        let arc_tree = RTree::bulk_load(
-            arcs.iter()
-                .enumerate()
-                .map(|(i, l)| Boxed::new(i as u32, l.bbox))
-                .collect(),
-        );
         tracing::info!(
             dataset = %dataset.name,
             arcs = arcs.len(),
@@ -123,10 +118,23 @@ impl DatasetTiles {
         DatasetTiles {
             dataset,
             arcs,
-            arc_tree,
             units: OnceLock::new(),
+            arcs_kept: ByZoom::default(),
             bbox,
         }
+    }
+
+    /// The vertices of every arc kept at `zoom` (importance above `tolerance`).
+    pub fn arcs_kept(&self, zoom: u8, tolerance: f64) -> std::borrow::Cow<'_, Kept> {
+        self.arcs_kept.get(zoom, tolerance, |t| {
+            Kept::new(
+                self.arcs
+                    .lines()
+                    .iter()
+                    .map(|l| (l.coords.as_slice(), l.importance.as_slice())),
+                t,
+            )
+        })
     }
 
     /// Unit polygons by topology index (as the topology rebuilt them, so neighbours share
@@ -255,6 +263,8 @@ pub struct AlignmentView {
     pub reps: Vec<PointItem>,
     /// Accounts.
     pub accounts: Vec<PointItem>,
+    /// R-tree of the boundary arcs (rank not `u8::MAX`), built on first use.
+    boundary_tree: OnceLock<RTree<Boxed>>,
 }
 
 impl std::fmt::Debug for AlignmentView {
@@ -408,7 +418,24 @@ impl AlignmentView {
             arc_rank,
             reps,
             accounts,
+            boundary_tree: OnceLock::new(),
         }
+    }
+
+    /// R-tree of the arcs drawn in the boundaries layer: a tile's query does not walk
+    /// the arcs inside territories.
+    pub fn boundary_tree(&self) -> &RTree<Boxed> {
+        self.boundary_tree.get_or_init(|| {
+            let lines = self.dataset.arcs.lines();
+            RTree::bulk_load(
+                self.arc_rank
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rank)| **rank != u8::MAX)
+                    .map(|(a, _)| Boxed::new(a as u32, lines[a].bbox))
+                    .collect(),
+            )
+        })
     }
 
     /// World boxes where tiles of `self` may differ from those of `older`.
