@@ -108,6 +108,12 @@ impl Default for TileOptions {
 }
 
 impl TileOptions {
+    /// Importance (world units) a vertex needs to be kept at `zoom`: the tolerance in
+    /// grid units over the grid units per world unit.
+    pub fn tolerance_at(&self, zoom: u8) -> f64 {
+        self.tolerance / (f64::from(1u32 << zoom.min(MAX_ZOOM)) * f64::from(self.extent))
+    }
+
     /// Defaults, with `GEOALIGN_TILE_CACHE_MB` (cache size) and
     /// `GEOALIGN_UNITS_MINZOOM` (first zoom of the units layer) applied when set.
     pub fn from_env() -> TileOptions {

@@ -56,7 +56,7 @@ impl Grid {
         Grid {
             scale,
             origin: [f64::from(tile.x) * extent, f64::from(tile.y) * extent],
-            tolerance: options.tolerance / scale,
+            tolerance: options.tolerance_at(tile.z),
             clip: tile.world_bounds(f64::from(options.buffer) / extent),
             inner: tile.world_bounds(0.0),
             window: tile.world_bounds(2.0 * f64::from(options.buffer) / extent),

@@ -21,6 +21,9 @@ use super::tile_id::lonlat_to_world;
 use super::zoomed::{ByZoom, Kept};
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
 
+/// Zooms below this get territory outlines' kept vertices when the view is prepared.
+const EAGER_BELOW: u8 = 8;
+
 /// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
 pub const NONE: u32 = u32::MAX;
 
@@ -87,9 +90,7 @@ impl DatasetTiles {
             bbox = union(bbox, line.bbox);
             arcs.push(line);
         }
-        let tolerances: Vec<f64> = (0..=options.maxzoom)
-            .map(|z| options.tolerance / (f64::from(options.extent) * f64::from(1u32 << z)))
-            .collect();
+        let tolerances: Vec<f64> = (0..=options.maxzoom).map(|z| options.tolerance_at(z)).collect();
         let mut pairs: Vec<(Vec<[f64; 2]>, Vec<f32>)> =
             arcs.into_iter().map(|l| (l.coords, l.importance)).collect();
         let restored = repair_crossings(&mut pairs, &tolerances);
@@ -115,13 +116,19 @@ impl DatasetTiles {
             "dataset prepared for tiles"
         );
         let arcs = ArcIndex::new(arcs, (0..topology.arc_count()).map(|a| topology.arc(a)));
-        DatasetTiles {
+        let prepared = DatasetTiles {
             dataset,
             arcs,
             units: OnceLock::new(),
             arcs_kept: ByZoom::default(),
             bbox,
+        };
+        // The boundaries layer of every zoom reads them: build them now rather than in
+        // the first tile of each zoom.
+        for (z, &t) in tolerances.iter().enumerate() {
+            let _ = prepared.arcs_kept(z as u8, t);
         }
+        prepared
     }
 
     /// The vertices of every arc kept at `zoom` (importance above `tolerance`).
@@ -173,8 +180,13 @@ pub struct PreparedShape {
 }
 
 impl PreparedShape {
-    fn new(shape: Arc<Shape>, dataset: &DatasetTiles) -> PreparedShape {
+    fn new(shape: Arc<Shape>, dataset: &DatasetTiles, options: &TileOptions) -> PreparedShape {
         let geometry = PreparedPolygons::new(&shape.geometry, &dataset.arcs);
+        // At low zooms an outline spans few tiles, so building its kept vertices lazily
+        // would cost each of them a scan of every vertex: build them with the view.
+        for z in options.minzoom..EAGER_BELOW.min(options.maxzoom + 1) {
+            let _ = geometry.kept(z, options.tolerance_at(z));
+        }
         let label = label_point(&geometry);
         let members = shape.fallback.then(|| {
             shape
@@ -317,7 +329,7 @@ impl AlignmentView {
             for (code, shape) in &snapshot.shapes[level] {
                 let prepared = match old.get(code.as_str()) {
                     Some(p) if Arc::ptr_eq(&p.shape, shape) => (*p).clone(),
-                    _ => Arc::new(PreparedShape::new(shape.clone(), &dataset)),
+                    _ => Arc::new(PreparedShape::new(shape.clone(), &dataset, options)),
                 };
                 codes.push(code.clone());
                 shapes.push(prepared);
