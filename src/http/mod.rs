@@ -21,6 +21,7 @@ pub use problem::ApiError;
 
 use crate::engine::Engine;
 use crate::store::Store;
+use crate::tiles::{TileOptions, TileService};
 
 /// Shared state of the server.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Alignments in memory.
     pub engine: Arc<Engine>,
+    /// Tiles of the engine's alignments (one cache shared by every worker).
+    pub tiles: Arc<TileService>,
 }
 
 impl AppState {
@@ -37,10 +40,11 @@ impl AppState {
         AppState::with_engine(Arc::new(Engine::new(store)))
     }
 
-    /// State over an engine already loaded.
+    /// State over an engine already loaded, tiles configured by [`TileOptions::from_env`].
     pub fn with_engine(engine: Arc<Engine>) -> AppState {
         AppState {
             store: engine.store().clone(),
+            tiles: TileService::attached(engine.clone(), TileOptions::from_env()),
             engine,
         }
     }
