@@ -7,6 +7,7 @@
 //! - [`repair`] keeps simplified arcs from crossing at every zoom;
 //! - [`prepared`] geometry projected and ranked once;
 //! - [`zoomed`] the vertices kept at one zoom, built once and shared by its tiles;
+//! - [`simple`] exact simplicity test of a grid ring (lets [`clip`] skip the overlay);
 //! - [`clip`] clipping and repair on the integer tile grid;
 //! - [`label`] label points (pole of inaccessibility);
 //! - [`colour`] map colouring, stable across edits;
@@ -50,6 +51,7 @@ pub mod prepared;
 pub mod render;
 pub mod repair;
 pub mod service;
+pub mod simple;
 pub mod simplify;
 pub mod style;
 pub mod tile_id;

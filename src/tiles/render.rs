@@ -365,7 +365,8 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
 /// Joins lines that meet end to end (arcs of one level meet at nodes) into longer
 /// lines: one MoveTo per chain instead of one per arc.
 pub fn chain(parts: Vec<Vec<[i32; 2]>>) -> Vec<Vec<[i32; 2]>> {
-    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>> = std::collections::HashMap::new();
+    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>, foldhash::fast::RandomState> =
+        std::collections::HashMap::default();
     for (i, p) in parts.iter().enumerate() {
         ends.entry(p[0]).or_default().push(i);
         ends.entry(p[p.len() - 1]).or_default().push(i);
