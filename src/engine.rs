@@ -4,7 +4,7 @@
 //! take the current `Arc<Snapshot>` without waiting.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -21,11 +21,15 @@ struct Live {
     snapshot: ArcSwap<Snapshot>,
 }
 
+/// Called with the alignment and its new snapshot after each committed change set.
+pub type CommitHook = Arc<dyn Fn(&str, &Arc<Snapshot>) + Send + Sync>;
+
 /// Alignments in memory over the store.
 pub struct Engine {
     store: Arc<Store>,
     datasets: Mutex<HashMap<String, Arc<DatasetModel>>>,
     live: Mutex<HashMap<String, Arc<Live>>>,
+    hooks: RwLock<Vec<CommitHook>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -53,7 +57,18 @@ impl Engine {
             store,
             datasets: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            hooks: RwLock::new(Vec::new()),
         }
+    }
+
+    /// Registers `hook`, called after every committed change set (undo included) once
+    /// the new snapshot is current, in commit order per alignment (the writer lock is
+    /// still held, so a hook should hand long work to another thread).
+    pub fn on_commit(&self, hook: CommitHook) {
+        self.hooks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
     }
 
     /// The store.
@@ -269,6 +284,10 @@ impl Engine {
         }
         live.snapshot.store(snapshot.clone());
         tracing::info!(alignment, revision, "change set committed");
+        let hooks = self.hooks.read().unwrap_or_else(PoisonError::into_inner).clone();
+        for hook in hooks {
+            hook(alignment, &snapshot);
+        }
         Ok(ChangeOutcome {
             revision,
             touched,

@@ -141,6 +141,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// HTTP worker threads (default: one per core).
+        #[arg(long, env = "GEOALIGN_WORKERS")]
+        workers: Option<usize>,
     },
     /// Load the sample in data/ into a fresh store and serve it.
     Demo {
@@ -412,9 +415,9 @@ fn run(cli: Cli) -> Result<(), String> {
             format,
             output,
         } => export(&cli.store, &alignment, &level, format.as_deref(), &output),
-        Command::Serve { bind } => {
+        Command::Serve { bind, workers } => {
             let store = Store::open(&cli.store).map_err(|e| e.to_string())?;
-            serve(Arc::new(Engine::new(Arc::new(store))), &bind)
+            serve(Arc::new(Engine::new(Arc::new(store))), &bind, workers)
         }
         Command::Demo { bind } => {
             let path = std::env::temp_dir().join(format!("geoalign-demo-{}.db", std::process::id()));
@@ -434,7 +437,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 "open http://{bind}/health and http://{bind}/api/datasets/{}",
                 geoalign::demo::DATASET
             );
-            serve(Arc::new(engine), &bind)
+            serve(Arc::new(engine), &bind, None)
         }
     }
 }
@@ -647,12 +650,13 @@ fn import_accounts(
     Ok(())
 }
 
-fn serve(engine: Arc<Engine>, bind: &str) -> Result<(), String> {
+fn serve(engine: Arc<Engine>, bind: &str, workers: Option<usize>) -> Result<(), String> {
     let system = actix_web::rt::System::new();
     system
         .block_on(geoalign::http::serve(
             geoalign::http::AppState::with_engine(engine),
             bind,
+            workers,
         ))
         .map_err(|e| format!("server on {bind}: {e}"))
 }

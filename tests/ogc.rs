@@ -277,7 +277,7 @@ fn spawn_server() -> (tempfile::TempDir, String) {
     let state = AppState::with_engine(Arc::new(engine));
     let server_bind = bind.clone();
     std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(geoalign::http::serve(state, &server_bind))
+        actix_web::rt::System::new().block_on(geoalign::http::serve(state, &server_bind, None))
     });
     wait_for(&bind);
     (dir, format!("http://{bind}"))
@@ -397,7 +397,7 @@ fn gdal_bbox_read_of_the_served_zip5_us_fgb_transfers_a_small_fraction() {
     let state = AppState::with_engine(Arc::new(engine));
     let server_bind = bind.clone();
     std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(geoalign::http::serve(state, &server_bind))
+        actix_web::rt::System::new().block_on(geoalign::http::serve(state, &server_bind, None))
     });
     wait_for(&bind);
     // Manhattan, around Midtown.

@@ -497,6 +497,38 @@ fn a_committed_change_alters_exactly_the_tiles_it_touches() {
     eprintln!("{} of {} tiles changed", changed.len(), tiles.len());
 }
 
+#[test]
+fn commit_hooks_hear_every_change_and_an_attached_service_serves_it() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let heard: Arc<std::sync::Mutex<Vec<(String, i64)>>> = Arc::default();
+    let log = heard.clone();
+    engine.on_commit(Arc::new(move |alignment, snapshot| {
+        log.lock()
+            .unwrap()
+            .push((alignment.to_owned(), snapshot.revision));
+    }));
+    let service = TileService::attached(engine.clone(), TileOptions::default());
+    let tile = TileId::new(12, 1206, 1539).unwrap();
+    let (first, _) = service.tile("nyc", None, tile).unwrap();
+    let outcome = engine
+        .apply(
+            "nyc",
+            first,
+            &[Op::Assign {
+                units: vec!["10002".into()],
+                territory: "T1001".into(),
+            }],
+            "test",
+        )
+        .unwrap();
+    assert_eq!(*heard.lock().unwrap(), vec![("nyc".to_owned(), outcome.revision)]);
+    let (served, encoded) = service.tile("nyc", None, tile).unwrap();
+    assert_eq!(served, outcome.revision);
+    let fresh = TileService::new(engine.clone(), TileOptions::default());
+    assert_eq!(encoded.raw.to_vec(), fresh.render("nyc", tile).unwrap());
+}
+
 // ---- exports ------------------------------------------------------------------
 
 #[test]

@@ -23,6 +23,7 @@ pub use problem::ApiError;
 
 use crate::engine::Engine;
 use crate::store::Store;
+use crate::tiles::{TileOptions, TileService};
 
 /// Shared state of the server.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Alignments in memory.
     pub engine: Arc<Engine>,
+    /// Tiles of the engine's alignments (one cache shared by every worker).
+    pub tiles: Arc<TileService>,
 }
 
 impl AppState {
@@ -39,10 +42,11 @@ impl AppState {
         AppState::with_engine(Arc::new(Engine::new(store)))
     }
 
-    /// State over an engine already loaded.
+    /// State over an engine already loaded, tiles configured by [`TileOptions::from_env`].
     pub fn with_engine(engine: Arc<Engine>) -> AppState {
         AppState {
             store: engine.store().clone(),
+            tiles: TileService::attached(engine.clone(), TileOptions::from_env()),
             engine,
         }
     }
@@ -102,33 +106,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }));
 }
 
-/// Serves the API on `bind` until the process is stopped.
-pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
+/// Serves the API on `bind` until the process is stopped, with `workers` HTTP worker
+/// threads (`None`: one per core).
+pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::Result<()> {
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
-                let started = Instant::now();
-                let method = req.method().clone();
-                let path = req.path().to_owned();
+                // The request line is copied only when it will be logged: the warm tile
+                // path allocates nothing it does not send.
+                let logged = tracing::enabled!(tracing::Level::INFO)
+                    .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
                 let fut = srv.call(req);
                 async move {
                     let res: ServiceResponse = fut.await?;
-                    tracing::info!(
-                        %method,
-                        %path,
-                        status = res.status().as_u16(),
-                        micros = started.elapsed().as_micros() as u64,
-                        "request"
-                    );
+                    if let Some((started, method, path)) = logged {
+                        tracing::info!(
+                            %method,
+                            %path,
+                            status = res.status().as_u16(),
+                            micros = started.elapsed().as_micros() as u64,
+                            "request"
+                        );
+                    }
                     Ok(res)
                 }
             })
             .configure(configure)
-    })
-    .bind(bind)?
-    .run()
-    .await
+    });
+    let server = match workers {
+        Some(n) => server.workers(n.max(1)),
+        None => server,
+    };
+    server.bind(bind)?.run().await
 }

@@ -11,9 +11,7 @@
 //! and sent for `Accept-Encoding: gzip`, HEAD, 204 for an empty tile, CORS for map
 //! clients on other origins. A cache hit is answered without leaving the worker.
 
-use std::cell::RefCell;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Weak};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -21,8 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 
 use super::{ApiError, AppState, blocking};
-use crate::engine::Engine;
-use crate::tiles::{EncodedTile, TileService, style, tile_id, tilejson};
+use crate::tiles::{EncodedTile, style, tile_id, tilejson};
 
 /// Content type of Mapbox Vector Tiles.
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -75,26 +72,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-thread_local! {
-    static SERVICE: RefCell<Option<(Weak<Engine>, Arc<TileService>)>> = const { RefCell::new(None) };
-}
-
-/// The engine's tile service (one per process and engine, remembered per worker thread).
-fn service(state: &AppState) -> Arc<TileService> {
-    SERVICE.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if let Some((engine, service)) = cell.as_ref()
-            && std::ptr::eq(engine.as_ptr(), Arc::as_ptr(&state.engine))
-            && engine.strong_count() > 0
-        {
-            return service.clone();
-        }
-        let service = TileService::for_engine(&state.engine);
-        *cell = Some((Arc::downgrade(&state.engine), service.clone()));
-        service
-    })
-}
-
 fn cors(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
     builder
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
@@ -126,7 +103,7 @@ async fn tilejson_doc(
     let Some(alignment) = file.strip_suffix(".json").filter(|a| !a.is_empty()) else {
         return Err(ApiError::NoRoute(req.path().to_owned()));
     };
-    let service = service(&state);
+    let service = state.tiles.clone();
     let name = alignment.to_owned();
     let view = blocking(move || service.view(&name).map(|v| (v, service))).await?;
     let (view, service) = view;
@@ -174,7 +151,7 @@ async fn serve_tile(
     (z, x, y): (u32, u32, u32),
 ) -> Result<HttpResponse, ApiError> {
     let tile = tile_id(z, x, y)?;
-    let service = service(state);
+    let service = state.tiles.clone();
     let (served, encoded) = match service.cached(&alignment, revision, tile) {
         Some(hit) => hit,
         None => blocking(move || service.tile(&alignment, revision, tile)).await?,

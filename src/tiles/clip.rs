@@ -7,6 +7,9 @@
 //! encoded in, with exterior rings of positive area (clockwise with y down, as MVT
 //! 2.1 wants) and holes negative.
 //!
+//! A single ring inside the square that is already simple ([`super::simple`]) skips
+//! the overlay.
+//!
 //! Lines are clipped segment by segment (Liang-Barsky) and snapped afterwards.
 //!
 //! ```
@@ -24,6 +27,8 @@ use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, ShapeType};
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::i_float::int::point::IntPoint;
+
+use super::simple::is_simple;
 
 /// A ring on the tile grid (not closed).
 pub type GridRing = Vec<[i32; 2]>;
@@ -49,6 +54,11 @@ pub fn signed_area(ring: &[[i32; 2]]) -> i64 {
 /// `min_area` (grid units²) are dropped. Returns polygons with positive exteriors and
 /// negative holes.
 pub fn clip_polygons(polygons: &[GridPolygon], extent: i32, buffer: i32, min_area: u64) -> Vec<GridPolygon> {
+    if min_area == 0
+        && let Some(valid) = already_valid(polygons, -buffer, extent + buffer)
+    {
+        return valid;
+    }
     thread_local! {
         // One overlay per thread, cleared between calls: its buffers are reused.
         static OVERLAY: std::cell::RefCell<Option<Overlay>> = const { std::cell::RefCell::new(None) };
@@ -66,6 +76,29 @@ pub fn clip_polygons(polygons: &[GridPolygon], extent: i32, buffer: i32, min_are
         overlay.clear();
         clip_with(overlay, polygons, extent, buffer)
     })
+}
+
+/// One polygon of one ring inside the square `[lo, hi]²` that is simple with non-zero
+/// area needs neither clipping nor repair: it is returned wound for MVT, the overlay
+/// skipped. Most units at z8+ are such rings.
+fn already_valid(polygons: &[GridPolygon], lo: i32, hi: i32) -> Option<Vec<GridPolygon>> {
+    let [polygon] = polygons else { return None };
+    let [ring] = polygon.as_slice() else { return None };
+    if !ring
+        .iter()
+        .all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi)
+    {
+        return None;
+    }
+    let area = signed_area(ring);
+    if area == 0 || !is_simple(ring) {
+        return None;
+    }
+    let mut ring = ring.clone();
+    if area < 0 {
+        ring.reverse();
+    }
+    Some(vec![vec![ring]])
 }
 
 fn clip_with(overlay: &mut Overlay, polygons: &[GridPolygon], extent: i32, buffer: i32) -> Vec<GridPolygon> {
@@ -245,6 +278,29 @@ mod tests {
         assert_eq!(shapes.len(), 1);
         assert_eq!(shapes[0].len(), 2);
         assert!(signed_area(&shapes[0][0]) > 0 && signed_area(&shapes[0][1]) < 0);
+    }
+
+    #[test]
+    fn a_simple_ring_inside_skips_the_overlay_with_the_same_area() {
+        // Concave, counter-clockwise (negative): returned reversed, area kept.
+        let ring = vec![[0, 0], [0, 100], [50, 40], [100, 100], [100, 0]];
+        let fast = clip_polygons(&[vec![ring.clone()]], 4096, 64, 0);
+        assert_eq!(fast.len(), 1);
+        assert_eq!(signed_area(&fast[0][0]), signed_area(&ring).abs());
+        let mut overlay = Overlay::new_custom(
+            16,
+            IntOverlayOptions {
+                output_direction: ContourDirection::CounterClockwise,
+                ..IntOverlayOptions::ogc()
+            },
+            Default::default(),
+        );
+        let slow = clip_with(&mut overlay, &[vec![ring]], 4096, 64);
+        assert_eq!(signed_area(&slow[0][0]), signed_area(&fast[0][0]));
+        // Sticking out of the square: clipped by the overlay.
+        let out = vec![[0, 0], [0, 100], [5000, 100], [5000, 0]];
+        let clipped = clip_polygons(&[vec![out]], 4096, 64, 0);
+        assert!(clipped[0][0].iter().all(|p| p[0] <= 4096 + 64));
     }
 
     #[test]

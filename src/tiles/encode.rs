@@ -65,27 +65,19 @@ impl From<bool> for Value {
     }
 }
 
-/// Hashable identity of a value (doubles by their bits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ValueKey {
-    String(String),
-    Double(u64),
-    Uint(u64),
-    Sint(i64),
-    Bool(bool),
-}
-
-impl From<&Value> for ValueKey {
-    fn from(v: &Value) -> ValueKey {
-        match v {
-            Value::String(s) => ValueKey::String(s.clone()),
-            Value::Double(d) => ValueKey::Double(d.to_bits()),
-            Value::Uint(u) => ValueKey::Uint(*u),
-            Value::Sint(i) => ValueKey::Sint(*i),
-            Value::Bool(b) => ValueKey::Bool(*b),
-        }
+/// Hashable identity of a non-string value: its kind and its bits (doubles by their bits).
+fn scalar_key(v: &Value) -> Option<(u8, u64)> {
+    match v {
+        Value::String(_) => None,
+        Value::Double(d) => Some((0, d.to_bits())),
+        Value::Uint(u) => Some((1, *u)),
+        Value::Sint(i) => Some((2, *i as u64)),
+        Value::Bool(b) => Some((3, u64::from(*b))),
     }
 }
+
+/// Maps of the layer's key and value tables (foldhash: keys are short and not hostile).
+type Index<K> = HashMap<K, u32, foldhash::fast::RandomState>;
 
 const POINT: u64 = 1;
 const LINESTRING: u64 = 2;
@@ -97,9 +89,10 @@ pub struct LayerBuilder {
     name: String,
     extent: u32,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: Index<String>,
     values: Vec<Value>,
-    value_index: HashMap<ValueKey, u32>,
+    string_index: Index<String>,
+    scalar_index: Index<(u8, u64)>,
     features: Vec<u8>,
     count: usize,
     tags: Vec<u32>,
@@ -113,9 +106,10 @@ impl LayerBuilder {
             name: name.to_owned(),
             extent,
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: Index::default(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            string_index: Index::default(),
+            scalar_index: Index::default(),
             features: Vec::new(),
             count: 0,
             tags: Vec::new(),
@@ -145,16 +139,21 @@ impl LayerBuilder {
                     k
                 }
             };
-            let vk = ValueKey::from(value);
-            let v = match self.value_index.get(&vk) {
-                Some(&v) => v,
-                None => {
-                    let v = self.values.len() as u32;
-                    self.values.push(value.clone());
-                    self.value_index.insert(vk, v);
-                    v
-                }
+            let next = self.values.len() as u32;
+            let v = match (value, scalar_key(value)) {
+                (Value::String(text), _) => match self.string_index.get(text.as_str()) {
+                    Some(&v) => v,
+                    None => {
+                        self.string_index.insert(text.clone(), next);
+                        next
+                    }
+                },
+                (_, Some(key)) => *self.scalar_index.entry(key).or_insert(next),
+                (_, None) => next,
             };
+            if v == next {
+                self.values.push(value.clone());
+            }
             self.tags.push(k);
             self.tags.push(v);
         }

@@ -6,6 +6,8 @@
 //! - [`simplify`] vertex importance on topology arcs (Douglas-Peucker once, any zoom);
 //! - [`repair`] keeps simplified arcs from crossing at every zoom;
 //! - [`prepared`] geometry projected and ranked once;
+//! - [`zoomed`] the vertices kept at one zoom, built once and shared by its tiles;
+//! - [`simple`] exact simplicity test of a grid ring (lets [`clip`] skip the overlay);
 //! - [`clip`] clipping and repair on the integer tile grid;
 //! - [`label`] label points (pole of inaccessibility);
 //! - [`colour`] map colouring, stable across edits;
@@ -49,11 +51,13 @@ pub mod prepared;
 pub mod render;
 pub mod repair;
 pub mod service;
+pub mod simple;
 pub mod simplify;
 pub mod style;
 pub mod tile_id;
 pub mod tilejson;
 pub mod view;
+pub mod zoomed;
 
 pub use cache::{EncodedTile, TileCache, TileKey};
 pub use service::TileService;
@@ -106,6 +110,12 @@ impl Default for TileOptions {
 }
 
 impl TileOptions {
+    /// Importance (world units) a vertex needs to be kept at `zoom`: the tolerance in
+    /// grid units over the grid units per world unit.
+    pub fn tolerance_at(&self, zoom: u8) -> f64 {
+        self.tolerance / (f64::from(1u32 << zoom.min(MAX_ZOOM)) * f64::from(self.extent))
+    }
+
     /// Defaults, with `GEOALIGN_TILE_CACHE_MB` (cache size) and
     /// `GEOALIGN_UNITS_MINZOOM` (first zoom of the units layer) applied when set.
     pub fn from_env() -> TileOptions {

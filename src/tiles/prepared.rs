@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::simplify::write_chain_importance;
 use super::tile_id::lonlat_to_world;
+use super::zoomed::{ByZoom, Kept};
 
 /// A world box `[min_x, min_y, max_x, max_y]`.
 pub type WorldBox = [f64; 4];
@@ -65,6 +66,8 @@ pub struct PreparedPolygons {
     pub polygons: Vec<Polygon>,
     /// Bounding box of everything.
     pub bbox: WorldBox,
+    /// Vertices kept per zoom, built on first use.
+    kept: ByZoom,
 }
 
 impl PreparedPolygons {
@@ -119,6 +122,13 @@ impl PreparedPolygons {
     /// Whether nothing is left.
     pub fn is_empty(&self) -> bool {
         self.polygons.is_empty()
+    }
+
+    /// The vertices of every ring kept at `zoom` (importance above `tolerance`).
+    pub fn kept(&self, zoom: u8, tolerance: f64) -> std::borrow::Cow<'_, Kept> {
+        self.kept.get(zoom, tolerance, |t| {
+            Kept::new(self.rings.iter().map(|r| self.ring(r)), t)
+        })
     }
 
     /// Vertices and importance of a ring.

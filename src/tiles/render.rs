@@ -14,6 +14,7 @@ use super::encode::{LayerBuilder, Value, encode_tile};
 use super::prepared::{PreparedPolygons, WorldBox, intersects};
 use super::tile_id::TileId;
 use super::view::{AlignmentView, NONE, PointValue};
+use super::zoomed::Kept;
 
 /// Name of the boundaries layer.
 pub const BOUNDARIES: &str = "boundaries";
@@ -37,6 +38,10 @@ pub struct Grid {
     pub clip: WorldBox,
     /// World box of the tile itself.
     pub inner: WorldBox,
+    /// World box of the tile plus twice its buffer: rings are pre-clipped to it.
+    pub window: WorldBox,
+    /// Zoom.
+    pub zoom: u8,
     extent: i32,
     buffer: i32,
     /// Parts smaller than this on both axes (grid units) are dropped.
@@ -51,9 +56,11 @@ impl Grid {
         Grid {
             scale,
             origin: [f64::from(tile.x) * extent, f64::from(tile.y) * extent],
-            tolerance: options.tolerance / scale,
+            tolerance: options.tolerance_at(tile.z),
             clip: tile.world_bounds(f64::from(options.buffer) / extent),
             inner: tile.world_bounds(0.0),
+            window: tile.world_bounds(2.0 * f64::from(options.buffer) / extent),
+            zoom: tile.z,
             extent: options.extent as i32,
             buffer: options.buffer as i32,
             min_size: options.min_size,
@@ -164,6 +171,7 @@ pub fn polygon_geometry(geometry: &PreparedPolygons, grid: &Grid) -> Vec<GridPol
     if !intersects(&geometry.bbox, &grid.clip) {
         return Vec::new();
     }
+    let kept = geometry.kept(grid.zoom, grid.tolerance);
     let mut input: Vec<GridPolygon> = Vec::new();
     let mut largest_small: Option<(f64, usize)> = None;
     for (p, polygon) in geometry.polygons.iter().enumerate() {
@@ -178,13 +186,13 @@ pub fn polygon_geometry(geometry: &PreparedPolygons, grid: &Grid) -> Vec<GridPol
             }
             continue;
         }
-        if let Some(rings) = polygon_rings(geometry, p, grid, grid.min_size) {
+        if let Some(rings) = polygon_rings(geometry, &kept, p, grid, grid.min_size) {
             input.push(rings);
         }
     }
     if input.is_empty()
         && let Some((_, p)) = largest_small
-        && let Some(rings) = polygon_rings(geometry, p, grid, grid.min_size)
+        && let Some(rings) = polygon_rings(geometry, &kept, p, grid, grid.min_size)
     {
         input.push(rings);
     }
@@ -205,9 +213,10 @@ pub fn union_geometry<'a>(
         if !intersects(&geometry.bbox, &grid.clip) {
             continue;
         }
+        let kept = geometry.kept(grid.zoom, grid.tolerance);
         for (p, polygon) in geometry.polygons.iter().enumerate() {
             if intersects(&geometry.rings[polygon.start as usize].bbox, &grid.clip)
-                && let Some(rings) = polygon_rings(geometry, p, grid, 0.0)
+                && let Some(rings) = polygon_rings(geometry, &kept, p, grid, 0.0)
             {
                 input.push(rings);
             }
@@ -219,28 +228,31 @@ pub fn union_geometry<'a>(
     clip_polygons(&input, grid.extent, grid.buffer, 0)
 }
 
-fn polygon_rings(geometry: &PreparedPolygons, p: usize, grid: &Grid, min_size: f64) -> Option<GridPolygon> {
+/// The rings of polygon `p` on the grid: kept vertices, runs beside the window reduced
+/// to their ends, far parts pre-clipped into integer range, snapped.
+fn polygon_rings(
+    geometry: &PreparedPolygons,
+    kept: &Kept,
+    p: usize,
+    grid: &Grid,
+    min_size: f64,
+) -> Option<GridPolygon> {
     let polygon = &geometry.polygons[p];
     let mut out: GridPolygon = Vec::new();
     let window = f64::from(grid.buffer * 2);
     let (lo, hi) = (-window, f64::from(grid.extent) + window);
-    for (k, ring) in geometry.rings[polygon.start as usize..polygon.end as usize]
-        .iter()
-        .enumerate()
-    {
-        if k > 0 && (!intersects(&ring.bbox, &grid.clip) || grid.size(&ring.bbox) < min_size) {
+    let mut floats: Vec<[f64; 2]> = Vec::new();
+    for r in polygon.start as usize..polygon.end as usize {
+        let ring = &geometry.rings[r];
+        let exterior = r == polygon.start as usize;
+        if !exterior && (!intersects(&ring.bbox, &grid.clip) || grid.size(&ring.bbox) < min_size) {
             continue;
         }
-        let (coords, importance) = geometry.ring(ring);
-        let kept = coords
-            .iter()
-            .zip(importance)
-            .filter(|(_, imp)| f64::from(**imp) > grid.tolerance)
-            .map(|(c, _)| grid.to_grid(*c));
+        let coords = &geometry.coords[ring.start as usize..ring.end as usize];
         let g0 = grid.to_grid([ring.bbox[0], ring.bbox[1]]);
         let g1 = grid.to_grid([ring.bbox[2], ring.bbox[3]]);
         let inside = g0[0] >= lo && g0[1] >= lo && g1[0] <= hi && g1[1] <= hi;
-        let mut snapped: Vec<[i32; 2]> = Vec::new();
+        let mut snapped: Vec<[i32; 2]> = Vec::with_capacity(if inside { kept.ring(r).len() } else { 0 });
         let mut push = |p: [f64; 2]| {
             let s = [p[0].round() as i32, p[1].round() as i32];
             if snapped.last() != Some(&s) {
@@ -248,16 +260,19 @@ fn polygon_rings(geometry: &PreparedPolygons, p: usize, grid: &Grid, min_size: f
             }
         };
         if inside {
-            kept.for_each(&mut push);
+            kept.ring(r)
+                .iter()
+                .for_each(|&i| push(grid.to_grid(coords[i as usize])));
         } else {
-            let floats: Vec<[f64; 2]> = kept.collect();
+            floats.clear();
+            kept.visit(r, coords, &grid.window, |c| floats.push(grid.to_grid(c)));
             pre_clip_ring(&floats, lo, hi).into_iter().for_each(&mut push);
         }
         while snapped.len() > 1 && snapped.first() == snapped.last() {
             snapped.pop();
         }
         if snapped.len() < 3 {
-            if k == 0 {
+            if exterior {
                 return None;
             }
             continue;
@@ -314,13 +329,12 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
     let envelope = rstar::AABB::from_corners([grid.clip[0], grid.clip[1]], [grid.clip[2], grid.clip[3]]);
     let mut per_level: Vec<Vec<Vec<[i32; 2]>>> = vec![Vec::new(); view.levels.len()];
     let mut hits: Vec<u32> = view
-        .dataset
-        .arc_tree
+        .boundary_tree()
         .locate_in_envelope_intersecting(&envelope)
         .map(|b| b.index)
-        .filter(|&a| view.arc_rank[a as usize] != u8::MAX)
         .collect();
     hits.sort_unstable();
+    let kept = view.dataset.arcs_kept(grid.zoom, grid.tolerance);
     let (lo, hi) = (-f64::from(grid.buffer), f64::from(grid.extent + grid.buffer));
     let mut line: Vec<[f64; 2]> = Vec::new();
     for a in hits {
@@ -329,13 +343,9 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
             continue;
         }
         line.clear();
-        line.extend(
-            arc.coords
-                .iter()
-                .zip(&arc.importance)
-                .filter(|(_, imp)| f64::from(**imp) > grid.tolerance)
-                .map(|(c, _)| grid.to_grid(*c)),
-        );
+        kept.visit(a as usize, &arc.coords, &grid.clip, |c| {
+            line.push(grid.to_grid(c))
+        });
         per_level[view.arc_rank[a as usize] as usize].extend(clip_line(&line, lo, hi));
     }
     for (level, parts) in per_level.into_iter().enumerate() {
@@ -355,7 +365,8 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
 /// Joins lines that meet end to end (arcs of one level meet at nodes) into longer
 /// lines: one MoveTo per chain instead of one per arc.
 pub fn chain(parts: Vec<Vec<[i32; 2]>>) -> Vec<Vec<[i32; 2]>> {
-    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>> = std::collections::HashMap::new();
+    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>, foldhash::fast::RandomState> =
+        std::collections::HashMap::default();
     for (i, p) in parts.iter().enumerate() {
         ends.entry(p[0]).or_default().push(i);
         ends.entry(p[p.len() - 1]).or_default().push(i);

@@ -1,15 +1,16 @@
 //! The tile service: alignments' views by revision, the tile cache and its
 //! carry-forward across revisions.
 //!
-//! Each time a tile request finds the engine at a new revision, the service prepares
-//! a view of it from the previous one and records which world boxes changed between
-//! them. A tile missing from the cache at the current revision is first looked up at
+//! When a change set is committed (engine hook, see [`TileService::attached`]), or
+//! failing that when a tile request finds the engine at a new revision, the service
+//! prepares a view of it from the previous one and records which world boxes changed
+//! between them. A tile missing from the cache at the current revision is first looked up at
 //! the earlier revisions it did not change through; only tiles a change touched are
 //! rendered again.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::cache::{EncodedTile, TileCache, TileKey};
 use super::prepared::{WorldBox, intersects};
@@ -18,6 +19,7 @@ use super::tile_id::TileId;
 use super::view::{AlignmentView, DatasetTiles};
 use super::{TileError, TileOptions};
 use crate::engine::Engine;
+use crate::snapshot::Snapshot;
 
 /// Views kept per alignment (to serve recent versioned URLs of earlier revisions).
 const VIEWS_KEPT: usize = 3;
@@ -57,13 +59,6 @@ impl std::fmt::Debug for TileService {
     }
 }
 
-type Registry = Mutex<Vec<(Weak<Engine>, Arc<TileService>)>>;
-
-fn registry() -> &'static Registry {
-    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
-}
-
 impl TileService {
     /// A service over `engine`.
     pub fn new(engine: Arc<Engine>, options: TileOptions) -> TileService {
@@ -77,20 +72,40 @@ impl TileService {
         }
     }
 
-    /// The one service of an engine in this process (created with
-    /// [`TileOptions::from_env`] on first use), so every HTTP worker shares one cache.
-    pub fn for_engine(engine: &Arc<Engine>) -> Arc<TileService> {
-        let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
-        registry.retain(|(e, _)| e.strong_count() > 0);
-        if let Some((_, s)) = registry
-            .iter()
-            .find(|(e, _)| e.upgrade().is_some_and(|e| Arc::ptr_eq(&e, engine)))
-        {
-            return s.clone();
-        }
-        let service = Arc::new(TileService::new(engine.clone(), TileOptions::from_env()));
-        registry.push((Arc::downgrade(engine), service.clone()));
+    /// A service over `engine` that prepares the next view of an alignment it serves as
+    /// soon as a change set is committed (on a thread of its own), so the changed area
+    /// is known and the tiles outside it carry forward before the next tile request.
+    pub fn attached(engine: Arc<Engine>, options: TileOptions) -> Arc<TileService> {
+        let service = Arc::new(TileService::new(engine.clone(), options));
+        let weak = Arc::downgrade(&service);
+        engine.on_commit(Arc::new(move |alignment: &str, _snapshot: &Arc<Snapshot>| {
+            let Some(service) = weak.upgrade() else {
+                return;
+            };
+            if !service.serves(alignment) {
+                return;
+            }
+            let name = alignment.to_owned();
+            let spawned = std::thread::Builder::new()
+                .name("tiles-commit".into())
+                .spawn(move || {
+                    if let Err(e) = service.view(&name) {
+                        tracing::warn!(alignment = %name, error = %e, "tiles: next view not prepared");
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(alignment, error = %e, "tiles: no thread to prepare the next view");
+            }
+        }));
         service
+    }
+
+    /// Whether tiles of `alignment` were asked for (its views are kept).
+    fn serves(&self, alignment: &str) -> bool {
+        self.alignments
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(alignment)
     }
 
     /// The options.
@@ -128,7 +143,7 @@ impl TileService {
             .clone()
     }
 
-    fn dataset(&self, view_of: &crate::snapshot::Snapshot) -> Arc<DatasetTiles> {
+    fn dataset(&self, view_of: &Snapshot) -> Arc<DatasetTiles> {
         let mut datasets = self.datasets.lock().unwrap_or_else(PoisonError::into_inner);
         let name = &view_of.dataset.name;
         if let Some(d) = datasets.get(name)

@@ -18,7 +18,11 @@ use super::label::pole_of_inaccessibility;
 use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
 use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
+use super::zoomed::{ByZoom, Kept};
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
+
+/// Zooms below this get territory outlines' kept vertices when the view is prepared.
+const EAGER_BELOW: u8 = 8;
 
 /// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
 pub const NONE: u32 = u32::MAX;
@@ -54,10 +58,10 @@ pub struct DatasetTiles {
     pub dataset: Arc<DatasetModel>,
     /// Every arc of the topology, projected and ranked, kept from crossing each other.
     pub arcs: ArcIndex,
-    /// R-tree of the arcs.
-    pub arc_tree: RTree<Boxed>,
     /// Unit polygons by topology index, prepared on first use.
     units: OnceLock<Vec<PreparedPolygons>>,
+    /// Arc vertices kept per zoom, built on first use.
+    arcs_kept: ByZoom,
     /// World box of the dataset.
     pub bbox: WorldBox,
 }
@@ -86,9 +90,7 @@ impl DatasetTiles {
             bbox = union(bbox, line.bbox);
             arcs.push(line);
         }
-        let tolerances: Vec<f64> = (0..=options.maxzoom)
-            .map(|z| options.tolerance / (f64::from(options.extent) * f64::from(1u32 << z)))
-            .collect();
+        let tolerances: Vec<f64> = (0..=options.maxzoom).map(|z| options.tolerance_at(z)).collect();
         let mut pairs: Vec<(Vec<[f64; 2]>, Vec<f32>)> =
             arcs.into_iter().map(|l| (l.coords, l.importance)).collect();
         let restored = repair_crossings(&mut pairs, &tolerances);
@@ -106,12 +108,6 @@ impl DatasetTiles {
                 }
             })
             .collect();
-        let arc_tree = RTree::bulk_load(
-            arcs.iter()
-                .enumerate()
-                .map(|(i, l)| Boxed::new(i as u32, l.bbox))
-                .collect(),
-        );
         tracing::info!(
             dataset = %dataset.name,
             arcs = arcs.len(),
@@ -120,13 +116,32 @@ impl DatasetTiles {
             "dataset prepared for tiles"
         );
         let arcs = ArcIndex::new(arcs, (0..topology.arc_count()).map(|a| topology.arc(a)));
-        DatasetTiles {
+        let prepared = DatasetTiles {
             dataset,
             arcs,
-            arc_tree,
             units: OnceLock::new(),
+            arcs_kept: ByZoom::default(),
             bbox,
+        };
+        // The boundaries layer of every zoom reads them: build them now rather than in
+        // the first tile of each zoom.
+        for (z, &t) in tolerances.iter().enumerate() {
+            let _ = prepared.arcs_kept(z as u8, t);
         }
+        prepared
+    }
+
+    /// The vertices of every arc kept at `zoom` (importance above `tolerance`).
+    pub fn arcs_kept(&self, zoom: u8, tolerance: f64) -> std::borrow::Cow<'_, Kept> {
+        self.arcs_kept.get(zoom, tolerance, |t| {
+            Kept::new(
+                self.arcs
+                    .lines()
+                    .iter()
+                    .map(|l| (l.coords.as_slice(), l.importance.as_slice())),
+                t,
+            )
+        })
     }
 
     /// Unit polygons by topology index (as the topology rebuilt them, so neighbours share
@@ -165,8 +180,13 @@ pub struct PreparedShape {
 }
 
 impl PreparedShape {
-    fn new(shape: Arc<Shape>, dataset: &DatasetTiles) -> PreparedShape {
+    fn new(shape: Arc<Shape>, dataset: &DatasetTiles, options: &TileOptions) -> PreparedShape {
         let geometry = PreparedPolygons::new(&shape.geometry, &dataset.arcs);
+        // At low zooms an outline spans few tiles, so building its kept vertices lazily
+        // would cost each of them a scan of every vertex: build them with the view.
+        for z in options.minzoom..EAGER_BELOW.min(options.maxzoom + 1) {
+            let _ = geometry.kept(z, options.tolerance_at(z));
+        }
         let label = label_point(&geometry);
         let members = shape.fallback.then(|| {
             shape
@@ -255,6 +275,8 @@ pub struct AlignmentView {
     pub reps: Vec<PointItem>,
     /// Accounts.
     pub accounts: Vec<PointItem>,
+    /// R-tree of the boundary arcs (rank not `u8::MAX`), built on first use.
+    boundary_tree: OnceLock<RTree<Boxed>>,
 }
 
 impl std::fmt::Debug for AlignmentView {
@@ -307,7 +329,7 @@ impl AlignmentView {
             for (code, shape) in &snapshot.shapes[level] {
                 let prepared = match old.get(code.as_str()) {
                     Some(p) if Arc::ptr_eq(&p.shape, shape) => (*p).clone(),
-                    _ => Arc::new(PreparedShape::new(shape.clone(), &dataset)),
+                    _ => Arc::new(PreparedShape::new(shape.clone(), &dataset, options)),
                 };
                 codes.push(code.clone());
                 shapes.push(prepared);
@@ -408,7 +430,24 @@ impl AlignmentView {
             arc_rank,
             reps,
             accounts,
+            boundary_tree: OnceLock::new(),
         }
+    }
+
+    /// R-tree of the arcs drawn in the boundaries layer: a tile's query does not walk
+    /// the arcs inside territories.
+    pub fn boundary_tree(&self) -> &RTree<Boxed> {
+        self.boundary_tree.get_or_init(|| {
+            let lines = self.dataset.arcs.lines();
+            RTree::bulk_load(
+                self.arc_rank
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rank)| **rank != u8::MAX)
+                    .map(|(a, _)| Boxed::new(a as u32, lines[a].bbox))
+                    .collect(),
+            )
+        })
     }
 
     /// World boxes where tiles of `self` may differ from those of `older`.
