@@ -121,6 +121,82 @@ fn nearest_reps_by_great_circle_distance() {
     );
 }
 
+/// Deterministic uniform numbers in [0, 1) (xorshift).
+fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The unit the grid should answer: the smallest unit index among the polygons whose
+/// closure holds the point, found by the R-tree and `geo`'s own `Intersects`.
+fn brute_force(ds: &geoalign::snapshot::DatasetModel, x: f64, y: f64) -> Option<u32> {
+    let point = Point::new(x, y);
+    ds.tree
+        .locate_in_envelope_intersecting(&rstar::AABB::from_point([x, y]))
+        .filter(|c| ds.polygons[c.index as usize].intersects(&point))
+        .map(|c| ds.unit_of_topo[c.index as usize])
+        .min()
+}
+
+/// Random points in a box, every vertex (on boundaries, often shared) and the
+/// midpoints of a share of the edges: the grid agrees with the brute force on each.
+fn grid_agrees_with_polygons(ds: &geoalign::snapshot::DatasetModel, bbox: [f64; 4], n: usize) -> usize {
+    let mut next = uniform(0x9e37_79b9_7f4a_7c15);
+    let mut points: Vec<(f64, f64)> = (0..n)
+        .map(|_| {
+            (
+                bbox[0] + next() * (bbox[2] - bbox[0]),
+                bbox[1] + next() * (bbox[3] - bbox[1]),
+            )
+        })
+        .collect();
+    for (i, polygon) in ds.polygons.iter().enumerate() {
+        let coords: Vec<_> = polygon.coords_iter().collect();
+        let step = if i % 7 == 0 { 1 } else { 13 };
+        for w in coords.windows(2).step_by(step) {
+            points.push((w[0].x, w[0].y));
+            points.push(((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0));
+        }
+    }
+    let mut found = 0;
+    for &(x, y) in &points {
+        let expected = brute_force(ds, x, y);
+        assert_eq!(ds.unit_at(x, y), expected, "({x}, {y})");
+        found += usize::from(expected.is_some());
+    }
+    found
+}
+
+#[test]
+fn grid_answers_equal_polygon_answers_on_the_sample() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let found = grid_agrees_with_polygons(&s.dataset, [-74.3, 40.45, -73.65, 40.95], 200_000);
+    assert!(found > 50_000, "{found}");
+    let stats = s.dataset.grid.stats();
+    assert!(stats.leaves > 0 && stats.nodes > stats.root_cells, "{stats:?}");
+}
+
+#[test]
+fn grid_answers_equal_polygon_answers_on_zip5_us() {
+    let Some(path) = common::shared("zip5_us.fgb") else {
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(path, "us")).unwrap();
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    engine.create("us", Some("us"), None, None).unwrap();
+    let s = engine.snapshot("us").unwrap();
+    // The contiguous US, then the whole extent (Alaska across the antimeridian, Hawaii).
+    let found = grid_agrees_with_polygons(&s.dataset, [-124.7, 24.5, -66.9, 49.4], 200_000);
+    assert!(found > 100_000, "{found}");
+    grid_agrees_with_polygons(&s.dataset, [-180.0, -15.0, 180.0, 72.0], 50_000);
+}
+
 #[cfg(feature = "gdal")]
 #[test]
 fn owners_agree_with_gdal_geos_on_random_us_points() {
@@ -135,13 +211,7 @@ fn owners_agree_with_gdal_geos_on_random_us_points() {
     let s = engine.snapshot("us").unwrap();
     let dataset = gdal::Dataset::open(&path).unwrap();
     let mut layer = dataset.layer(0).unwrap();
-    let mut seed: u64 = 42;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(42);
     let (mut agree, mut border) = (0, 0);
     for _ in 0..2_000 {
         let (lon, lat) = (-124.0 + next() * 57.0, 25.0 + next() * 24.0);
