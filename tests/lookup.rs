@@ -103,6 +103,53 @@ fn batches_keep_order_and_report_bad_rows() {
 }
 
 #[test]
+fn the_parallel_csv_path_writes_what_the_general_path_writes() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let mut next = uniform(11);
+    let mut csv = String::from("ID, Lat ,lon,extra\r\n");
+    for i in 0..20_000 {
+        let (lon, lat) = (-74.3 + next() * 0.7, 40.45 + next() * 0.5);
+        match i % 997 {
+            0 => csv.push_str(&format!("bad{i},{lat},east,x\n")),
+            1 => csv.push_str(&format!("far{i},95,{lon}\n")),
+            2 => csv.push('\n'), // a blank line is no row
+            3 => csv.push_str(&format!("short{i}\r\n")),
+            _ => csv.push_str(&format!(" {i} ,{lat:.6},{lon:.6},{}\n", i % 3)),
+        }
+    }
+    csv.push_str("last,40.7484,-73.9857"); // no final newline
+    let general = {
+        let rows = batch::parse_csv(csv.as_bytes()).unwrap();
+        let owners = batch::resolve(&s, &rows);
+        batch::write_csv(&s, &rows, &owners)
+    };
+    let fast = geoalign::lookup::batch_csv::lookup_unquoted_csv(&s, csv.as_bytes())
+        .unwrap()
+        .expect("unquoted");
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        String::from_utf8(general).unwrap()
+    );
+    // Quoted CSV goes the general way, with the same answers.
+    let quoted = "id,lon,lat\n\"a,1\",-73.9857,40.7484\n";
+    assert!(
+        geoalign::lookup::batch_csv::lookup_unquoted_csv(&s, quoted.as_bytes())
+            .unwrap()
+            .is_none()
+    );
+    let out = String::from_utf8(batch::lookup_csv(&s, quoted.as_bytes()).unwrap()).unwrap();
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("\"a,1\",-73.9857,40.7484,10001,"),
+        "{out}"
+    );
+    assert!(batch::lookup_csv(&s, b"name,x1,y1\na,1,2\n").is_err());
+}
+
+#[test]
 fn nearest_reps_by_great_circle_distance() {
     let (_dir, engine) = sample_engine();
     let s = engine.snapshot("nyc").unwrap();

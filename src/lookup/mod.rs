@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::snapshot::Snapshot;
 
 pub mod batch;
+pub mod batch_csv;
 pub mod geocode;
 pub mod grid;
 
