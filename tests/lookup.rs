@@ -383,3 +383,38 @@ fn real_addresses_from_the_us_zip_points() {
         "{by_zip} {po_boxes} {by_city}"
     );
 }
+
+#[test]
+fn nearest_reps_equal_a_brute_force_scan() {
+    use geoalign::lookup::RepIndex;
+    let mut next = uniform(3);
+    let reps: Vec<(String, f64, f64)> = (0..3_000)
+        .map(|i| {
+            (
+                format!("R{i:05}"),
+                -180.0 + next() * 360.0,
+                -90.0 + next() * 180.0,
+            )
+        })
+        .collect();
+    let index = RepIndex::new(reps.iter().map(|(id, x, y)| (id.as_str(), *x, *y)));
+    for q in 0..300 {
+        let (lon, lat) = (-180.0 + next() * 360.0, -90.0 + next() * 180.0);
+        let (k, max_km) = (1 + q % 7, (q % 3 == 0).then_some(1500.0));
+        let keep = |id: &str| !id.ends_with('3');
+        let got: Vec<String> = index
+            .nearest_where(lon, lat, k, max_km, keep)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let mut all: Vec<(f64, &str)> = reps
+            .iter()
+            .filter(|(id, _, _)| keep(id))
+            .map(|(id, x, y)| (common::metres((*x, *y), (lon, lat)) / 1000.0, id.as_str()))
+            .filter(|(km, _)| max_km.is_none_or(|m| *km <= m))
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let expected: Vec<&str> = all.iter().take(k).map(|(_, id)| *id).collect();
+        assert_eq!(got, expected, "({lon}, {lat}) k {k}");
+    }
+}
