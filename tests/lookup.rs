@@ -115,6 +115,9 @@ fn the_parallel_csv_path_writes_what_the_general_path_writes() {
             1 => csv.push_str(&format!("far{i},95,{lon}\n")),
             2 => csv.push('\n'), // a blank line is no row
             3 => csv.push_str(&format!("short{i}\r\n")),
+            4 => csv.push_str(&format!("int{i},41,-74\n")),
+            5 => csv.push_str(&format!("tiny{i},-0.0,0.00001\n")),
+            6 => csv.push_str(&format!("long{i},40.712345678901234,-73.99999999999999\n")),
             _ => csv.push_str(&format!(" {i} ,{lat:.6},{lon:.6},{}\n", i % 3)),
         }
     }

@@ -169,7 +169,11 @@ fn write_chunk(
         };
         match coords {
             Ok((x, y)) => {
-                let _ = write!(out, ",{x},{y},");
+                out.push(b',');
+                push_f64(&mut out, x);
+                out.push(b',');
+                push_f64(&mut out, y);
+                out.push(b',');
                 match s.dataset.unit_at(x, y) {
                     Some(unit) => out.extend_from_slice(cells.get(unit).as_bytes()),
                     None => {
@@ -187,4 +191,16 @@ fn write_chunk(
         out.push(b'\n');
     }
     out
+}
+
+/// Appends `v` as `{v}` (`Display`) writes it. Ryu gives the same shortest digits
+/// faster; only its exponent and trailing `.0` forms differ, and those go to `Display`.
+fn push_f64(out: &mut Vec<u8>, v: f64) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format(v);
+    if text.contains('e') || text.ends_with(".0") || !v.is_finite() {
+        let _ = write!(out, "{v}");
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
 }
