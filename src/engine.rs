@@ -104,6 +104,13 @@ impl Engine {
         Ok(l)
     }
 
+    /// The current snapshot of an alignment already in memory, without touching the
+    /// store (None when it has not been loaded yet): cheap enough for async handlers.
+    pub fn loaded_snapshot(&self, alignment: &str) -> Option<Arc<Snapshot>> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.get(alignment).map(|l| l.snapshot.load_full())
+    }
+
     /// The current snapshot of an alignment.
     pub fn snapshot(&self, alignment: &str) -> Result<Arc<Snapshot>, StoreError> {
         Ok(self.live(alignment)?.snapshot.load_full())

@@ -103,6 +103,56 @@ fn batches_keep_order_and_report_bad_rows() {
 }
 
 #[test]
+fn the_parallel_csv_path_writes_what_the_general_path_writes() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let mut next = uniform(11);
+    let mut csv = String::from("ID, Lat ,lon,extra\r\n");
+    for i in 0..20_000 {
+        let (lon, lat) = (-74.3 + next() * 0.7, 40.45 + next() * 0.5);
+        match i % 997 {
+            0 => csv.push_str(&format!("bad{i},{lat},east,x\n")),
+            1 => csv.push_str(&format!("far{i},95,{lon}\n")),
+            2 => csv.push('\n'), // a blank line is no row
+            3 => csv.push_str(&format!("short{i}\r\n")),
+            4 => csv.push_str(&format!("int{i},41,-74\n")),
+            5 => csv.push_str(&format!("tiny{i},-0.0,0.00001\n")),
+            6 => csv.push_str(&format!("long{i},40.712345678901234,-73.99999999999999\n")),
+            _ => csv.push_str(&format!(" {i} ,{lat:.6},{lon:.6},{}\n", i % 3)),
+        }
+    }
+    csv.push_str("last,40.7484,-73.9857"); // no final newline
+    let general = {
+        let rows = batch::parse_csv(csv.as_bytes()).unwrap();
+        let owners = batch::resolve(&s, &rows);
+        batch::write_csv(&s, &rows, &owners)
+    };
+    let fast = geoalign::lookup::batch_csv::lookup_unquoted_csv(&s, csv.as_bytes())
+        .unwrap()
+        .expect("unquoted");
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        String::from_utf8(general).unwrap()
+    );
+    // Quoted CSV goes the general way, with the same answers.
+    let quoted = "id,lon,lat\n\"a,1\",-73.9857,40.7484\n";
+    assert!(
+        geoalign::lookup::batch_csv::lookup_unquoted_csv(&s, quoted.as_bytes())
+            .unwrap()
+            .is_none()
+    );
+    let out = String::from_utf8(batch::lookup_csv(&s, quoted.as_bytes()).unwrap()).unwrap();
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("\"a,1\",-73.9857,40.7484,10001,"),
+        "{out}"
+    );
+    assert!(batch::lookup_csv(&s, b"name,x1,y1\na,1,2\n").is_err());
+}
+
+#[test]
 fn nearest_reps_by_great_circle_distance() {
     let (_dir, engine) = sample_engine();
     let s = engine.snapshot("nyc").unwrap();
@@ -121,6 +171,82 @@ fn nearest_reps_by_great_circle_distance() {
     );
 }
 
+/// Deterministic uniform numbers in [0, 1) (xorshift).
+fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The unit the grid should answer: the smallest unit index among the polygons whose
+/// closure holds the point, found by the R-tree and `geo`'s own `Intersects`.
+fn brute_force(ds: &geoalign::snapshot::DatasetModel, x: f64, y: f64) -> Option<u32> {
+    let point = Point::new(x, y);
+    ds.tree
+        .locate_in_envelope_intersecting(&rstar::AABB::from_point([x, y]))
+        .filter(|c| ds.polygons[c.index as usize].intersects(&point))
+        .map(|c| ds.unit_of_topo[c.index as usize])
+        .min()
+}
+
+/// Random points in a box, every vertex (on boundaries, often shared) and the
+/// midpoints of a share of the edges: the grid agrees with the brute force on each.
+fn grid_agrees_with_polygons(ds: &geoalign::snapshot::DatasetModel, bbox: [f64; 4], n: usize) -> usize {
+    let mut next = uniform(0x9e37_79b9_7f4a_7c15);
+    let mut points: Vec<(f64, f64)> = (0..n)
+        .map(|_| {
+            (
+                bbox[0] + next() * (bbox[2] - bbox[0]),
+                bbox[1] + next() * (bbox[3] - bbox[1]),
+            )
+        })
+        .collect();
+    for (i, polygon) in ds.polygons.iter().enumerate() {
+        let coords: Vec<_> = polygon.coords_iter().collect();
+        let step = if i % 7 == 0 { 1 } else { 13 };
+        for w in coords.windows(2).step_by(step) {
+            points.push((w[0].x, w[0].y));
+            points.push(((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0));
+        }
+    }
+    let mut found = 0;
+    for &(x, y) in &points {
+        let expected = brute_force(ds, x, y);
+        assert_eq!(ds.unit_at(x, y), expected, "({x}, {y})");
+        found += usize::from(expected.is_some());
+    }
+    found
+}
+
+#[test]
+fn grid_answers_equal_polygon_answers_on_the_sample() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let found = grid_agrees_with_polygons(&s.dataset, [-74.3, 40.45, -73.65, 40.95], 200_000);
+    assert!(found > 50_000, "{found}");
+    let stats = s.dataset.grid.stats();
+    assert!(stats.leaves > 0 && stats.nodes > stats.root_cells, "{stats:?}");
+}
+
+#[test]
+fn grid_answers_equal_polygon_answers_on_zip5_us() {
+    let Some(path) = common::shared("zip5_us.fgb") else {
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(path, "us")).unwrap();
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    engine.create("us", Some("us"), None, None).unwrap();
+    let s = engine.snapshot("us").unwrap();
+    // The contiguous US, then the whole extent (Alaska across the antimeridian, Hawaii).
+    let found = grid_agrees_with_polygons(&s.dataset, [-124.7, 24.5, -66.9, 49.4], 200_000);
+    assert!(found > 100_000, "{found}");
+    grid_agrees_with_polygons(&s.dataset, [-180.0, -15.0, 180.0, 72.0], 50_000);
+}
+
 #[cfg(feature = "gdal")]
 #[test]
 fn owners_agree_with_gdal_geos_on_random_us_points() {
@@ -135,13 +261,7 @@ fn owners_agree_with_gdal_geos_on_random_us_points() {
     let s = engine.snapshot("us").unwrap();
     let dataset = gdal::Dataset::open(&path).unwrap();
     let mut layer = dataset.layer(0).unwrap();
-    let mut seed: u64 = 42;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(42);
     let (mut agree, mut border) = (0, 0);
     for _ in 0..2_000 {
         let (lon, lat) = (-124.0 + next() * 57.0, 25.0 + next() * 24.0);
@@ -265,4 +385,39 @@ fn real_addresses_from_the_us_zip_points() {
         by_zip > 400 && po_boxes > 20 && by_city > by_zip / 2,
         "{by_zip} {po_boxes} {by_city}"
     );
+}
+
+#[test]
+fn nearest_reps_equal_a_brute_force_scan() {
+    use geoalign::lookup::RepIndex;
+    let mut next = uniform(3);
+    let reps: Vec<(String, f64, f64)> = (0..3_000)
+        .map(|i| {
+            (
+                format!("R{i:05}"),
+                -180.0 + next() * 360.0,
+                -90.0 + next() * 180.0,
+            )
+        })
+        .collect();
+    let index = RepIndex::new(reps.iter().map(|(id, x, y)| (id.as_str(), *x, *y)));
+    for q in 0..300 {
+        let (lon, lat) = (-180.0 + next() * 360.0, -90.0 + next() * 180.0);
+        let (k, max_km) = (1 + q % 7, (q % 3 == 0).then_some(1500.0));
+        let keep = |id: &str| !id.ends_with('3');
+        let got: Vec<String> = index
+            .nearest_where(lon, lat, k, max_km, keep)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let mut all: Vec<(f64, &str)> = reps
+            .iter()
+            .filter(|(id, _, _)| keep(id))
+            .map(|(id, x, y)| (common::metres((*x, *y), (lon, lat)) / 1000.0, id.as_str()))
+            .filter(|(km, _)| max_km.is_none_or(|m| *km <= m))
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let expected: Vec<&str> = all.iter().take(k).map(|(_, id)| *id).collect();
+        assert_eq!(got, expected, "({lon}, {lat}) k {k}");
+    }
 }

@@ -89,7 +89,12 @@ pub async fn points(
             format!("{length} bytes; at most {MAX_BATCH_BYTES} per batch"),
         ));
     }
-    let mut body = web::BytesMut::new();
+    let expected = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = web::BytesMut::with_capacity(expected.min(MAX_BATCH_BYTES));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
         if body.len() + chunk.len() > MAX_BATCH_BYTES {
@@ -109,18 +114,13 @@ pub async fn points(
     let is_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     let s = snapshot(&state, query.into_inner().alignment).await?;
     let (content_type, bytes) = blocking(move || -> Result<_, ApiError> {
-        let parsed = if is_json {
-            batch::parse_json(&body)
-        } else {
-            batch::parse_csv(&body)
-        };
-        let rows = parsed.map_err(|e| ApiError::bad("body", e))?;
+        if !is_json {
+            let out = batch::lookup_csv(&s, &body).map_err(|e| ApiError::bad("body", e))?;
+            return Ok(("text/csv", out));
+        }
+        let rows = batch::parse_json(&body).map_err(|e| ApiError::bad("body", e))?;
         let owners = batch::resolve(&s, &rows);
-        Ok(if is_json {
-            ("application/json", batch::write_json(&s, &rows, &owners))
-        } else {
-            ("text/csv", batch::write_csv(&s, &rows, &owners))
-        })
+        Ok(("application/json", batch::write_json(&s, &rows, &owners)))
     })
     .await?;
     Ok(HttpResponse::Ok().content_type(content_type).body(bytes))

@@ -64,11 +64,15 @@ where
         .map_err(Into::into)
 }
 
-/// The current snapshot of an alignment, loaded off the async executor.
+/// The current snapshot of an alignment: straight from memory when loaded, else
+/// loaded (store reads, topology) off the async executor.
 pub async fn snapshot(
     state: &web::Data<AppState>,
     alignment: String,
 ) -> Result<Arc<crate::snapshot::Snapshot>, ApiError> {
+    if let Some(s) = state.engine.loaded_snapshot(&alignment) {
+        return Ok(s);
+    }
     let engine = state.engine.clone();
     blocking(move || engine.snapshot(&alignment)).await
 }

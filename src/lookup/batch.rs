@@ -37,6 +37,48 @@ pub struct BatchPoint {
 /// One parsed row: id, and coordinates or why the row is unusable.
 pub type Row = (String, Result<(f64, f64), String>);
 
+/// Where a CSV batch keeps its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// The `id` column, if any.
+    pub id: Option<usize>,
+    /// The longitude column.
+    pub lon: usize,
+    /// The latitude column.
+    pub lat: usize,
+}
+
+/// Finds the columns in a lower-cased header (`lon`/`lng`/`longitude`/`x`,
+/// `lat`/`latitude`/`y`, optional `id`).
+pub fn csv_header(header: Vec<String>) -> Result<Columns, BatchError> {
+    let col = |n: &[&str]| header.iter().position(|h| n.contains(&h.as_str()));
+    let (Some(lon), Some(lat)) = (
+        col(&["lon", "lng", "longitude", "x"]),
+        col(&["lat", "latitude", "y"]),
+    ) else {
+        return Err(BatchError::new(format!(
+            "CSV needs lon and lat columns (id,lon,lat); header: {}",
+            header.join(",")
+        )));
+    };
+    Ok(Columns {
+        id: col(&["id"]),
+        lon,
+        lat,
+    })
+}
+
+/// Looks up a CSV batch and writes the owners as CSV: unquoted CSV on every core
+/// ([`super::batch_csv`]), anything else through the general parser.
+pub fn lookup_csv(s: &Snapshot, body: &[u8]) -> Result<Vec<u8>, BatchError> {
+    if let Some(out) = super::batch_csv::lookup_unquoted_csv(s, body)? {
+        return Ok(out);
+    }
+    let rows = parse_csv(body)?;
+    let owners = resolve(s, &rows);
+    Ok(write_csv(s, &rows, &owners))
+}
+
 /// Parses a CSV batch with a header naming `lon` and `lat` (and optionally `id`).
 pub fn parse_csv(body: &[u8]) -> Result<Vec<Row>, BatchError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -49,17 +91,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<Row>, BatchError> {
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
-    let col = |n: &[&str]| header.iter().position(|h| n.contains(&h.as_str()));
-    let (Some(lon), Some(lat)) = (
-        col(&["lon", "lng", "longitude", "x"]),
-        col(&["lat", "latitude", "y"]),
-    ) else {
-        return Err(BatchError::new(format!(
-            "CSV needs lon and lat columns (id,lon,lat); header: {}",
-            header.join(",")
-        )));
-    };
-    let id = col(&["id"]);
+    let Columns { id, lon, lat } = csv_header(header)?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
@@ -141,20 +173,20 @@ pub fn resolve(s: &Snapshot, rows: &[Row]) -> Vec<Option<u32>> {
 }
 
 /// The owner columns of a unit (`unit,territory,district,region,reps`), computed once per unit.
-struct OwnerCells<'a> {
+pub(crate) struct OwnerCells<'a> {
     s: &'a Snapshot,
     cache: Vec<Option<String>>,
 }
 
 impl<'a> OwnerCells<'a> {
-    fn new(s: &'a Snapshot) -> OwnerCells<'a> {
+    pub(crate) fn new(s: &'a Snapshot) -> OwnerCells<'a> {
         OwnerCells {
             s,
             cache: vec![None; s.dataset.units.len()],
         }
     }
 
-    fn get(&mut self, unit: u32) -> &str {
+    pub(crate) fn get(&mut self, unit: u32) -> &str {
         let s = self.s;
         self.cache[unit as usize].get_or_insert_with(|| {
             let owner = s.owner_of_unit(unit);
@@ -180,17 +212,22 @@ impl<'a> OwnerCells<'a> {
     }
 }
 
-/// Writes owners as CSV: id, lon, lat, unit, one column per level, reps, error.
-pub fn write_csv(s: &Snapshot, rows: &[Row], owners: &[Option<u32>]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = Vec::with_capacity(rows.len() * 48);
+/// The header line of a CSV answer: id, lon, lat, unit, one column per level, reps, error.
+pub fn output_header(s: &Snapshot) -> String {
     let mut header = String::from("id,lon,lat,unit");
     for level in &s.state.levels {
         header.push(',');
         header.push_str(level);
     }
     header.push_str(",reps,error\n");
-    out.extend_from_slice(header.as_bytes());
+    header
+}
+
+/// Writes owners as CSV: id, lon, lat, unit, one column per level, reps, error.
+pub fn write_csv(s: &Snapshot, rows: &[Row], owners: &[Option<u32>]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(rows.len() * 48);
+    out.extend_from_slice(output_header(s).as_bytes());
     let empty_owner = ",".repeat(s.state.levels.len() + 2);
     let mut cells = OwnerCells::new(s);
     for ((id, coords), owner) in rows.iter().zip(owners) {

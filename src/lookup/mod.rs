@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use geo::{Closest, ClosestPoint, Distance, Haversine, Point};
-use rstar::{AABB, PointDistance, RTree, RTreeObject};
+use rstar::AABB;
 use serde::Serialize;
 
 use crate::snapshot::Snapshot;
@@ -15,9 +15,11 @@ use crate::snapshot::Snapshot;
 pub mod account;
 pub mod address;
 pub mod batch;
+pub mod batch_csv;
 pub mod geocode;
 pub mod geocode_batch;
 pub mod grid;
+pub mod kdtree;
 pub mod street;
 
 /// Mean Earth radius used for great-circle distances, in km.
@@ -174,19 +176,6 @@ pub struct RepPoint {
     xyz: [f64; 3],
 }
 
-impl RTreeObject for RepPoint {
-    type Envelope = AABB<[f64; 3]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_point(self.xyz)
-    }
-}
-
-impl PointDistance for RepPoint {
-    fn distance_2(&self, point: &[f64; 3]) -> f64 {
-        self.xyz.iter().zip(point).map(|(a, b)| (a - b) * (a - b)).sum()
-    }
-}
-
 fn unit_sphere(lon: f64, lat: f64) -> [f64; 3] {
     let (lon, lat) = (lon.to_radians(), lat.to_radians());
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
@@ -200,7 +189,8 @@ fn chord_to_km(chord: f64) -> f64 {
 /// An index of reps' home locations.
 #[derive(Debug, Clone, Default)]
 pub struct RepIndex {
-    tree: RTree<RepPoint>,
+    reps: Vec<RepPoint>,
+    tree: kdtree::KdTree,
 }
 
 /// A rep near a point.
@@ -228,18 +218,17 @@ impl RepIndex {
     /// assert!(near[1].distance_km < 20.0);
     /// ```
     pub fn new<'a>(reps: impl IntoIterator<Item = (&'a str, f64, f64)>) -> RepIndex {
-        RepIndex {
-            tree: RTree::bulk_load(
-                reps.into_iter()
-                    .map(|(id, lon, lat)| RepPoint {
-                        id: id.to_owned(),
-                        lon,
-                        lat,
-                        xyz: unit_sphere(lon, lat),
-                    })
-                    .collect(),
-            ),
-        }
+        let reps: Vec<RepPoint> = reps
+            .into_iter()
+            .map(|(id, lon, lat)| RepPoint {
+                id: id.to_owned(),
+                lon,
+                lat,
+                xyz: unit_sphere(lon, lat),
+            })
+            .collect();
+        let tree = kdtree::KdTree::new(&reps.iter().map(|r| r.xyz).collect::<Vec<_>>());
+        RepIndex { reps, tree }
     }
 
     /// The `k` nearest reps (ties by id), optionally within `max_km`, accepted by `keep`.
@@ -251,13 +240,17 @@ impl RepIndex {
         max_km: Option<f64>,
         keep: impl Fn(&str) -> bool,
     ) -> Vec<NearRep> {
-        let query = unit_sphere(lon, lat);
+        // A great-circle distance d is a chord of 2 sin(d / 2R).
+        let max_d2 = max_km.map_or(f64::INFINITY, |km| {
+            let half = (km / EARTH_RADIUS_KM / 2.0).min(std::f64::consts::FRAC_PI_2);
+            (2.0 * half.sin()).powi(2) * (1.0 + 1e-9) // the km filter below decides exactly
+        });
+        let keep_index = |i: u32| keep(&self.reps[i as usize].id);
         self.tree
-            .nearest_neighbor_iter_with_distance_2(&query)
-            .map(|(rep, d2)| (rep, chord_to_km(d2.sqrt())))
-            .take_while(|(_, km)| max_km.is_none_or(|max| *km <= max))
-            .filter(|(rep, _)| keep(&rep.id))
-            .take(k)
+            .nearest(unit_sphere(lon, lat), k, max_d2, &keep_index)
+            .into_iter()
+            .map(|(d2, i)| (&self.reps[i as usize], chord_to_km(d2.sqrt())))
+            .filter(|(_, km)| max_km.is_none_or(|max| *km <= max))
             .map(|(rep, km)| NearRep {
                 id: rep.id.clone(),
                 distance_km: km,
