@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use futures_util::{StreamExt, stream};
+use futures_util::stream;
 use serde::Deserialize;
 
-use super::lookup::MAX_BATCH_BYTES;
-use super::{ApiError, AppState, blocking, snapshot};
+use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::geocode::Country;
 use crate::lookup::geocode_batch::{self, AddressRow, CHUNK};
 use crate::snapshot::Snapshot;
@@ -35,33 +33,6 @@ pub fn country(param: Option<&str>) -> Result<Country, ApiError> {
         .map_err(|e| ApiError::bad("country", e))
 }
 
-/// Reads a request body of at most [`MAX_BATCH_BYTES`], refusing an empty one.
-async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
-    let too_big = || ApiError::bad("body", format!("more than {MAX_BATCH_BYTES} bytes per batch"));
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BATCH_BYTES) {
-        return Err(too_big());
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
-        if body.len() + chunk.len() > MAX_BATCH_BYTES {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad(
-            "body",
-            "empty; send CSV (id,address) or a JSON array of {id, address}",
-        ));
-    }
-    Ok(body)
-}
-
 /// What the stream needs between chunks.
 struct Pending {
     s: Arc<Snapshot>,
@@ -83,8 +54,13 @@ pub async fn addresses(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let country = country(q.country.as_deref())?;
-    let body = read_body(&request, payload).await?;
-    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let body = read_batch_body(
+        &request,
+        payload,
+        "CSV (id,address) or a JSON array of {id, address}",
+    )
+    .await?;
+    let json = is_json_array(&body);
     let s = snapshot(&state, q.alignment).await?;
     let rows = blocking(move || {
         if json {

@@ -1,12 +1,10 @@
 //! Lookups for field apps: point in territory (single and batch) and nearest reps.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState, blocking, snapshot};
+use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::batch;
 use crate::lookup::{Owner, check};
 use crate::snapshot::Snapshot;
@@ -76,42 +74,15 @@ pub async fn points(
     state: web::Data<AppState>,
     request: HttpRequest,
     query: web::Query<BatchQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(length) = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        && length > MAX_BATCH_BYTES
-    {
-        return Err(ApiError::bad(
-            "body",
-            format!("{length} bytes; at most {MAX_BATCH_BYTES} per batch"),
-        ));
-    }
-    let expected = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = web::BytesMut::with_capacity(expected.min(MAX_BATCH_BYTES));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
-        if body.len() + chunk.len() > MAX_BATCH_BYTES {
-            return Err(ApiError::bad(
-                "body",
-                format!("more than {MAX_BATCH_BYTES} bytes per batch"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad(
-            "body",
-            "empty; send CSV (id,lon,lat) or a JSON array of {id, lon, lat}",
-        ));
-    }
-    let is_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let body = read_batch_body(
+        &request,
+        payload,
+        "CSV (id,lon,lat) or a JSON array of {id, lon, lat}",
+    )
+    .await?;
+    let is_json = is_json_array(&body);
     let s = snapshot(&state, query.into_inner().alignment).await?;
     let (content_type, bytes) = blocking(move || -> Result<_, ApiError> {
         if !is_json {

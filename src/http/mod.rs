@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, HttpRequest, HttpServer, web};
+use futures_util::StreamExt;
 
 pub use problem::ApiError;
 
@@ -50,6 +51,49 @@ impl AppState {
             engine,
         }
     }
+}
+
+/// Reads a batch request body: at most [`lookup::MAX_BATCH_BYTES`] (refused up
+/// front when Content-Length says more), pre-sized from Content-Length, and not
+/// empty; `expected` names the formats in the "empty" reason.
+pub async fn read_batch_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    expected: &str,
+) -> Result<web::BytesMut, ApiError> {
+    use lookup::MAX_BATCH_BYTES;
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if let Some(length) = declared
+        && length > MAX_BATCH_BYTES
+    {
+        return Err(ApiError::bad(
+            "body",
+            format!("{length} bytes; at most {MAX_BATCH_BYTES} bytes per batch"),
+        ));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
+        if body.len() + chunk.len() > MAX_BATCH_BYTES {
+            return Err(ApiError::bad(
+                "body",
+                format!("more than {MAX_BATCH_BYTES} bytes per batch"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad("body", format!("empty; send {expected}")));
+    }
+    Ok(body)
+}
+
+/// Whether a batch body is a JSON array (else CSV).
+pub fn is_json_array(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
 }
 
 /// Runs blocking store work off the async executor.

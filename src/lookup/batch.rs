@@ -79,18 +79,24 @@ pub fn lookup_csv(s: &Snapshot, body: &[u8]) -> Result<Vec<u8>, BatchError> {
     Ok(write_csv(s, &rows, &owners))
 }
 
-/// Parses a CSV batch with a header naming `lon` and `lat` (and optionally `id`).
-pub fn parse_csv(body: &[u8]) -> Result<Vec<Row>, BatchError> {
+/// A trimming, flexible CSV reader over a batch body and its header, lower-cased.
+pub(crate) fn csv_with_header(body: &[u8]) -> Result<(csv::Reader<&[u8]>, Vec<String>), BatchError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(body);
-    let header: Vec<String> = reader
+    let header = reader
         .headers()
         .map_err(BatchError::new)?
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
+    Ok((reader, header))
+}
+
+/// Parses a CSV batch with a header naming `lon` and `lat` (and optionally `id`).
+pub fn parse_csv(body: &[u8]) -> Result<Vec<Row>, BatchError> {
+    let (mut reader, header) = csv_with_header(body)?;
     let Columns { id, lon, lat } = csv_header(header)?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {

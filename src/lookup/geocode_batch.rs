@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::address::GeocodeError;
-use super::batch::{BatchError, push_field};
+use super::batch::{BatchError, csv_with_header, push_field};
 use super::geocode::{Country, Geocoded};
 use crate::snapshot::Snapshot;
 use crate::store::Store;
@@ -32,16 +32,7 @@ pub struct BatchAddress {
 
 /// Parses a CSV batch with a header naming `address` (and optionally `id`).
 pub fn parse_csv(body: &[u8]) -> Result<Vec<AddressRow>, BatchError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(body);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| BatchError(e.to_string()))?
-        .iter()
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let (mut reader, header) = csv_with_header(body)?;
     let Some(address) = header.iter().position(|h| h == "address") else {
         return Err(BatchError(format!(
             "CSV needs an address column (id,address); header: {}",
