@@ -120,7 +120,23 @@ fn main() {
     println!("units prepared {:.2} s", started.elapsed().as_secs_f64());
 
     let mut by_zoom: BTreeMap<u8, Vec<TileId>> = BTreeMap::new();
+    // TILES_LIST=FILE ("z x y" lines, e.g. scripts/bench's tile list) renders exactly
+    // those tiles; otherwise the tiles holding every 25th ZIP.
+    if let Ok(list) = std::env::var("TILES_LIST") {
+        let text = std::fs::read_to_string(&list).expect("TILES_LIST");
+        for line in text.lines() {
+            let v: Vec<u32> = line
+                .split_whitespace()
+                .map(|f| f.parse().expect("z x y"))
+                .collect();
+            let tile = TileId::new(v[0] as u8, v[1], v[2]).expect("tile");
+            by_zoom.entry(v[0] as u8).or_default().push(tile);
+        }
+    }
     for i in 0..snapshot.dataset.unit_of_topo.len() {
+        if std::env::var_os("TILES_LIST").is_some() {
+            break;
+        }
         if i % 25 != 0 {
             continue;
         }
@@ -133,21 +149,30 @@ fn main() {
         }
     }
     println!(
-        "| z | tiles | mean ms | p50 ms | p99 ms | max ms | mean KB | max KB | layers (share of bytes) |"
+        "| z | tiles | total ms | mean ms | p50 ms | p99 ms | max ms | mean KB | max KB | gzip+tag ms | gzip KB | layers (share of bytes) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let options = TileOptions::default();
     for (z, mut tiles) in by_zoom {
         tiles.sort();
         tiles.dedup();
         tiles.truncate(300);
         let mut times = Vec::new();
+        let (mut encode_ms, mut gzip_bytes) = (0.0, 0usize);
         let mut bytes = Vec::new();
         let mut layers: BTreeMap<String, usize> = BTreeMap::new();
-        for t in &tiles {
+        let repeat: usize = std::env::var("TILES_REPEAT")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
+        for t in tiles.iter().cycle().take(tiles.len() * repeat) {
             let started = Instant::now();
             let tile = geoalign::tiles::render::render(&view, *t, &options);
             times.push(started.elapsed().as_secs_f64() * 1e3);
+            let started = Instant::now();
+            let encoded = geoalign::tiles::EncodedTile::new(tile.clone());
+            encode_ms += started.elapsed().as_secs_f64() * 1e3;
+            gzip_bytes += encoded.gzip.len();
             layer_sizes(&tile, &mut layers);
             bytes.push(tile.len());
         }
@@ -159,13 +184,15 @@ fn main() {
             .map(|(k, v)| format!("{k} {:.0}%", 100.0 * *v as f64 / total.max(1) as f64))
             .collect();
         println!(
-            "| {z} | {n} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {} |",
+            "| {z} | {n} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {encode_ms:.1} | {:.1} | {} |",
+            times.iter().sum::<f64>(),
             times.iter().sum::<f64>() / n as f64,
             times[n / 2],
             times[(n * 99 / 100).min(n - 1)],
             times[n - 1],
             bytes.iter().sum::<usize>() as f64 / n as f64 / 1024.0,
             *bytes.iter().max().unwrap_or(&0) as f64 / 1024.0,
+            gzip_bytes as f64 / n as f64 / 1024.0,
             shares.join(", ")
         );
     }

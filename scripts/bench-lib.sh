@@ -5,7 +5,7 @@
 # stopped and removed by the EXIT trap that bench_init installs.
 #
 # Variables it sets: BENCH_ROOT (repo root), BENCH_TMP (scratch dir, removed
-# on exit), BENCH_RUNS (timed runs per command, default 5), PGHOST/PGPORT/
+# on exit unless BENCH_KEEP=1, which keeps it for a closer look), BENCH_RUNS (timed runs per command, default 5), PGHOST/PGPORT/
 # PGUSER/PGDATABASE (after bench_pg_start), BENCH_PG_DSN (an OGR "PG:" string).
 
 BENCH_RUNS="${BENCH_RUNS:-5}"
@@ -22,7 +22,11 @@ bench_init() {
     bench_reap_stale
     BENCH_TMP="$(mktemp -d /tmp/geoalign-bench.XXXXXX)"
     echo $$ >"$BENCH_TMP/bench.pid"
-    BENCH_CLEANUP+=("rm -rf '$BENCH_TMP'")
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        BENCH_CLEANUP+=("bench_log 'kept $BENCH_TMP (BENCH_KEEP=1)'")
+    else
+        BENCH_CLEANUP+=("rm -rf '$BENCH_TMP'")
+    fi
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
 }

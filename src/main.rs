@@ -15,6 +15,12 @@ use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: tile rendering allocates many short-lived vectors on every worker at once;
+/// the cold tile benchmark (`scripts/bench tiles`) runs about 9% faster with it than
+/// with glibc's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "geoalign", version, about = "Sales-territory alignment server")]
 struct Cli {

@@ -279,6 +279,61 @@ fn sample_service() -> (tempfile::TempDir, Arc<TileService>) {
 
 // ---- geometry -----------------------------------------------------------------
 
+/// Every polygon of the zip5_us ZIP3 tiles holding every 40th ZIP, zooms 4-11, is valid
+/// (real boundaries: long coasts, islands, rings leaving and re-entering a tile).
+#[test]
+fn zip3_tiles_of_the_whole_us_are_valid() {
+    let Some(path) = common::shared("zip5_us.fgb") else {
+        eprintln!("skipped: ../shared/data/zip5_us.fgb is absent");
+        return;
+    };
+    let (_dir, store) = common::store();
+    geoalign::ingest::ingest(&store, &common::options(path, "us")).unwrap();
+    let engine = geoalign::engine::Engine::new(Arc::new(store));
+    let units = engine.store().units("us").unwrap();
+    let mut sheet = String::from("unit_id,territory\n");
+    for u in &units {
+        sheet.push_str(&format!("{},{}\n", u.id, &u.id[..3]));
+    }
+    engine
+        .import_sheet(
+            "zip3",
+            "us",
+            Some(vec!["territory".into()]),
+            None,
+            sheet.as_bytes(),
+        )
+        .unwrap();
+    let service = TileService::new(Arc::new(engine), TileOptions::default());
+    let view = service.view("zip3").unwrap();
+    let mut tiles = std::collections::BTreeSet::new();
+    for polygon in view.snapshot.dataset.polygons.iter().step_by(40) {
+        let Some(c) = geo::InteriorPoint::interior_point(polygon) else {
+            continue;
+        };
+        let [x, y] = geoalign::tiles::lonlat_to_world(c.x(), c.y());
+        for z in 4..=11 {
+            tiles.insert(TileId::containing(z, x, y));
+        }
+    }
+    let mut checked = 0;
+    for tile in &tiles {
+        for layer in decode(&service.render("zip3", *tile).unwrap()) {
+            for f in layer.features.iter().filter(|f| f.kind == 3) {
+                if let Err(e) = polygons(f).check_validation() {
+                    panic!(
+                        "{tile} {} {:?}: invalid polygon: {e:?}",
+                        layer.name,
+                        f.props.get("id")
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20_000, "{checked} polygons in {} tiles", tiles.len());
+}
+
 #[test]
 fn every_tile_of_the_sample_to_zoom_10_is_valid_and_gap_free() {
     let (_dir, service) = sample_service();

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -24,9 +23,6 @@ use bytes::Bytes;
 use super::tile_id::TileId;
 
 const SHARDS: usize = 16;
-/// gzip level of cached tiles: 3 compresses about twice as fast as the default 6 and
-/// costs a few percent in size; a cold tile pays it once.
-const GZIP_LEVEL: u32 = 3;
 const OVERHEAD: usize = 160;
 
 /// Cache key: alignment (the service's number for it), revision and tile.
@@ -59,13 +55,7 @@ impl EncodedTile {
         let gzip = if raw.is_empty() {
             Vec::new()
         } else {
-            let mut encoder = flate2::write::GzEncoder::new(
-                Vec::with_capacity(raw.len() / 2 + 64),
-                flate2::Compression::new(GZIP_LEVEL),
-            );
-            // Writing to a Vec cannot fail.
-            let _ = encoder.write_all(&raw);
-            encoder.finish().unwrap_or_default()
+            super::gzip::gzip(&raw)
         };
         let hash = fnv1a(&raw);
         EncodedTile {

@@ -7,8 +7,8 @@
 //! encoded in, with exterior rings of positive area (clockwise with y down, as MVT
 //! 2.1 wants) and holes negative.
 //!
-//! A single ring inside the square that is already simple ([`super::simple`]) skips
-//! the overlay.
+//! Rings without holes that come out of a plain side-by-side clip simple, apart and
+//! not nested ([`super::simple`]) skip the overlay.
 //!
 //! Lines are clipped segment by segment (Liang-Barsky) and snapped afterwards.
 //!
@@ -28,7 +28,7 @@ use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, Sha
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::i_float::int::point::IntPoint;
 
-use super::simple::is_simple;
+use super::simple::are_simple_and_apart;
 
 /// A ring on the tile grid (not closed).
 pub type GridRing = Vec<[i32; 2]>;
@@ -55,7 +55,7 @@ pub fn signed_area(ring: &[[i32; 2]]) -> i64 {
 /// negative holes.
 pub fn clip_polygons(polygons: &[GridPolygon], extent: i32, buffer: i32, min_area: u64) -> Vec<GridPolygon> {
     if min_area == 0
-        && let Some(valid) = already_valid(polygons, -buffer, extent + buffer)
+        && let Some(valid) = without_overlay(polygons, -buffer, extent + buffer)
     {
         return valid;
     }
@@ -78,27 +78,141 @@ pub fn clip_polygons(polygons: &[GridPolygon], extent: i32, buffer: i32, min_are
     })
 }
 
-/// One polygon of one ring inside the square `[lo, hi]²` that is simple with non-zero
-/// area needs neither clipping nor repair: it is returned wound for MVT, the overlay
-/// skipped. Most units at z8+ are such rings.
-fn already_valid(polygons: &[GridPolygon], lo: i32, hi: i32) -> Option<Vec<GridPolygon>> {
-    let [polygon] = polygons else { return None };
-    let [ring] = polygon.as_slice() else { return None };
-    if !ring
+/// Polygons without holes whose rings, clipped to the square `[lo, hi]²` edge by edge
+/// (Sutherland-Hodgman), come out simple, apart from each other, not nested and of
+/// non-zero area are valid as they are: returned wound for MVT, the overlay skipped.
+/// Clipping preserves the winding number at every point of the square, so they cover
+/// what the overlay would return. Most units at z8+ and many territories at z4-z7
+/// are such rings; a ring that leaves and re-enters across one side usually comes out
+/// touching itself along the side and goes to the overlay.
+fn without_overlay(polygons: &[GridPolygon], lo: i32, hi: i32) -> Option<Vec<GridPolygon>> {
+    if polygons.iter().any(|p| p.len() != 1) {
+        return None;
+    }
+    let mut rings: Vec<GridRing> = Vec::with_capacity(polygons.len());
+    for polygon in polygons {
+        let ring = &polygon[0];
+        let area = signed_area(ring);
+        if area == 0 {
+            return None;
+        }
+        let mut clipped = clip_ring(ring, lo, hi);
+        let clipped_area = signed_area(&clipped);
+        if clipped.len() < 3 || clipped_area == 0 {
+            continue; // nothing of it inside the square
+        }
+        if (clipped_area > 0) != (area > 0) {
+            return None;
+        }
+        if clipped_area < 0 {
+            clipped.reverse();
+        }
+        rings.push(clipped);
+    }
+    if !are_simple_and_apart(&rings) {
+        return None;
+    }
+    // Apart, so one ring inside another has all its vertices strictly inside it.
+    let boxes: Vec<[i32; 4]> = rings.iter().map(|r| ring_box(r)).collect();
+    for (i, a) in boxes.iter().enumerate() {
+        for (j, b) in boxes.iter().enumerate() {
+            if i != j
+                && a[0] >= b[0]
+                && a[1] >= b[1]
+                && a[2] <= b[2]
+                && a[3] <= b[3]
+                && winds_around(&rings[j], rings[i][0])
+            {
+                return None;
+            }
+        }
+    }
+    Some(rings.into_iter().map(|r| vec![r]).collect())
+}
+
+fn ring_box(ring: &[[i32; 2]]) -> [i32; 4] {
+    ring.iter()
+        .fold([i32::MAX, i32::MAX, i32::MIN, i32::MIN], |b, p| {
+            [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
+        })
+}
+
+/// Whether `ring` winds around `p` (non-zero winding number; `p` not on the ring).
+fn winds_around(ring: &[[i32; 2]], p: [i32; 2]) -> bool {
+    let side = |a: [i32; 2], b: [i32; 2]| {
+        (i64::from(b[0]) - i64::from(a[0])) * (i64::from(p[1]) - i64::from(a[1]))
+            - (i64::from(p[0]) - i64::from(a[0])) * (i64::from(b[1]) - i64::from(a[1]))
+    };
+    let mut winding = 0i32;
+    for (i, &a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % ring.len()];
+        if a[1] <= p[1] && b[1] > p[1] && side(a, b) > 0 {
+            winding += 1;
+        } else if a[1] > p[1] && b[1] <= p[1] && side(a, b) < 0 {
+            winding -= 1;
+        }
+    }
+    winding != 0
+}
+
+/// Sutherland-Hodgman: the ring clipped to `[lo, hi]²` side by side, cut points rounded
+/// to the grid (computed from the lower end of the edge, so both rings along a shared
+/// edge get the same point), repeated points dropped.
+fn clip_ring(ring: &[[i32; 2]], lo: i32, hi: i32) -> GridRing {
+    let inside_all = ring
         .iter()
-        .all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi)
-    {
-        return None;
+        .all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi);
+    if inside_all {
+        return ring.to_vec();
     }
-    let area = signed_area(ring);
-    if area == 0 || !is_simple(ring) {
-        return None;
+    let mut current: GridRing = ring.to_vec();
+    let mut next: GridRing = Vec::with_capacity(ring.len() + 8);
+    for (axis, bound, keep_above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
+        let keeps = |p: [i32; 2]| {
+            if keep_above {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
+        next.clear();
+        let n = current.len();
+        for i in 0..n {
+            let (a, b) = (current[(i + n - 1) % n], current[i]);
+            let (in_a, in_b) = (keeps(a), keeps(b));
+            if in_a != in_b {
+                let cut = cut_at(a, b, axis, bound);
+                if next.last() != Some(&cut) {
+                    next.push(cut);
+                }
+            }
+            if in_b && next.last() != Some(&b) {
+                next.push(b);
+            }
+        }
+        while next.len() > 1 && next.first() == next.last() {
+            next.pop();
+        }
+        std::mem::swap(&mut current, &mut next);
+        if current.len() < 3 {
+            current.clear();
+            break;
+        }
     }
-    let mut ring = ring.clone();
-    if area < 0 {
-        ring.reverse();
-    }
-    Some(vec![vec![ring]])
+    current
+}
+
+/// The grid point where segment `ab` crosses the line `axis = bound`.
+fn cut_at(a: [i32; 2], b: [i32; 2], axis: usize, bound: i32) -> [i32; 2] {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    let other = 1 - axis;
+    let num = (i64::from(bound) - i64::from(a[axis])) * (i64::from(b[other]) - i64::from(a[other]));
+    let den = i64::from(b[axis]) - i64::from(a[axis]);
+    let step = (num as f64 / den as f64).round() as i64;
+    let mut p = [0; 2];
+    p[axis] = bound;
+    p[other] = (i64::from(a[other]) + step) as i32;
+    p
 }
 
 fn clip_with(overlay: &mut Overlay, polygons: &[GridPolygon], extent: i32, buffer: i32) -> Vec<GridPolygon> {

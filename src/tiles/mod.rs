@@ -14,7 +14,7 @@
 //! - [`encode`] the MVT protobuf writer;
 //! - [`view`] a dataset and an alignment revision prepared for tiling;
 //! - [`render`] one tile from a view;
-//! - [`cache`] the size-bounded cache of encoded tiles;
+//! - [`cache`] the size-bounded cache of encoded tiles, [`gzip`] their compression;
 //! - [`service`] views by revision, cache carry-forward across changes;
 //! - [`tilejson`] and [`style`] documents for map clients;
 //! - [`export`], [`mbtiles`], [`pmtiles`] static pyramids.
@@ -44,6 +44,7 @@ pub mod clip;
 pub mod colour;
 pub mod encode;
 pub mod export;
+pub mod gzip;
 pub mod label;
 pub mod mbtiles;
 pub mod pmtiles;

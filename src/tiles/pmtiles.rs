@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::TileError;
 use super::cache::fnv1a;
+use super::gzip::gzip;
 
 const HEADER: usize = 127;
 const ROOT_MAX: usize = 16_384 - HEADER;
@@ -155,9 +156,8 @@ impl PmtilesWriter {
     /// Writes directories, metadata and header, and moves the archive into place.
     pub fn finish(mut self, info: &PmtilesInfo) -> Result<(), TileError> {
         self.data.flush().map_err(|e| io_error(&self.data_path, e))?;
-        let (root, leaves) = directories(&self.entries).map_err(|e| io_error(&self.path, e))?;
-        let metadata = gzip(&serde_json::to_vec(&info.metadata).map_err(|e| io_error(&self.path, e))?)
-            .map_err(|e| io_error(&self.path, e))?;
+        let (root, leaves) = directories(&self.entries);
+        let metadata = gzip(&serde_json::to_vec(&info.metadata).map_err(|e| io_error(&self.path, e))?);
         let root_offset = HEADER as u64;
         let metadata_offset = root_offset + root.len() as u64;
         let leaves_offset = metadata_offset + metadata.len() as u64;
@@ -215,12 +215,6 @@ impl PmtilesWriter {
     }
 }
 
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes)?;
-    encoder.finish()
-}
-
 fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -229,7 +223,7 @@ fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn serialize(entries: &[Entry]) -> std::io::Result<Vec<u8>> {
+fn serialize(entries: &[Entry]) -> Vec<u8> {
     let mut out = Vec::new();
     write_varint(&mut out, entries.len() as u64);
     let mut last = 0u64;
@@ -254,17 +248,17 @@ fn serialize(entries: &[Entry]) -> std::io::Result<Vec<u8>> {
 }
 
 /// The root directory and the leaf directories (empty when the root holds everything).
-fn directories(entries: &[Entry]) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
-    let root = serialize(entries)?;
+fn directories(entries: &[Entry]) -> (Vec<u8>, Vec<u8>) {
+    let root = serialize(entries);
     if root.len() <= ROOT_MAX {
-        return Ok((root, Vec::new()));
+        return (root, Vec::new());
     }
     let mut leaf_size = 4096usize;
     loop {
         let mut leaves = Vec::new();
         let mut root_entries = Vec::new();
         for chunk in entries.chunks(leaf_size) {
-            let leaf = serialize(chunk)?;
+            let leaf = serialize(chunk);
             root_entries.push(Entry {
                 tile_id: chunk[0].tile_id,
                 offset: leaves.len() as u64,
@@ -273,9 +267,9 @@ fn directories(entries: &[Entry]) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
             });
             leaves.extend_from_slice(&leaf);
         }
-        let root = serialize(&root_entries)?;
+        let root = serialize(&root_entries);
         if root.len() <= ROOT_MAX {
-            return Ok((root, leaves));
+            return (root, leaves);
         }
         leaf_size *= 2;
     }

@@ -242,6 +242,36 @@ impl TileService {
             return Ok(hit);
         }
         let view = self.view(alignment)?;
+        self.tile_in(&view, alignment, revision, tile)
+    }
+
+    /// The current view of an alignment when it is already prepared for the loaded
+    /// snapshot: no store read and no preparation, so a caller may render on its own
+    /// thread with [`TileService::tile_in`].
+    pub fn prepared_view(&self, alignment: &str) -> Option<Arc<AlignmentView>> {
+        let snapshot = self.engine.loaded_snapshot(alignment)?;
+        let entry = self
+            .alignments
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(alignment)
+            .cloned()?;
+        let history = entry.history.lock().unwrap_or_else(PoisonError::into_inner);
+        history
+            .views
+            .back()
+            .filter(|v| Arc::ptr_eq(&v.snapshot, &snapshot))
+            .cloned()
+    }
+
+    /// [`TileService::tile`] with `view`, the alignment's current view.
+    pub fn tile_in(
+        &self,
+        view: &Arc<AlignmentView>,
+        alignment: &str,
+        revision: Option<i64>,
+        tile: TileId,
+    ) -> Result<(i64, Arc<EncodedTile>), TileError> {
         let entry = self.alignment(alignment);
         let current = view.snapshot.revision;
         let wanted = revision.unwrap_or(current);

@@ -3,8 +3,8 @@
 //! Exact (integer orientation tests), by sorting the edges on their left end and
 //! testing each only against edges whose x ranges overlap it.
 //!
-//! A simple ring with non-zero area that needs no clipping is already a valid polygon,
-//! so the tile renderer can skip the overlay for it.
+//! Simple rings with non-zero area that are apart from each other and not nested are
+//! valid polygons, so the tile renderer can skip the overlay for them.
 //!
 //! ```
 //! use geoalign::tiles::simple::is_simple;
@@ -12,6 +12,10 @@
 //! assert!(!is_simple(&[[0, 0], [10, 10], [10, 0], [0, 10]])); // a bow tie
 //! assert!(!is_simple(&[[0, 0], [10, 0], [5, 0], [5, 5]])); // folds back on itself
 //! assert!(!is_simple(&[[0, 0], [4, 0], [4, 4], [2, 0], [0, 4]])); // touches an edge
+//! use geoalign::tiles::simple::are_simple_and_apart;
+//! let a = vec![[0, 0], [4, 0], [4, 4], [0, 4]];
+//! assert!(are_simple_and_apart(&[a.clone(), vec![[5, 0], [9, 0], [9, 4]]]));
+//! assert!(!are_simple_and_apart(&[a, vec![[4, 2], [9, 0], [9, 4]]])); // they touch
 //! ```
 
 /// Orientation of `c` relative to the line `ab` (twice the signed triangle area).
@@ -52,36 +56,50 @@ fn folds(a: [i32; 2], b: [i32; 2], c: [i32; 2]) -> bool {
 /// Whether the closed ring (first vertex not repeated at the end) is simple. Rings of
 /// fewer than three vertices, or with a vertex repeated, are not.
 pub fn is_simple(ring: &[[i32; 2]]) -> bool {
-    let n = ring.len();
-    if n < 3 {
-        return false;
-    }
-    let at = |i: usize| ring[i % n];
-    for i in 0..n {
-        if at(i) == at(i + 1) || folds(at(i), at(i + 1), at(i + 2)) {
+    are_simple_and_apart(&[ring])
+}
+
+/// Whether every ring is simple and no two rings have a point in common (they neither
+/// cross nor touch): the rings' edges, all together, meet only where neighbours in one
+/// ring share a vertex.
+pub fn are_simple_and_apart<R: AsRef<[[i32; 2]]>>(rings: &[R]) -> bool {
+    let mut edges: Vec<(i32, i32, u32, u32)> = Vec::new();
+    for (r, ring) in rings.iter().enumerate() {
+        let ring = ring.as_ref();
+        let n = ring.len();
+        if n < 3 {
             return false;
         }
-    }
-    // Edge i runs from vertex i to vertex i + 1; sorted by their lower x.
-    let mut order: Vec<(i32, i32, u32)> = (0..n)
-        .map(|i| {
+        let at = |i: usize| ring[i % n];
+        for i in 0..n {
+            if at(i) == at(i + 1) || folds(at(i), at(i + 1), at(i + 2)) {
+                return false;
+            }
             let (a, b) = (at(i), at(i + 1));
-            (a[0].min(b[0]), a[0].max(b[0]), i as u32)
-        })
-        .collect();
-    order.sort_unstable();
-    for (k, &(_, max_x, i)) in order.iter().enumerate() {
+            edges.push((a[0].min(b[0]), a[0].max(b[0]), r as u32, i as u32));
+        }
+    }
+    // Edges sorted by their lower x; each tested against those whose x ranges overlap.
+    edges.sort_unstable();
+    let ends = |r: u32, i: u32| {
+        let ring = rings[r as usize].as_ref();
         let i = i as usize;
-        for &(min_x, _, j) in &order[k + 1..] {
+        (ring[i], ring[(i + 1) % ring.len()])
+    };
+    for (k, &(_, max_x, r, i)) in edges.iter().enumerate() {
+        let (a, b) = ends(r, i);
+        for &(min_x, _, s, j) in &edges[k + 1..] {
             if min_x > max_x {
                 break;
             }
-            let j = j as usize;
-            let neighbours = (i + 1) % n == j || (j + 1) % n == i;
-            if neighbours {
-                continue; // they share one vertex; folding back was checked above
+            if r == s {
+                let n = rings[r as usize].as_ref().len() as u32;
+                if (i + 1) % n == j || (j + 1) % n == i {
+                    continue; // they share one vertex; folding back was checked above
+                }
             }
-            if meet(at(i), at(i + 1), at(j), at(j + 1)) {
+            let (c, d) = ends(s, j);
+            if meet(a, b, c, d) {
                 return false;
             }
         }
