@@ -2,8 +2,9 @@
 # `scripts/bench tiles`: vector tiles of a ZIP3 alignment of zip5_us.fgb, geoalign
 # serve vs PostGIS ST_AsMVT(ST_AsMVTGeom(...)) on the same data (a unit layer with its
 # territory id, GiST-indexed 3857 geometry), over the same list of tiles z4-z12.
-#   - cold: cache empty, concurrency 8 (geoalign: curl --parallel over HTTP; PostGIS:
-#     pgbench -c 8 over the tile list), tiles/s and p99;
+#   - cold: cache empty, concurrency 8 (geoalign: benches/tile_client.rs, 8 keep-alive
+#     connections, gzip accepted, bodies not inflated; PostGIS: pgbench -c 8 over the
+#     tile list), tiles/s and p99;
 #   - warm: wrk (TILES_WRK_ARGS, default -t2 -c16) with Accept-Encoding: gzip over the
 #     cached list, req/s, p99. wrk and the server share the 2 cores: 16 connections keep
 #     8 requests per server worker in flight, enough to saturate it; -c64 only queued
@@ -105,37 +106,42 @@ SQL
     pg_tps="$(awk '/^tps = / { print $3; exit }' "$t/pgbench.log")"
     pg_lat="$(awk '/^latency average/ { print $4; exit }' "$t/pgbench.log")"
 
-    # 4. geoalign serve: warm the prepared alignment (TileJSON, one units tile), then
-    # every tile of the list once, 8 at a time, cache empty.
-    local port url pid
+    # 4. geoalign serve, cache empty: warm the prepared alignment (TileJSON, one units
+    # tile), then every tile of the list once, 8 at a time. TILES_COLD_RUNS (3) runs,
+    # each on a fresh server; the median run is reported. The last server stays up,
+    # its cache full, for the sizes and the warm run.
+    local client
+    client="$(cd "$BENCH_ROOT" && cargo bench --quiet --bench tile_client --no-run --message-format=json \
+        | python3 -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable") and m["target"]["name"] == "tile_client"][-1])')" \
+        || bench_die "building benches/tile_client.rs failed"
+    local port url revision run runs="${TILES_COLD_RUNS:-3}"
     port="$(bench_free_port)"
     url="http://127.0.0.1:$port"
-    RUST_LOG=warn GEOALIGN_TILE_CACHE_MB=2048 "$BENCH_GEOALIGN" --store "$t/t.db" serve --bind "127.0.0.1:$port" >"$t/serve.log" 2>&1 &
-    pid=$!
-    BENCH_CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
-    local i
-    for ((i = 0; i < 600; i++)); do
-        curl -fsS -o /dev/null "$url/tiles/zip3.json" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || bench_die "geoalign serve exited: $(tail -5 "$t/serve.log")"
-        sleep 0.2
+    TILES_PID=""   # global: the exit trap stops the server of the last run
+    BENCH_CLEANUP+=('[[ -z $TILES_PID ]] || { kill "$TILES_PID" 2>/dev/null; wait "$TILES_PID" 2>/dev/null; }')
+    for ((run = 1; run <= runs; run++)); do
+        if [[ -n $TILES_PID ]]; then kill "$TILES_PID" 2>/dev/null; wait "$TILES_PID" 2>/dev/null || true; fi
+        RUST_LOG=warn GEOALIGN_TILE_CACHE_MB=2048 "$BENCH_GEOALIGN" --store "$t/t.db" serve --bind "127.0.0.1:$port" >"$t/serve.log" 2>&1 &
+        TILES_PID=$!
+        local i
+        for ((i = 0; i < 600; i++)); do
+            curl -fsS -o /dev/null "$url/tiles/zip3.json" 2>/dev/null && break
+            kill -0 "$TILES_PID" 2>/dev/null || bench_die "geoalign serve exited: $(tail -5 "$t/serve.log")"
+            sleep 0.2
+        done
+        ((i < 600)) || bench_die "geoalign serve did not answer on $url"
+        curl -fsS -o /dev/null "$url/tiles/zip3/8/60/95.mvt" || true
+        revision="$(curl -fsS "$url/tiles/zip3.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])')"
+        awk -v r="$revision" '{ printf "/tiles/zip3/%s/%s/%s/%s.mvt\n", r, $1, $2, $3 }' "$t/tiles.txt" >"$t/paths.txt"
+        bench_log "tiles: geoalign cold run $run/$runs, $n tiles, 8 keep-alive connections (benches/tile_client.rs)"
+        "$client" "127.0.0.1:$port" "$t/paths.txt" 8 >"$t/cold.$run.txt" 2>"$t/cold.$run.log" \
+            || { cat "$t/cold.$run.log" >&2; bench_die "tile client failed"; }
+        printf '%s %s %s\n' "$(awk '/requests in/ { print $4 }' "$t/cold.$run.log")" "$run" "$(tiles_load)" >>"$t/cold_runs.txt"
     done
-    ((i < 600)) || bench_die "geoalign serve did not answer on $url"
-    curl -fsS -o /dev/null "$url/tiles/zip3/8/60/95.mvt" || true
-    local revision
-    revision="$(curl -fsS "$url/tiles/zip3.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])')"
-    awk -v u="$url" -v r="$revision" '{ printf "url = \"%s/tiles/zip3/%s/%s/%s/%s.mvt\"\noutput = \"/dev/null\"\n", u, r, $1, $2, $3 }' \
-        "$t/tiles.txt" >"$t/curl.cfg"
-    bench_log "tiles: geoalign cold, curl --parallel --parallel-max 8 over $n tiles"
-    local t0 t1
-    t0=$(date +%s.%N)
-    curl -sS --no-progress-meter --compressed --parallel --parallel-max 8 --parallel-immediate -K "$t/curl.cfg" \
-        -w '%{http_code} %{time_total} %{size_download} %{url}\n' >"$t/cold.txt" \
-        || bench_die "curl failed"
-    t1=$(date +%s.%N)
-    local cold_load
-    cold_load="$(tiles_load)"
-    local cold_s cold_rate cold_p99 cold_bad
-    cold_s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+    local cold_s cold_rate cold_p99 cold_bad cold_load cold_all median_run
+    read -r cold_s median_run cold_load < <(sort -g "$t/cold_runs.txt" | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $1, $2, $3, $4, $5 }')
+    cp "$t/cold.$median_run.txt" "$t/cold.txt"
+    cold_all="$(sort -g "$t/cold_runs.txt" | awk -v n="$n" '{ printf "%s%.0f", (NR > 1 ? ", " : ""), n / $1 }')"
     cold_rate="$(awk -v n="$n" -v s="$cold_s" 'BEGIN { printf "%.0f", n / s }')"
     cold_p99="$(awk '{ print $2 * 1000 }' "$t/cold.txt" | sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", v[i] }')"
     cold_bad="$(awk '$1 != 200 && $1 != 204' "$t/cold.txt" | wc -l)"
@@ -161,7 +167,6 @@ SQL
     local lua="$t/tiles.lua" wrk_log="$t/wrk.log" wrk_d="${TILES_WRK_DURATION:-10s}"
     local -a wrk_args
     read -r -a wrk_args <<<"${TILES_WRK_ARGS:--t2 -c16}"
-    awk -v r="$revision" '{ printf "/tiles/zip3/%s/%s/%s/%s.mvt\n", r, $1, $2, $3 }' "$t/tiles.txt" >"$t/paths.txt"
     cat >"$lua" <<LUA
 local paths = {}
 for line in io.lines("$t/paths.txt") do paths[#paths + 1] = line end
@@ -181,7 +186,8 @@ LUA
     p50="$(awk '$1 == "50%" { print $2 }' "$wrk_log")"
     p99="$(awk '$1 == "99%" { print $2 }' "$wrk_log")"
     non2xx="$(awk '/Non-2xx/ { print $NF }' "$wrk_log")"
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    kill "$TILES_PID" 2>/dev/null; wait "$TILES_PID" 2>/dev/null || true
+    TILES_PID=""
 
     # 7. the largest tile of the whole pyramid z0-12 (export).
     local export_line="(skipped: TILES_EXPORT=0)"
@@ -206,8 +212,8 @@ LUA
             "$(psql -qXAt -c 'SELECT count(DISTINCT territory) FROM zip5')" "$n"
         printf '%s · %s cores · geoalign %s (release) · %s\n\n' "$(date -u +%F)" "$(nproc)" "$rev" "$ver"
         printf '| measure | geoalign | PostGIS ST_AsMVT | ratio | target |\n|---|---:|---:|---:|---|\n'
-        awk -v g="$cold_rate" -v p="$pg_tps" -v gp="$cold_p99" -v pl="$pg_lat" -v bad="$cold_bad" -v gl="$cold_load" -v ql="$pg_load" 'BEGIN {
-            printf "| cold tiles/s, concurrency 8 (each tile once; PostGIS: pgbench -c 8) | %d (p99 %s ms, %d errors; load %s) | %.0f (mean %s ms; load %s) | %.1fx | >= 5x, p99 < 20 ms |\n", g, gp, bad, gl, p, pl, ql, g / p }'
+        awk -v runs="$runs" -v all="$cold_all" -v g="$cold_rate" -v p="$pg_tps" -v gp="$cold_p99" -v pl="$pg_lat" -v bad="$cold_bad" -v gl="$cold_load" -v ql="$pg_load" 'BEGIN {
+            printf "| cold tiles/s, concurrency 8 (each tile once; median of %s runs: %s; PostGIS: pgbench -c 8) | %d (p99 %s ms, %d errors; load %s) | %.0f (mean %s ms; load %s) | %.1fx | >= 5x, p99 < 20 ms |\n", runs, all, g, gp, bad, gl, p, pl, ql, g / p }'
         printf '| warm req/s, gzip (wrk %s) | %s (p50 %s, p99 %s%s; load %s) | | | >= 40000, p99 < 2 ms |\n' \
             "${wrk_args[*]}" "$rps" "$p50" "$p99" "${non2xx:+, non-2xx $non2xx}" "$warm_load"
         printf '| bytes per tile z4-z6, geoalign / PostGIS | %s | | | <= 0.25 |\n\n' "$ratio46"
@@ -218,7 +224,8 @@ LUA
         printf 'geoalign tiles carry territories, regions, boundaries and labels at every zoom and the units layer from z8\n'
         printf '(zip, territory, region, metrics); PostGIS tiles carry the units layer (zip, territory) at every zoom.\n'
         printf 'Server log level warn (no per-request log line). Cold: geoalign serve with the alignment prepared (TileJSON and one units tile fetched first), tile cache empty;\n'
-        printf 'curl transfers each tile once, 8 in flight, over loopback on the same 2 cores. PostGIS: pgbench, 8 clients,\n'
+        printf 'benches/tile_client.rs fetches each tile once over 8 keep-alive connections (gzip accepted, bodies not inflated),\n'
+        printf 'over loopback on the same 2 cores; a fresh server per run. PostGIS: pgbench, 8 clients,\n'
         printf '%s s of random tiles from the list (PostGIS has no tile cache, so every query is cold).\n' "$pg_s"
     } | tee "$md"
     bench_log "wrote ${md#"$BENCH_ROOT"/}"

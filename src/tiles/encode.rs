@@ -160,18 +160,25 @@ impl LayerBuilder {
     }
 
     fn push_feature(&mut self, id: Option<u64>, kind: u64) {
-        let mut body = Vec::with_capacity(16 + self.tags.len() * 2 + self.geometry.len() * 2);
+        // Written straight into the layer: the feature's length is known up front.
+        let tags = packed_len(&self.tags);
+        let geometry = packed_len(&self.geometry);
+        let mut len = 1 + varint_len(kind) + field_len(tags) + field_len(geometry);
         if let Some(id) = id {
-            write_key(&mut body, 1, 0);
-            write_varint(&mut body, id);
+            len += 1 + varint_len(id);
         }
-        write_packed(&mut body, 2, &self.tags);
-        write_key(&mut body, 3, 0);
-        write_varint(&mut body, kind);
-        write_packed(&mut body, 4, &self.geometry);
-        write_key(&mut self.features, 2, 2);
-        write_varint(&mut self.features, body.len() as u64);
-        self.features.extend_from_slice(&body);
+        let out = &mut self.features;
+        out.reserve(len + 6);
+        write_key(out, 2, 2);
+        write_varint(out, len as u64);
+        if let Some(id) = id {
+            write_key(out, 1, 0);
+            write_varint(out, id);
+        }
+        write_packed(out, 2, &self.tags, tags);
+        write_key(out, 3, 0);
+        write_varint(out, kind);
+        write_packed(out, 4, &self.geometry, geometry);
         self.count += 1;
     }
 
@@ -315,15 +322,36 @@ fn write_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
+/// Bytes of `v` as a varint.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Bytes of the varints of `values` (the body of a packed field).
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
+}
+
+/// Bytes of a length-delimited field with a one-byte key and a `body`-byte body; none
+/// for an empty packed field, which is left out.
+fn field_len(body: usize) -> usize {
+    if body == 0 {
+        0
+    } else {
+        1 + varint_len(body as u64) + body
+    }
+}
+
+/// Writes a packed field of `body` bytes (from [`packed_len`]); nothing when empty.
+fn write_packed(out: &mut Vec<u8>, field: u32, values: &[u32], body: usize) {
     if values.is_empty() {
         return;
     }
-    let mut body = Vec::with_capacity(values.len() * 2);
+    write_key(out, field, 2);
+    write_varint(out, body as u64);
     for &v in values {
-        write_varint(&mut body, u64::from(v));
+        write_varint(out, u64::from(v));
     }
-    write_bytes(out, field, &body);
 }
 
 #[cfg(test)]
@@ -339,6 +367,21 @@ mod tests {
         assert_eq!(zigzag(1), 2);
         assert_eq!(command(1, 1), 9);
         assert_eq!(command(7, 1), 15);
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            write_varint(&mut out, v);
+            assert_eq!(varint_len(v), out.len(), "{v}");
+        }
     }
 
     #[test]
