@@ -9,13 +9,15 @@
 //! assert_eq!(bytes[0], 0x1a); // field 3 (layers), length-delimited
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// A feature property value.
+/// A feature property value; strings are borrowed from the caller while a tile is
+/// built, and copied into the layer only the first time a layer sees them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// A string.
-    String(String),
+    String(Cow<'a, str>),
     /// A double.
     Double(f64),
     /// An unsigned integer.
@@ -26,20 +28,20 @@ pub enum Value {
     Bool(bool),
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::String(s.to_owned())
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Value<'a> {
+        Value::String(Cow::Borrowed(s))
     }
 }
 
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::String(s)
+impl From<String> for Value<'_> {
+    fn from(s: String) -> Self {
+        Value::String(Cow::Owned(s))
     }
 }
 
-impl From<f64> for Value {
-    fn from(v: f64) -> Value {
+impl From<f64> for Value<'_> {
+    fn from(v: f64) -> Self {
         // Whole numbers as integers: smaller, and what readers expect for counts.
         if v.fract() == 0.0 && v.abs() < 9.0e15 {
             if v >= 0.0 {
@@ -53,20 +55,32 @@ impl From<f64> for Value {
     }
 }
 
-impl From<u64> for Value {
-    fn from(v: u64) -> Value {
+impl From<u64> for Value<'_> {
+    fn from(v: u64) -> Self {
         Value::Uint(v)
     }
 }
 
-impl From<bool> for Value {
-    fn from(v: bool) -> Value {
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
         Value::Bool(v)
     }
 }
 
+impl Value<'_> {
+    fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
+            Value::Double(d) => Value::Double(d),
+            Value::Uint(u) => Value::Uint(u),
+            Value::Sint(i) => Value::Sint(i),
+            Value::Bool(b) => Value::Bool(b),
+        }
+    }
+}
+
 /// Hashable identity of a non-string value: its kind and its bits (doubles by their bits).
-fn scalar_key(v: &Value) -> Option<(u8, u64)> {
+fn scalar_key(v: &Value<'_>) -> Option<(u8, u64)> {
     match v {
         Value::String(_) => None,
         Value::Double(d) => Some((0, d.to_bits())),
@@ -90,7 +104,7 @@ pub struct LayerBuilder {
     extent: u32,
     keys: Vec<String>,
     key_index: Index<String>,
-    values: Vec<Value>,
+    values: Vec<Value<'static>>,
     string_index: Index<String>,
     scalar_index: Index<(u8, u64)>,
     features: Vec<u8>,
@@ -127,7 +141,7 @@ impl LayerBuilder {
         self.count == 0
     }
 
-    fn tag(&mut self, properties: &[(&str, Value)]) {
+    fn tag(&mut self, properties: &[(&str, Value<'_>)]) {
         self.tags.clear();
         for (key, value) in properties {
             let k = match self.key_index.get(*key) {
@@ -141,10 +155,10 @@ impl LayerBuilder {
             };
             let next = self.values.len() as u32;
             let v = match (value, scalar_key(value)) {
-                (Value::String(text), _) => match self.string_index.get(text.as_str()) {
+                (Value::String(text), _) => match self.string_index.get(text.as_ref()) {
                     Some(&v) => v,
                     None => {
-                        self.string_index.insert(text.clone(), next);
+                        self.string_index.insert(text.as_ref().to_owned(), next);
                         next
                     }
                 },
@@ -152,7 +166,7 @@ impl LayerBuilder {
                 (_, None) => next,
             };
             if v == next {
-                self.values.push(value.clone());
+                self.values.push(value.clone().into_owned());
             }
             self.tags.push(k);
             self.tags.push(v);
@@ -183,7 +197,7 @@ impl LayerBuilder {
     }
 
     /// Adds a point feature.
-    pub fn point(&mut self, id: Option<u64>, properties: &[(&str, Value)], p: [i32; 2]) {
+    pub fn point(&mut self, id: Option<u64>, properties: &[(&str, Value<'_>)], p: [i32; 2]) {
         self.tag(properties);
         self.geometry.clear();
         self.geometry.push(command(1, 1));
@@ -194,7 +208,12 @@ impl LayerBuilder {
 
     /// Adds a (multi)linestring feature; parts with fewer than two points are skipped.
     /// Returns whether a feature was added.
-    pub fn lines(&mut self, id: Option<u64>, properties: &[(&str, Value)], parts: &[Vec<[i32; 2]>]) -> bool {
+    pub fn lines(
+        &mut self,
+        id: Option<u64>,
+        properties: &[(&str, Value<'_>)],
+        parts: &[Vec<[i32; 2]>],
+    ) -> bool {
         self.geometry.clear();
         let mut cursor = [0i32, 0];
         for part in parts.iter().filter(|p| p.len() >= 2) {
@@ -219,7 +238,7 @@ impl LayerBuilder {
     pub fn polygons(
         &mut self,
         id: Option<u64>,
-        properties: &[(&str, Value)],
+        properties: &[(&str, Value<'_>)],
         polygons: &[Vec<Vec<[i32; 2]>>],
     ) -> bool {
         self.geometry.clear();

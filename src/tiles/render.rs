@@ -252,7 +252,7 @@ fn polygon_rings(
         let g0 = grid.to_grid([ring.bbox[0], ring.bbox[1]]);
         let g1 = grid.to_grid([ring.bbox[2], ring.bbox[3]]);
         let inside = g0[0] >= lo && g0[1] >= lo && g1[0] <= hi && g1[1] <= hi;
-        let mut snapped: Vec<[i32; 2]> = Vec::with_capacity(if inside { kept.ring(r).len() } else { 0 });
+        let mut snapped: Vec<[i32; 2]> = Vec::with_capacity(kept.ring(r).len() + 4);
         let mut push = |p: [f64; 2]| {
             let s = [p[0].round() as i32, p[1].round() as i32];
             if snapped.last() != Some(&s) {
@@ -365,22 +365,23 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
 /// Joins lines that meet end to end (arcs of one level meet at nodes) into longer
 /// lines: one MoveTo per chain instead of one per arc.
 pub fn chain(parts: Vec<Vec<[i32; 2]>>) -> Vec<Vec<[i32; 2]>> {
-    let mut ends: std::collections::HashMap<[i32; 2], Vec<usize>, foldhash::fast::RandomState> =
-        std::collections::HashMap::default();
+    // Every end of every part, sorted by point: the parts meeting at a point are a run.
+    let mut ends: Vec<([i32; 2], u32)> = Vec::with_capacity(parts.len() * 2);
     for (i, p) in parts.iter().enumerate() {
-        ends.entry(p[0]).or_default().push(i);
-        ends.entry(p[p.len() - 1]).or_default().push(i);
+        ends.push((p[0], i as u32));
+        ends.push((p[p.len() - 1], i as u32));
     }
+    ends.sort_unstable();
     let mut used = vec![false; parts.len()];
-    let mut next_at = |point: [i32; 2], used: &mut Vec<bool>| -> Option<usize> {
-        let list = ends.get_mut(&point)?;
-        while let Some(i) = list.pop() {
-            if !used[i] {
-                used[i] = true;
-                return Some(i);
-            }
-        }
-        None
+    let next_at = |point: [i32; 2], used: &mut Vec<bool>| -> Option<usize> {
+        let from = ends.partition_point(|(p, _)| *p < point);
+        let i = ends[from..]
+            .iter()
+            .take_while(|(p, _)| *p == point)
+            .map(|&(_, i)| i as usize)
+            .find(|&i| !used[i])?;
+        used[i] = true;
+        Some(i)
     };
     let mut out = Vec::new();
     for start in 0..parts.len() {

@@ -63,7 +63,18 @@ pub fn is_simple(ring: &[[i32; 2]]) -> bool {
 /// cross nor touch): the rings' edges, all together, meet only where neighbours in one
 /// ring share a vertex.
 pub fn are_simple_and_apart<R: AsRef<[[i32; 2]]>>(rings: &[R]) -> bool {
-    let mut edges: Vec<(i32, i32, u32, u32)> = Vec::new();
+    thread_local! {
+        // Reused between calls: tiles test thousands of small rings.
+        static EDGES: std::cell::RefCell<Vec<(i32, i32, u32, u32)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    EDGES.with(|edges| {
+        let mut edges = edges.borrow_mut();
+        edges.clear();
+        apart(rings, &mut edges)
+    })
+}
+
+fn apart<R: AsRef<[[i32; 2]]>>(rings: &[R], edges: &mut Vec<(i32, i32, u32, u32)>) -> bool {
     for (r, ring) in rings.iter().enumerate() {
         let ring = ring.as_ref();
         let n = ring.len();

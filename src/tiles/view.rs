@@ -62,6 +62,9 @@ pub struct DatasetTiles {
     units: OnceLock<Vec<PreparedPolygons>>,
     /// Arc vertices kept per zoom, built on first use.
     arcs_kept: ByZoom,
+    /// Zooms of the units layer and their tolerances: unit vertices kept at each are
+    /// built with the unit polygons, not in the first tile of each zoom.
+    unit_zooms: Vec<(u8, f64)>,
     /// World box of the dataset.
     pub bbox: WorldBox,
 }
@@ -121,6 +124,9 @@ impl DatasetTiles {
             arcs,
             units: OnceLock::new(),
             arcs_kept: ByZoom::default(),
+            unit_zooms: (options.units_minzoom..=options.maxzoom)
+                .map(|z| (z, options.tolerance_at(z)))
+                .collect(),
             bbox,
         };
         // The boundaries layer of every zoom reads them: build them now rather than in
@@ -145,13 +151,20 @@ impl DatasetTiles {
     }
 
     /// Unit polygons by topology index (as the topology rebuilt them, so neighbours share
-    /// edges bit for bit), prepared on first call.
+    /// edges bit for bit) with their vertices kept at every zoom of the units layer,
+    /// prepared on first call.
     pub fn units(&self) -> &[PreparedPolygons] {
         self.units.get_or_init(|| {
             let started = std::time::Instant::now();
             let topology = &self.dataset.topology;
             let units: Vec<PreparedPolygons> = (0..topology.unit_count())
-                .map(|t| PreparedPolygons::new(&topology.unit_geometry(t), &self.arcs))
+                .map(|t| {
+                    let unit = PreparedPolygons::new(&topology.unit_geometry(t), &self.arcs);
+                    for &(zoom, tolerance) in &self.unit_zooms {
+                        let _ = unit.kept(zoom, tolerance);
+                    }
+                    unit
+                })
                 .collect();
             tracing::info!(
                 dataset = %self.dataset.name,
