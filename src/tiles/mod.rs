@@ -13,6 +13,7 @@
 //! - [`colour`] map colouring, stable across edits;
 //! - [`encode`] the MVT protobuf writer;
 //! - [`view`] a dataset and an alignment revision prepared for tiling;
+//! - [`chains`] boundary arcs joined into chains once per view;
 //! - [`render`] one tile from a view;
 //! - [`cache`] the size-bounded cache of encoded tiles, [`gzip`] their compression;
 //! - [`service`] views by revision, cache carry-forward across changes;
@@ -40,6 +41,7 @@
 //! ```
 
 pub mod cache;
+pub mod chains;
 pub mod clip;
 pub mod colour;
 pub mod encode;

@@ -327,32 +327,61 @@ fn units_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuilder {
 fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuilder {
     let mut layer = LayerBuilder::new(BOUNDARIES, extent);
     let envelope = rstar::AABB::from_corners([grid.clip[0], grid.clip[1]], [grid.clip[2], grid.clip[3]]);
-    let mut per_level: Vec<Vec<Vec<[i32; 2]>>> = vec![Vec::new(); view.levels.len()];
-    let mut hits: Vec<u32> = view
-        .boundary_tree()
+    let chains = view.boundary_chains();
+    let mut hits: Vec<u32> = chains
+        .tree()
         .locate_in_envelope_intersecting(&envelope)
         .map(|b| b.index)
         .collect();
     hits.sort_unstable();
     let kept = view.dataset.arcs_kept(grid.zoom, grid.tolerance);
+    let lines = view.dataset.arcs.lines();
     let (lo, hi) = (-f64::from(grid.buffer), f64::from(grid.extent + grid.buffer));
+    let mut per_level: Vec<Vec<Vec<[i32; 2]>>> = vec![Vec::new(); view.levels.len()];
+    // The line being followed (grid coordinates, before clipping).
     let mut line: Vec<[f64; 2]> = Vec::new();
-    for a in hits {
-        let arc = &view.dataset.arcs.lines()[a as usize];
-        if grid.size(&arc.bbox) < 0.5 {
-            continue;
+    let mut reversed: Vec<[f64; 2]> = Vec::new();
+    let mut flush = |line: &mut Vec<[f64; 2]>, rank: u8| {
+        if line.len() >= 2 {
+            per_level[usize::from(rank)].extend(clip_line(line, lo, hi));
         }
         line.clear();
-        kept.visit(a as usize, &arc.coords, &grid.clip, |c| {
-            line.push(grid.to_grid(c))
-        });
-        per_level[view.arc_rank[a as usize] as usize].extend(clip_line(&line, lo, hi));
+    };
+    let mut previous: Option<usize> = None;
+    for p in hits.into_iter().map(|p| p as usize) {
+        let rank = chains.rank(p);
+        // Consecutive pieces of one chain continue the same line.
+        let continues = previous.is_some_and(|q| q + 1 == p && chains.chain(q) == chains.chain(p));
+        if !continues && let Some(q) = previous {
+            flush(&mut line, chains.rank(q));
+        }
+        previous = Some(p);
+        for &(a, forward) in chains.arcs(p) {
+            let arc = &lines[a as usize];
+            if !intersects(&arc.bbox, &grid.clip) {
+                flush(&mut line, rank);
+                continue;
+            }
+            if forward {
+                kept.visit(a as usize, &arc.coords, &grid.clip, |c| {
+                    line.push(grid.to_grid(c))
+                });
+            } else {
+                reversed.clear();
+                kept.visit(a as usize, &arc.coords, &grid.clip, |c| {
+                    reversed.push(grid.to_grid(c))
+                });
+                line.extend(reversed.iter().rev());
+            }
+        }
+    }
+    if let Some(q) = previous {
+        flush(&mut line, chains.rank(q));
     }
     for (level, parts) in per_level.into_iter().enumerate() {
         if parts.is_empty() {
             continue;
         }
-        let parts = chain(parts);
         let props = [
             ("level", Value::from(view.levels[level].name.as_str())),
             ("rank", Value::Uint(level as u64)),
@@ -360,62 +389,6 @@ fn boundaries_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuil
         layer.lines(Some(level as u64), &props, &parts);
     }
     layer
-}
-
-/// Joins lines that meet end to end (arcs of one level meet at nodes) into longer
-/// lines: one MoveTo per chain instead of one per arc.
-pub fn chain(parts: Vec<Vec<[i32; 2]>>) -> Vec<Vec<[i32; 2]>> {
-    // Every end of every part, sorted by point: the parts meeting at a point are a run.
-    let mut ends: Vec<([i32; 2], u32)> = Vec::with_capacity(parts.len() * 2);
-    for (i, p) in parts.iter().enumerate() {
-        ends.push((p[0], i as u32));
-        ends.push((p[p.len() - 1], i as u32));
-    }
-    ends.sort_unstable();
-    let mut used = vec![false; parts.len()];
-    let next_at = |point: [i32; 2], used: &mut Vec<bool>| -> Option<usize> {
-        let from = ends.partition_point(|(p, _)| *p < point);
-        let i = ends[from..]
-            .iter()
-            .take_while(|(p, _)| *p == point)
-            .map(|&(_, i)| i as usize)
-            .find(|&i| !used[i])?;
-        used[i] = true;
-        Some(i)
-    };
-    let mut out = Vec::new();
-    for start in 0..parts.len() {
-        if used[start] {
-            continue;
-        }
-        used[start] = true;
-        let mut line: std::collections::VecDeque<[i32; 2]> = parts[start].iter().copied().collect();
-        // Forward from the end, then backward from the start.
-        while let Some(&end) = line.back() {
-            let Some(i) = next_at(end, &mut used) else { break };
-            let p = &parts[i];
-            if p[0] == end {
-                line.extend(p[1..].iter().copied());
-            } else {
-                line.extend(p[..p.len() - 1].iter().rev().copied());
-            }
-        }
-        while let Some(&first) = line.front() {
-            let Some(i) = next_at(first, &mut used) else { break };
-            let p = &parts[i];
-            if p[p.len() - 1] == first {
-                for q in p[..p.len() - 1].iter().rev() {
-                    line.push_front(*q);
-                }
-            } else {
-                for q in &p[1..] {
-                    line.push_front(*q);
-                }
-            }
-        }
-        out.push(line.into_iter().collect());
-    }
-    out
 }
 
 fn labels_layer(view: &AlignmentView, grid: &Grid, extent: u32) -> LayerBuilder {

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use rstar::{AABB, RTree, RTreeObject};
 
 use super::TileOptions;
+use super::chains::BoundaryChains;
 use super::colour::colour;
 use super::label::pole_of_inaccessibility;
 use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
@@ -20,9 +21,6 @@ use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
 use super::zoomed::{ByZoom, Kept};
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
-
-/// Zooms below this get territory outlines' kept vertices when the view is prepared.
-const EAGER_BELOW: u8 = 8;
 
 /// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
 pub const NONE: u32 = u32::MAX;
@@ -195,9 +193,10 @@ pub struct PreparedShape {
 impl PreparedShape {
     fn new(shape: Arc<Shape>, dataset: &DatasetTiles, options: &TileOptions) -> PreparedShape {
         let geometry = PreparedPolygons::new(&shape.geometry, &dataset.arcs);
-        // At low zooms an outline spans few tiles, so building its kept vertices lazily
-        // would cost each of them a scan of every vertex: build them with the view.
-        for z in options.minzoom..EAGER_BELOW.min(options.maxzoom + 1) {
+        // Built lazily, the kept vertices of a zoom cost the first tile to touch the
+        // outline there a scan of every vertex: build them with the shape (views reuse
+        // the shapes a change did not touch).
+        for z in options.minzoom..=options.maxzoom {
             let _ = geometry.kept(z, options.tolerance_at(z));
         }
         let label = label_point(&geometry);
@@ -288,8 +287,8 @@ pub struct AlignmentView {
     pub reps: Vec<PointItem>,
     /// Accounts.
     pub accounts: Vec<PointItem>,
-    /// R-tree of the boundary arcs (rank not `u8::MAX`), built on first use.
-    boundary_tree: OnceLock<RTree<Boxed>>,
+    /// The boundary arcs (rank not `u8::MAX`) joined into chains, built on first use.
+    boundary_chains: OnceLock<BoundaryChains>,
 }
 
 impl std::fmt::Debug for AlignmentView {
@@ -443,24 +442,15 @@ impl AlignmentView {
             arc_rank,
             reps,
             accounts,
-            boundary_tree: OnceLock::new(),
+            boundary_chains: OnceLock::new(),
         }
     }
 
-    /// R-tree of the arcs drawn in the boundaries layer: a tile's query does not walk
-    /// the arcs inside territories.
-    pub fn boundary_tree(&self) -> &RTree<Boxed> {
-        self.boundary_tree.get_or_init(|| {
-            let lines = self.dataset.arcs.lines();
-            RTree::bulk_load(
-                self.arc_rank
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, rank)| **rank != u8::MAX)
-                    .map(|(a, _)| Boxed::new(a as u32, lines[a].bbox))
-                    .collect(),
-            )
-        })
+    /// The arcs drawn in the boundaries layer, joined into chains: a tile's query does
+    /// not walk the arcs inside territories, nor join arcs itself.
+    pub fn boundary_chains(&self) -> &BoundaryChains {
+        self.boundary_chains
+            .get_or_init(|| BoundaryChains::new(&self.arc_rank, self.dataset.arcs.lines()))
     }
 
     /// World boxes where tiles of `self` may differ from those of `older`.
