@@ -287,8 +287,8 @@ pub struct AlignmentView {
     pub reps: Vec<PointItem>,
     /// Accounts.
     pub accounts: Vec<PointItem>,
-    /// The boundary arcs (rank not `u8::MAX`) joined into chains, built on first use.
-    boundary_chains: OnceLock<BoundaryChains>,
+    /// The boundary arcs (rank not `u8::MAX`) joined into chains.
+    boundary_chains: BoundaryChains,
 }
 
 impl std::fmt::Debug for AlignmentView {
@@ -428,6 +428,7 @@ impl AlignmentView {
             view.colours = colour(view.codes.len(), &edges, &previous_colours, options.max_colours);
         }
         let (reps, accounts) = points(&snapshot);
+        let boundary_chains = BoundaryChains::new(&arc_rank, dataset.arcs.lines());
         tracing::debug!(
             alignment = %snapshot.alignment,
             revision = snapshot.revision,
@@ -442,15 +443,14 @@ impl AlignmentView {
             arc_rank,
             reps,
             accounts,
-            boundary_chains: OnceLock::new(),
+            boundary_chains,
         }
     }
 
     /// The arcs drawn in the boundaries layer, joined into chains: a tile's query does
     /// not walk the arcs inside territories, nor join arcs itself.
     pub fn boundary_chains(&self) -> &BoundaryChains {
-        self.boundary_chains
-            .get_or_init(|| BoundaryChains::new(&self.arc_rank, self.dataset.arcs.lines()))
+        &self.boundary_chains
     }
 
     /// World boxes where tiles of `self` may differ from those of `older`.
