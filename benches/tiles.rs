@@ -1,9 +1,11 @@
 //! Tile rendering on ../shared/data/zip5_us.fgb with a ZIP3 alignment (regions =
-//! states), in process: per zoom 4-12, render time (mean, p50, p99) over the tiles
-//! holding every 25th ZIP, bytes per tile, and each layer's share of the bytes; then
-//! the time to prepare the dataset and the alignment. `cargo bench --bench tiles`
-//! (skipped with a message when the data is absent). scripts/bench tiles compares
-//! with PostGIS over HTTP.
+//! states), in process: the time to prepare the dataset and the alignment, then per
+//! zoom 4-12 render time (total, mean, p50, p99, max) over the tiles holding every 25th
+//! ZIP, bytes per tile, gzip + entity tag time and size, and each layer's share of the
+//! bytes. `cargo bench --bench tiles` (skipped with a message when the data is absent).
+//! `TILES_LIST=FILE` renders the `z x y` lines of FILE instead (e.g. the list of
+//! `BENCH_KEEP=1 scripts/bench tiles`); `TILES_REPEAT=N` renders each tile N times (for
+//! a profiler). scripts/bench tiles compares with PostGIS over HTTP.
 
 use std::collections::BTreeMap;
 use std::path::Path;

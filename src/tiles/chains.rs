@@ -60,14 +60,13 @@ impl BoundaryChains {
         // The other arc at a node of degree two, if there is exactly one.
         let other = |rank: u8, at: (u64, u64), arc: u32| -> Option<u32> {
             let from = ends.partition_point(|e| (e.0, e.1) < (rank, at));
-            let run: Vec<u32> = ends[from..]
+            let mut run = ends[from..]
                 .iter()
                 .take_while(|e| (e.0, e.1) == (rank, at))
-                .map(|e| e.2)
-                .collect();
-            match run.as_slice() {
-                [x, y] if *x == arc && *y != arc => Some(*y),
-                [x, y] if *y == arc && *x != arc => Some(*x),
+                .map(|e| e.2);
+            match (run.next(), run.next(), run.next()) {
+                (Some(x), Some(y), None) if x == arc && y != arc => Some(y),
+                (Some(x), Some(y), None) if y == arc && x != arc => Some(x),
                 _ => None,
             }
         };
