@@ -4,14 +4,11 @@
 //! and the resident memory with the dataset and alignment loaded.
 //! Skips without ../shared/data.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
+
 use std::time::Instant;
 
 use geoalign::align::Op;
-use geoalign::engine::Engine;
-use geoalign::ingest::{IngestOptions, ingest};
-use geoalign::store::Store;
 
 fn resident_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -25,45 +22,11 @@ fn resident_mb() -> f64 {
 }
 
 fn main() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/zip5_us.fgb");
-    if !data.exists() {
-        eprintln!("skipped: {} is absent", data.display());
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.db")).expect("store");
-    let options = IngestOptions {
-        path: data,
-        dataset: "us".into(),
-        id_field: "zip".into(),
-        layer: None,
-        s_srs: None,
-        replace: false,
-        points: false,
-        progress: false,
-    };
-    ingest(&store, &options).expect("ingest");
-    let engine = Engine::new(Arc::new(store));
-    let units = engine.store().units("us").expect("units");
-    let mut sheet = String::from("unit_id,territory,region\n");
-    let mut region_of = std::collections::HashMap::new();
-    for u in &units {
-        let zip3 = &u.id[..3];
-        let region = region_of
-            .entry(zip3.to_owned())
-            .or_insert_with(|| u.properties.attributes.get("state").cloned().unwrap_or_default());
-        sheet.push_str(&format!("{},{zip3},{region}\n", u.id));
-    }
+    let Some(data) = common::zip5_us() else { return };
+    let (_dir, engine) = common::engine(&data);
+    let sheet = common::zip3_sheet(&engine);
     let started = Instant::now();
-    engine
-        .import_sheet(
-            "zip3",
-            "us",
-            Some(vec!["territory".into(), "region".into()]),
-            None,
-            sheet.as_bytes(),
-        )
-        .expect("sheet");
+    common::import_zip3(&engine, &sheet);
     let snapshot = engine.snapshot("zip3").expect("snapshot");
     println!(
         "load: {:.2} s (topology + full dissolve of {} territories and {} regions); resident {:.0} MB",

@@ -9,6 +9,8 @@
 //! Skips with a message when the data is absent. `scripts/bench dissolve` runs this and
 //! compares it with shapely and PostGIS.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
@@ -17,8 +19,6 @@ use std::time::Instant;
 use criterion::Criterion;
 use geo::{Geometry, MultiPolygon};
 use geoalign::feature::UnitKind;
-use geoalign::ingest::{IngestOptions, ingest};
-use geoalign::store::Store;
 use geoalign::topo::{DissolveMethod, Topology, dissolve, dissolve_all};
 
 /// The unit moved in the move benchmark, and the territory it moves to.
@@ -26,11 +26,7 @@ const MOVED_ZIP: &str = "30307";
 const MOVED_TO: &str = "300";
 
 fn main() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/zip5_us.fgb");
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return;
-    }
+    let Some(path) = common::zip5_us() else { return };
     let (zips, states, units) = load(&path);
     let started = Instant::now();
     let topology = Topology::build(&units, 1e-7);
@@ -110,19 +106,7 @@ fn main() {
 /// ZIPs, states and geometries of the polygon units, ordered by ZIP (through a
 /// temporary store, as the server ingests them).
 fn load(path: &Path) -> (Vec<String>, Vec<String>, Vec<MultiPolygon<f64>>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.db")).expect("store");
-    let options = IngestOptions {
-        path: path.to_owned(),
-        dataset: "us".into(),
-        id_field: "zip".into(),
-        layer: None,
-        s_srs: None,
-        replace: false,
-        points: false,
-        progress: false,
-    };
-    ingest(&store, &options).expect("ingest zip5_us");
+    let (_dir, store) = common::ingested(path);
     let mut zips = Vec::new();
     let mut states = Vec::new();
     let mut units = Vec::new();

@@ -3,15 +3,12 @@
 //! Prints throughput figures for `scripts/bench lookup`, which compares them with
 //! shapely and PostGIS on the same points.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
+
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use geoalign::engine::Engine;
-use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::lookup::RepIndex;
-use geoalign::store::Store;
 
 /// Deterministic pseudo-random points in the contiguous US.
 pub fn points(n: usize, mut seed: u64) -> Vec<(f64, f64)> {
@@ -27,28 +24,8 @@ pub fn points(n: usize, mut seed: u64) -> Vec<(f64, f64)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/zip5_us.fgb");
-    if !data.exists() {
-        eprintln!("skipped: {} is absent", data.display());
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.db")).expect("store");
-    ingest(
-        &store,
-        &IngestOptions {
-            path: data,
-            dataset: "us".into(),
-            id_field: "zip".into(),
-            layer: None,
-            s_srs: None,
-            replace: false,
-            points: false,
-            progress: false,
-        },
-    )
-    .expect("ingest");
-    let engine = Engine::new(Arc::new(store));
+    let Some(data) = common::zip5_us() else { return };
+    let (_dir, engine) = common::engine(&data);
     engine.create("us", Some("us"), None, None).expect("alignment");
     let snapshot = engine.snapshot("us").expect("snapshot");
     let pts = points(1_000_000, 7);

@@ -7,14 +7,12 @@
 //! `BENCH_KEEP=1 scripts/bench tiles`); `TILES_REPEAT=N` renders each tile N times (for
 //! a profiler). scripts/bench tiles compares with PostGIS over HTTP.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use geoalign::engine::Engine;
-use geoalign::ingest::{IngestOptions, ingest};
-use geoalign::store::Store;
 use geoalign::tiles::{TileId, TileOptions, TileService, lonlat_to_world};
 
 fn layer_sizes(tile: &[u8], sizes: &mut BTreeMap<String, usize>) {
@@ -62,44 +60,9 @@ fn layer_sizes(tile: &[u8], sizes: &mut BTreeMap<String, usize>) {
 }
 
 fn main() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/zip5_us.fgb");
-    if !data.exists() {
-        eprintln!("skipped: {} is absent", data.display());
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.db")).expect("store");
-    ingest(
-        &store,
-        &IngestOptions {
-            path: data,
-            dataset: "us".into(),
-            id_field: "zip".into(),
-            layer: None,
-            s_srs: None,
-            replace: false,
-            points: false,
-            progress: false,
-        },
-    )
-    .expect("ingest");
-    let engine = Engine::new(Arc::new(store));
-    let stored = engine.store().units("us").expect("units");
-    let mut region_of: BTreeMap<String, String> = BTreeMap::new();
-    let mut sheet = String::from("unit_id,territory,region\n");
-    let mut sorted: Vec<_> = stored.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    for u in &sorted {
-        let zip3 = &u.id[..3];
-        let region = region_of
-            .entry(zip3.to_owned())
-            .or_insert_with(|| u.properties.attributes.get("state").cloned().unwrap_or_default());
-        sheet.push_str(&format!("{},{zip3},{region}\n", u.id));
-    }
-    let levels = vec!["territory".to_owned(), "region".to_owned()];
-    engine
-        .import_sheet("zip3", "us", Some(levels), None, sheet.as_bytes())
-        .expect("sheet");
+    let Some(data) = common::zip5_us() else { return };
+    let (_dir, engine) = common::engine(&data);
+    common::import_zip3(&engine, &common::zip3_sheet(&engine));
     let started = Instant::now();
     let engine = Arc::new(engine);
     let snapshot = engine.snapshot("zip3").expect("snapshot");
