@@ -9,8 +9,8 @@
 //!
 //! Tiles: ETag from the tile's bytes and `If-None-Match` -> 304, gzip bytes cached once
 //! and sent for `Accept-Encoding: gzip`, HEAD, 204 for an empty tile, CORS for map
-//! clients on other origins. A cache hit, and a tile of an alignment whose view is
-//! prepared, are answered without leaving the worker.
+//! clients on other origins. A cache hit, and from z4 a tile of an alignment whose view
+//! is prepared, are answered without leaving the worker.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -28,6 +28,8 @@ pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache-Control of the unversioned tile URL.
 pub const SHORT: &str = "public, max-age=30";
+/// Lowest zoom whose cold tiles render on the HTTP worker rather than the blocking pool.
+const INLINE_MINZOOM: u32 = 4;
 
 /// Registers the tile, style, glyph and viewer routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -155,10 +157,10 @@ async fn serve_tile(
     let service = state.tiles.clone();
     let (served, encoded) = if let Some(hit) = service.cached(&alignment, revision, tile) {
         hit
-    } else if let Some(view) = service.prepared_view(&alignment) {
-        // Rendering takes 0.05-15 ms; a hop to the blocking pool and back cost about
-        // 15% of the CPU of a cold tile. Only preparing a view (store reads, seconds)
-        // leaves the worker.
+    } else if let Some(view) = service.prepared_view(&alignment).filter(|_| z >= INLINE_MINZOOM) {
+        // From z4 a tile renders in 0.05-15 ms on national data, and a hop to the
+        // blocking pool and back cost about 15% of a cold tile's CPU; z0-3 tiles (up
+        // to ~30 ms) and preparing a view (store reads, seconds) leave the worker.
         service.tile_in(&view, &alignment, revision, tile)?
     } else {
         blocking(move || service.tile(&alignment, revision, tile)).await?
