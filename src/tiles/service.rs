@@ -102,10 +102,16 @@ impl TileService {
 
     /// Whether tiles of `alignment` were asked for (its views are kept).
     fn serves(&self, alignment: &str) -> bool {
+        self.served(alignment).is_some()
+    }
+
+    /// The tiles of `alignment`, if they were asked for before.
+    fn served(&self, alignment: &str) -> Option<Arc<AlignmentTiles>> {
         self.alignments
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(alignment)
+            .get(alignment)
+            .cloned()
     }
 
     /// The options.
@@ -124,13 +130,8 @@ impl TileService {
     }
 
     fn alignment(&self, name: &str) -> Arc<AlignmentTiles> {
-        if let Some(a) = self
-            .alignments
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
-            return a.clone();
+        if let Some(a) = self.served(name) {
+            return a;
         }
         let mut map = self.alignments.write().unwrap_or_else(PoisonError::into_inner);
         map.entry(name.to_owned())
@@ -211,15 +212,10 @@ impl TileService {
         revision: Option<i64>,
         tile: TileId,
     ) -> Option<(i64, Arc<EncodedTile>)> {
-        let entry = self
-            .alignments
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(alignment)
-            .cloned()?;
+        let entry = self.served(alignment)?;
         let revision = match revision {
             Some(r) => r,
-            None => self.engine.snapshot(alignment).ok()?.revision,
+            None => self.engine.loaded_snapshot(alignment)?.revision,
         };
         let key = TileKey {
             alignment: entry.id,
@@ -250,12 +246,7 @@ impl TileService {
     /// thread with [`TileService::tile_in`].
     pub fn prepared_view(&self, alignment: &str) -> Option<Arc<AlignmentView>> {
         let snapshot = self.engine.loaded_snapshot(alignment)?;
-        let entry = self
-            .alignments
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(alignment)
-            .cloned()?;
+        let entry = self.served(alignment)?;
         let history = entry.history.lock().unwrap_or_else(PoisonError::into_inner);
         history
             .views
