@@ -2,7 +2,7 @@
 //! modified ZCTAs, the whole US (when ../shared/data is present), and small
 //! hand-made coverages for the corner cases (holes, pinches, overlaps, near-coverages).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! The HTTP skeleton on the sample: health, datasets, units, problems, OpenAPI.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

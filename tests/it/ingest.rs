@@ -1,6 +1,6 @@
 //! Ingest of real boundary files in every native format, and of broken ones.
 
-mod common;
+use crate::common;
 
 use common::{fixture, ingest_fixture, metres, options, shared, store};
 use geo::{Area, BoundingRect, CoordsIter, Geometry, Validation};

@@ -2,7 +2,7 @@
 //! service and through GDAL (`/vsicurl/`, `OAPIF:`) against a real server on a free
 //! loopback port (GDAL parts skipped with a message when `ogrinfo` is absent).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! HEAD, 204, 404/400, CORS); a committed change alters exactly the tiles it should;
 //! exports hold the served bytes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! Alignments on the NYC sample: sheets, change sets, locks, undo, diff, metrics
 //! and the dissolved territories.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

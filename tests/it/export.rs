@@ -1,7 +1,7 @@
 //! Exports round-tripped through a reader that is not ours: GDAL's `ogr2ogr`
 //! (skipped with a message when GDAL's command-line tools are absent).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

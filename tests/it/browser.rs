@@ -7,7 +7,7 @@
 //! when any is missing (.ci/run installs them and sets `GEOALIGN_REQUIRE_BROWSER`, so CI
 //! runs it).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

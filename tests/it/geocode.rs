@@ -1,7 +1,7 @@
 //! Street-level geocoding on the NYC sample with the Midtown address fixture
 //! (tests/fixtures/nyc_addresses.csv), address ingest errors, batches and accounts.
 
-mod common;
+use crate::common;
 
 use common::sample_engine;
 use geoalign::engine::Engine;

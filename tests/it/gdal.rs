@@ -2,7 +2,7 @@
 //! opening a GeoPackage in the same process as the bundled SQLite store.
 #![cfg(feature = "gdal")]
 
-mod common;
+use crate::common;
 
 use common::{fixture, ingest_fixture, metres, store};
 use geo::{Area, CoordsIter};

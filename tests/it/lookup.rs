@@ -1,7 +1,7 @@
 //! Lookups on the NYC sample: point in territory, snapping, borders, batches,
 //! nearest reps; and agreement with GDAL/GEOS on the full US dataset.
 
-mod common;
+use crate::common;
 
 use common::sample_engine;
 use geo::{CoordsIter, Intersects, Point};

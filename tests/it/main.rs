@@ -1,0 +1,17 @@
+//! The integration tests, in one binary: each module links the whole crate, and on a
+//! 2-core machine one link instead of eleven saves most of a cold `cargo test`.
+//! Run one group with `cargo test --test it http::`.
+
+mod common;
+
+mod align;
+mod browser;
+mod export;
+mod gdal;
+mod geocode;
+mod http;
+mod ingest;
+mod lookup;
+mod ogc;
+mod tiles;
+mod topo;
