@@ -40,6 +40,7 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         layer: None,
         s_srs: None,
         replace: true,
+        drop_alignments: false,
         points: false,
         progress,
     };
@@ -47,6 +48,7 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         path: data.join(SAMPLE_POINTS),
         id_field: "zip".into(),
         replace: false,
+        drop_alignments: false,
         points: true,
         ..polygons.clone()
     };

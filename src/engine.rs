@@ -3,7 +3,7 @@
 //! swap it in atomically) and undoes them. One writer per alignment; readers
 //! take the current `Arc<Snapshot>` without waiting.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use arc_swap::ArcSwap;
@@ -12,19 +12,28 @@ use serde::Serialize;
 use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
 use crate::align::{AlignmentState, Op};
+use crate::change::Change;
 use crate::error::{AlignError, StoreError};
 use crate::snapshot::{DatasetModel, Snapshot};
-use crate::store::{AlignmentInfo, NewChange, Store};
+use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store};
 
 struct Live {
-    writer: Mutex<()>,
+    /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.
+    writer: Mutex<AlignmentStamp>,
     snapshot: ArcSwap<Snapshot>,
 }
 
-/// Called with the alignment and its new snapshot after each committed change set.
-pub type CommitHook = Arc<dyn Fn(&str, &Arc<Snapshot>) + Send + Sync>;
+/// Called with the new snapshot and what changed after each committed change set (undo
+/// and reloads from the store included), in commit order per alignment. The writer lock
+/// is still held: a hook hands long work to a worker of its own.
+pub type CommitHook = Arc<dyn Fn(&Arc<Snapshot>, &Change) + Send + Sync>;
 
 /// Alignments in memory over the store.
+///
+/// The store is the one truth: before every change set the engine checks the stored
+/// revision inside the alignment's writer lock and reloads when another process (the
+/// CLI on the same store) committed; [`Engine::refresh`] does the same for every loaded
+/// alignment, so a server notices such commits without a change of its own.
 pub struct Engine {
     store: Arc<Store>,
     datasets: Mutex<HashMap<String, Arc<DatasetModel>>>,
@@ -41,13 +50,25 @@ impl std::fmt::Debug for Engine {
 /// The outcome of a committed change set.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeOutcome {
-    /// The alignment's new revision.
-    pub revision: i64,
-    /// Codes whose shape or metrics changed, per level name.
-    pub touched: HashMap<String, Vec<String>>,
+    /// What changed (revision, touched codes, extent).
+    #[serde(flatten)]
+    pub change: Change,
     /// The snapshot at the new revision.
     #[serde(skip)]
     pub snapshot: Arc<Snapshot>,
+}
+
+/// What to undo: the revision the caller's view is based on, the change set to undo
+/// (default: the latest not undone), and whether to overwrite later changes of the
+/// same units.
+#[derive(Debug, Clone, Copy)]
+pub struct Undo {
+    /// The revision the caller's view is based on (409 when stale).
+    pub expected_revision: i64,
+    /// The change set to undo (default: the latest that is neither an undo nor undone).
+    pub revision: Option<i64>,
+    /// Undo even when later change sets changed the same units.
+    pub force: bool,
 }
 
 impl Engine {
@@ -92,16 +113,125 @@ impl Engine {
         if let Some(l) = live.get(alignment) {
             return Ok(l.clone());
         }
-        let info = self.store.alignment(alignment)?;
-        let dataset = self.dataset(&info.dataset)?;
-        let (info, state) = self.store.load_alignment(alignment, &dataset.units)?;
-        let snapshot = Snapshot::build(alignment, info.revision, dataset, state);
+        let (stamp, snapshot) = self.load(alignment)?;
         let l = Arc::new(Live {
-            writer: Mutex::new(()),
+            writer: Mutex::new(stamp),
             snapshot: ArcSwap::from_pointee(snapshot),
         });
         live.insert(alignment.to_owned(), l.clone());
         Ok(l)
+    }
+
+    /// Builds an alignment's snapshot from the store, reloading its dataset when the
+    /// store's generation of it is newer than the one in memory.
+    fn load(&self, alignment: &str) -> Result<(AlignmentStamp, Snapshot), StoreError> {
+        let info = self.store.alignment(alignment)?;
+        let mut dataset = self.dataset(&info.dataset)?;
+        if self.store.dataset_generation(&info.dataset)? != dataset.generation {
+            self.datasets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&info.dataset);
+            dataset = self.dataset(&info.dataset)?;
+        }
+        let (info, stamp, state) = self.store.load_alignment(alignment, &dataset.units)?;
+        Ok((
+            stamp,
+            Snapshot::build(alignment, stamp.instance, info.revision, dataset, state),
+        ))
+    }
+
+    /// Brings one loaded alignment up to date with the store; the caller holds its
+    /// writer lock (`stamp`). Returns whether it was reloaded.
+    fn sync(&self, alignment: &str, live: &Live, stamp: &mut AlignmentStamp) -> Result<bool, StoreError> {
+        let stored = match self.store.alignment_stamp(alignment) {
+            Ok(s) => s,
+            Err(StoreError::AlignmentNotFound(name)) => {
+                self.forget(alignment, live);
+                return Err(StoreError::AlignmentNotFound(name));
+            }
+            Err(e) => return Err(e),
+        };
+        if stored == *stamp {
+            return Ok(false);
+        }
+        self.reload(alignment, live, stamp)?;
+        Ok(true)
+    }
+
+    fn reload(&self, alignment: &str, live: &Live, stamp: &mut AlignmentStamp) -> Result<(), StoreError> {
+        let before = live.snapshot.load_full();
+        let (new_stamp, snapshot) = self.load(alignment)?;
+        let snapshot = Arc::new(snapshot);
+        let same_instance = before.instance == snapshot.instance;
+        let change = Change::reloaded(same_instance.then_some(&*before), &snapshot);
+        tracing::info!(
+            alignment,
+            from = before.revision,
+            to = snapshot.revision,
+            "reloaded: the store was changed by another process"
+        );
+        live.snapshot.store(snapshot.clone());
+        *stamp = new_stamp;
+        self.run_hooks(&snapshot, &change);
+        Ok(())
+    }
+
+    /// Drops an alignment that is gone from the store.
+    fn forget(&self, alignment: &str, live: &Live) {
+        let mut map = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.get(alignment).is_some_and(|l| std::ptr::eq(&**l, live)) {
+            map.remove(alignment);
+            tracing::info!(alignment, "dropped: the alignment is gone from the store");
+        }
+    }
+
+    /// Reloads every loaded alignment whose stored state changed under another process
+    /// (a commit, a re-ingested dataset) and drops those deleted from the store.
+    /// Returns how many were reloaded or dropped. Cheap when nothing changed: one query.
+    pub fn refresh(&self) -> Result<usize, StoreError> {
+        let stamps = self.store.alignment_stamps()?;
+        let loaded: Vec<(String, Arc<Live>)> = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, l)| (name.clone(), l.clone()))
+            .collect();
+        let mut refreshed = 0;
+        for (name, live) in loaded {
+            let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            match stamps.get(&name) {
+                Some(stored) if stored == &*stamp => {}
+                Some(_) => {
+                    self.reload(&name, &live, &mut stamp)?;
+                    refreshed += 1;
+                }
+                None => {
+                    self.forget(&name, &live);
+                    refreshed += 1;
+                }
+            }
+        }
+        Ok(refreshed)
+    }
+
+    /// Runs [`Engine::refresh`] every `period` on a thread of its own for as long as the
+    /// engine lives: a server started beside CLI writers serves what they committed.
+    pub fn watch_store(self: &Arc<Engine>, period: std::time::Duration) -> std::io::Result<()> {
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("store-watch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    if let Err(e) = engine.refresh() {
+                        tracing::warn!(error = %e, "store watch: refresh failed");
+                    }
+                    drop(engine);
+                    std::thread::sleep(period);
+                }
+            })
+            .map(drop)
     }
 
     /// The current snapshot of an alignment already in memory, without touching the
@@ -178,7 +308,9 @@ impl Engine {
             .map_err(|e| AlignError::Invalid(format!("writing the sheet: {e}")))
     }
 
-    /// Applies a change set based on `expected_revision`, all or nothing.
+    /// Applies a change set based on `expected_revision`, all or nothing. A change set
+    /// that leaves the alignment as it was (assigning a unit to its own territory)
+    /// creates no revision: the outcome is the current revision with nothing touched.
     pub fn apply(
         &self,
         alignment: &str,
@@ -186,119 +318,167 @@ impl Engine {
         ops: &[Op],
         author: &str,
     ) -> Result<ChangeOutcome, AlignError> {
-        self.commit(alignment, Some(expected_revision), ops, author, None)
-    }
-
-    /// Undoes a change set (the latest one not yet undone, or `revision`) by
-    /// appending its inverse as a new change set.
-    pub fn undo(
-        &self,
-        alignment: &str,
-        revision: Option<i64>,
-        author: &str,
-    ) -> Result<ChangeOutcome, AlignError> {
-        let history = self.store.history(alignment)?;
-        let target = match revision {
-            Some(r) => history
-                .iter()
-                .find(|c| c.revision == r)
-                .ok_or(StoreError::ChangeNotFound {
-                    alignment: alignment.to_owned(),
-                    revision: r,
-                })?,
-            None => history
-                .iter()
-                .rev()
-                .find(|c| c.undoes.is_none() && !history.iter().any(|u| u.undoes == Some(c.revision)))
-                .ok_or_else(|| AlignError::NothingToUndo(alignment.to_owned()))?,
-        };
-        self.commit(alignment, None, &target.inverse, author, Some(target.revision))
-    }
-
-    fn commit(
-        &self,
-        alignment: &str,
-        expected_revision: Option<i64>,
-        ops: &[Op],
-        author: &str,
-        undoes: Option<i64>,
-    ) -> Result<ChangeOutcome, AlignError> {
         if ops.is_empty() {
             return Err(AlignError::Invalid(
                 "a change set needs at least one operation".into(),
             ));
         }
+        self.commit(alignment, expected_revision, author, |_| Ok((ops.to_vec(), None)))
+    }
+
+    /// Undoes a change set by appending its inverse as a new change set, guarded like
+    /// any change set by `expected_revision`. Undoing a revision twice is refused, and so
+    /// is undoing one whose units later change sets changed again, unless `force`.
+    pub fn undo(&self, alignment: &str, undo: Undo, author: &str) -> Result<ChangeOutcome, AlignError> {
+        self.commit(alignment, undo.expected_revision, author, |_| {
+            let history = self.store.history(alignment)?;
+            let undone_by = |revision: i64| history.iter().find(|u| u.undoes == Some(revision));
+            let target = match undo.revision {
+                Some(r) => history
+                    .iter()
+                    .find(|c| c.revision == r)
+                    .ok_or(StoreError::ChangeNotFound {
+                        alignment: alignment.to_owned(),
+                        revision: r,
+                    })?,
+                None => history
+                    .iter()
+                    .rev()
+                    .find(|c| c.undoes.is_none() && undone_by(c.revision).is_none())
+                    .ok_or_else(|| AlignError::NothingToUndo(alignment.to_owned()))?,
+            };
+            if let Some(by) = undone_by(target.revision) {
+                return Err(AlignError::AlreadyUndone {
+                    alignment: alignment.to_owned(),
+                    revision: target.revision,
+                    by: by.revision,
+                });
+            }
+            if !undo.force {
+                check_undo_conflicts(alignment, target, &history)?;
+            }
+            Ok((target.inverse.clone(), Some(target.revision)))
+        })
+    }
+
+    /// Under the alignment's writer lock: syncs with the store, checks the expected
+    /// revision, asks `plan` for the operations (and the revision they undo), applies
+    /// them in memory, persists the difference, swaps in the next snapshot and runs the
+    /// hooks with the one [`Change`].
+    fn commit(
+        &self,
+        alignment: &str,
+        expected_revision: i64,
+        author: &str,
+        plan: impl FnOnce(&Snapshot) -> Result<(Vec<Op>, Option<i64>), AlignError>,
+    ) -> Result<ChangeOutcome, AlignError> {
         let live = self.live(alignment)?;
-        let _writer = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.sync(alignment, &live, &mut stamp)?;
         let current = live.snapshot.load_full();
-        let expected = expected_revision.unwrap_or(current.revision);
-        if expected != current.revision {
+        if expected_revision != current.revision {
             return Err(StoreError::StaleRevision {
                 alignment: alignment.to_owned(),
-                expected,
+                expected: expected_revision,
                 current: current.revision,
             }
             .into());
         }
+        let (ops, undoes) = plan(&current)?;
         let units = &current.dataset.units;
         let (next, inverse) =
             current
                 .state
-                .apply_all(ops, units)
+                .apply_all(&ops, units)
                 .map_err(|(index, reason)| AlignError::Rejected {
                     alignment: alignment.to_owned(),
                     index,
                     op: ops[index].summary(),
                     reason,
                 })?;
+        if next == *current.state {
+            tracing::info!(
+                alignment,
+                revision = current.revision,
+                "change set changes nothing: no revision"
+            );
+            return Ok(ChangeOutcome {
+                change: Change::none(&current),
+                snapshot: current,
+            });
+        }
         let summary = match undoes {
             Some(r) => format!("undo of revision {r}"),
             None => ops.iter().map(Op::summary).collect::<Vec<_>>().join("; "),
         };
-        let change = NewChange {
+        let record = NewChange {
             author,
             summary: &summary,
-            changes: ops,
+            changes: &ops,
             inverse: &inverse,
             undoes,
         };
         let revision =
             self.store
-                .commit_change(alignment, current.revision, &current.state, &next, units, &change)?;
-        let snapshot = Arc::new(current.next(revision, next));
-        let mut touched: HashMap<String, Vec<String>> = HashMap::new();
-        for (level, name) in snapshot.state.levels.iter().enumerate() {
-            let before = current.shapes.get(level);
-            let changed: Vec<String> = snapshot.shapes[level]
-                .iter()
-                .filter(|(code, shape)| {
-                    before
-                        .and_then(|b| b.get(*code))
-                        .is_none_or(|old| !Arc::ptr_eq(old, shape))
-                })
-                .map(|(code, _)| code.clone())
-                .chain(
-                    before
-                        .into_iter()
-                        .flat_map(|b| b.keys())
-                        .filter(|code| !snapshot.shapes[level].contains_key(*code))
-                        .cloned(),
-                )
-                .collect();
-            if !changed.is_empty() {
-                touched.insert(name.clone(), changed);
-            }
-        }
+                .commit_change(alignment, current.revision, &current.state, &next, units, &record)?;
+        stamp.revision = revision;
+        let (snapshot, mut change) = current.next(revision, next, summary);
+        change.author = author.to_owned();
+        let snapshot = Arc::new(snapshot);
         live.snapshot.store(snapshot.clone());
         tracing::info!(alignment, revision, "change set committed");
+        self.run_hooks(&snapshot, &change);
+        Ok(ChangeOutcome { change, snapshot })
+    }
+
+    fn run_hooks(&self, snapshot: &Arc<Snapshot>, change: &Change) {
         let hooks = self.hooks.read().unwrap_or_else(PoisonError::into_inner).clone();
         for hook in hooks {
-            hook(alignment, &snapshot);
+            hook(snapshot, change);
         }
-        Ok(ChangeOutcome {
-            revision,
-            touched,
-            snapshot,
-        })
     }
+}
+
+/// Refuses to undo `target` when a later change set that still stands changed one of
+/// the units `target` changed (named by its operations or their inverse). Pairs of a
+/// later change set and its undo, both after `target`, cancel out.
+fn check_undo_conflicts(
+    alignment: &str,
+    target: &ChangeRecord,
+    history: &[ChangeRecord],
+) -> Result<(), AlignError> {
+    let units_of = |c: &ChangeRecord| -> BTreeSet<String> {
+        c.changes
+            .iter()
+            .chain(&c.inverse)
+            .flat_map(Op::units)
+            .cloned()
+            .collect()
+    };
+    let mine = units_of(target);
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let later: Vec<&ChangeRecord> = history.iter().filter(|c| c.revision > target.revision).collect();
+    let cancelled = |c: &ChangeRecord| {
+        later.iter().any(|u| u.undoes == Some(c.revision)) || c.undoes.is_some_and(|r| r > target.revision)
+    };
+    let mut units = BTreeSet::new();
+    let mut revisions = Vec::new();
+    for c in later.iter().filter(|c| !cancelled(c)) {
+        let overlap: Vec<String> = units_of(c).intersection(&mine).cloned().collect();
+        if !overlap.is_empty() {
+            units.extend(overlap);
+            revisions.push(c.revision);
+        }
+    }
+    if units.is_empty() {
+        return Ok(());
+    }
+    Err(AlignError::UndoConflict {
+        alignment: alignment.to_owned(),
+        revision: target.revision,
+        units: units.into_iter().take(20).collect(),
+        later: revisions,
+    })
 }

@@ -89,6 +89,19 @@ pub enum IngestError {
     /// The dataset exists and `--replace` was not given.
     #[error("dataset '{0}' already exists; pass --replace to replace it")]
     DatasetExists(String),
+    /// A replace would orphan alignments: units they assign or lock are not in the file.
+    #[error(
+        "{path}: replacing dataset '{dataset}' would break alignment(s) {}: their units are not in the file; nothing was changed. Fix the file, or pass --drop-alignments to delete those alignments",
+        alignments.join("; ")
+    )]
+    WouldLoseAlignments {
+        /// Source file.
+        path: PathBuf,
+        /// Dataset name.
+        dataset: String,
+        /// Each alignment with the units it would lose.
+        alignments: Vec<String>,
+    },
     /// Storing failed; nothing was written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -127,6 +140,33 @@ pub enum AlignError {
     /// Nothing left to undo.
     #[error("alignment '{0}' has no change set left to undo")]
     NothingToUndo(String),
+    /// The change set was undone already (undoing it twice is refused).
+    #[error("alignment '{alignment}': revision {revision} was undone already, by revision {by}")]
+    AlreadyUndone {
+        /// Alignment name.
+        alignment: String,
+        /// Revision asked to be undone.
+        revision: i64,
+        /// The revision that undid it.
+        by: i64,
+    },
+    /// Units the undone change set moved were changed again since; undoing it would
+    /// overwrite those later edits.
+    #[error(
+        "alignment '{alignment}': undoing revision {revision} would overwrite later changes of unit(s) {} (revision(s) {}); undo those first, or pass force",
+        units.join(", "),
+        later.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    UndoConflict {
+        /// Alignment name.
+        alignment: String,
+        /// Revision asked to be undone.
+        revision: i64,
+        /// Units changed since (at most the first 20).
+        units: Vec<String>,
+        /// The later revisions that changed them.
+        later: Vec<i64>,
+    },
     /// A request that makes no sense (bad levels, missing dataset, ...).
     #[error("{0}")]
     Invalid(String),

@@ -49,9 +49,13 @@ enum Command {
         /// Source CRS, overriding the file's: EPSG:N, a PROJ string or WKT.
         #[arg(long, value_parser = parse_crs)]
         s_srs: Option<CrsDef>,
-        /// Replace an existing dataset of that name.
+        /// Replace an existing dataset of that name (its alignments are kept when every
+        /// unit they use is still in the file; otherwise refused).
         #[arg(long)]
         replace: bool,
+        /// With --replace: delete the alignments that use units the file no longer has.
+        #[arg(long, requires = "replace")]
+        drop_alignments: bool,
         /// Add the file's points to an existing dataset as point units (PO-box ZIPs).
         #[arg(long)]
         points: bool,
@@ -226,6 +230,12 @@ enum AlignCommand {
         /// Revision to undo.
         #[arg(long)]
         revision: Option<i64>,
+        /// Revision the undo is based on (default: current).
+        #[arg(long)]
+        expected_revision: Option<i64>,
+        /// Undo even when later change sets changed the same units.
+        #[arg(long)]
+        force: bool,
     },
     /// Units whose owner differs between two alignments.
     Diff {
@@ -307,6 +317,7 @@ fn run(cli: Cli) -> Result<(), String> {
             layer,
             s_srs,
             replace,
+            drop_alignments,
             points,
         } => {
             let store = Store::open(&cli.store).map_err(|e| e.to_string())?;
@@ -317,6 +328,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 layer,
                 s_srs,
                 replace,
+                drop_alignments,
                 points,
                 progress: true,
             };
@@ -560,8 +572,22 @@ fn align(engine: &Engine, command: AlignCommand) -> Result<(), AlignError> {
             }
             Ok(())
         }
-        AlignCommand::Undo { alignment, revision } => {
-            print_json(&engine.undo(&alignment, revision, &author)?)
+        AlignCommand::Undo {
+            alignment,
+            revision,
+            expected_revision,
+            force,
+        } => {
+            let expected_revision = match expected_revision {
+                Some(r) => r,
+                None => engine.snapshot(&alignment)?.revision,
+            };
+            let undo = geoalign::engine::Undo {
+                expected_revision,
+                revision,
+                force,
+            };
+            print_json(&engine.undo(&alignment, undo, &author)?)
         }
         AlignCommand::Diff { alignment, against } => {
             let (a, b) = (engine.snapshot(&alignment)?, engine.snapshot(&against)?);
@@ -617,7 +643,11 @@ fn import_records(
     let outcome = engine
         .apply(alignment, snapshot.revision, &ops, &author)
         .map_err(|e| e.to_string())?;
-    println!("{}: applied as revision {}", file.display(), outcome.revision);
+    println!(
+        "{}: applied as revision {}",
+        file.display(),
+        outcome.change.revision
+    );
     Ok(())
 }
 
@@ -646,7 +676,7 @@ fn import_accounts(
     println!(
         "{}: applied as revision {}; {} account(s) placed by address, {} not placed and skipped",
         file.display(),
-        outcome.revision,
+        outcome.change.revision,
         import.placed,
         import.unplaced.len()
     );

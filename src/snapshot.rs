@@ -11,6 +11,7 @@ use rstar::{AABB, RTree, RTreeObject};
 
 use crate::align::metrics::TerritoryMetrics;
 use crate::align::{AlignmentState, UnitIndex};
+use crate::change::Change;
 use crate::error::StoreError;
 use crate::ingest::validity;
 use crate::lookup::RepIndex;
@@ -25,6 +26,8 @@ pub const TOPOLOGY_TOLERANCE: f64 = 1e-7;
 pub struct DatasetModel {
     /// Dataset name.
     pub name: String,
+    /// The store's generation of the dataset's units when they were loaded.
+    pub generation: i64,
     /// Units by index.
     pub units: UnitIndex,
     /// Polygon geometry per polygon unit, in topology order.
@@ -67,6 +70,8 @@ impl RTreeObject for Indexed {
 impl DatasetModel {
     /// Loads a dataset from the store and builds its topology and R-tree.
     pub fn load(store: &Store, name: &str) -> Result<DatasetModel, StoreError> {
+        // Read before the units: a re-ingest in between then shows as a newer generation.
+        let generation = store.dataset_generation(name)?;
         let stored = store.units(name)?;
         let units = UnitIndex::new(&stored);
         let mut polygons = Vec::new();
@@ -120,6 +125,7 @@ impl DatasetModel {
         Ok(DatasetModel {
             grid,
             name: name.to_owned(),
+            generation,
             units,
             polygons,
             topo_of_unit,
@@ -175,6 +181,9 @@ pub struct Shape {
 pub struct Snapshot {
     /// Alignment name.
     pub alignment: String,
+    /// Which instance of the alignment (see [`crate::store::AlignmentStamp`]): one deleted
+    /// and created again under the same name is another, whose revisions start over.
+    pub instance: u64,
     /// Revision.
     pub revision: i64,
     /// The dataset.
@@ -202,6 +211,7 @@ impl Snapshot {
     /// Builds a snapshot from scratch (every territory dissolved).
     pub fn build(
         alignment: &str,
+        instance: u64,
         revision: i64,
         dataset: Arc<DatasetModel>,
         state: AlignmentState,
@@ -218,6 +228,7 @@ impl Snapshot {
             .collect();
         let empty = Snapshot {
             alignment: alignment.to_owned(),
+            instance,
             revision,
             dataset,
             rep_index: Arc::new(rep_index(&state)),
@@ -225,11 +236,12 @@ impl Snapshot {
             shapes: Vec::new(),
             account_units: Arc::new(account_units),
         };
-        empty.refresh(touched)
+        empty.refresh(touched).0
     }
 
-    /// The snapshot after a change: `state` is the new state at `revision`.
-    pub fn next(&self, revision: i64, state: AlignmentState) -> Snapshot {
+    /// The snapshot after a change set (`state` is the new state at `revision`) and
+    /// what it changed: the one [`Change`] every consumer is handed.
+    pub fn next(&self, revision: i64, state: AlignmentState, summary: String) -> (Snapshot, Change) {
         let mut account_units = (*self.account_units).clone();
         account_units.retain(|id, _| state.accounts.contains_key(id));
         for (id, a) in &state.accounts {
@@ -247,6 +259,7 @@ impl Snapshot {
         };
         let next = Snapshot {
             alignment: self.alignment.clone(),
+            instance: self.instance,
             revision,
             dataset: self.dataset.clone(),
             rep_index: reps,
@@ -254,7 +267,9 @@ impl Snapshot {
             shapes: self.shapes.clone(),
             account_units: Arc::new(account_units),
         };
-        next.refresh(touched)
+        let (next, changed) = next.refresh(touched);
+        let change = Change::between(self, &next, changed, summary);
+        (next, change)
     }
 
     /// Codes per level whose shape or metrics may differ in `state`.
@@ -316,8 +331,10 @@ impl Snapshot {
         self.account_owner_in(&self.state, &self.account_units, id)
     }
 
-    /// Recomputes the shapes of the touched codes, leaf level first.
-    fn refresh(mut self, touched: Vec<BTreeSet<String>>) -> Snapshot {
+    /// Recomputes the shapes of the touched codes, leaf level first; returns the
+    /// snapshot and the codes per level whose shape was replaced or removed.
+    fn refresh(mut self, touched: Vec<BTreeSet<String>>) -> (Snapshot, Vec<BTreeSet<String>>) {
+        let mut changed: Vec<BTreeSet<String>> = vec![BTreeSet::new(); touched.len()];
         let state = self.state.clone();
         let units = &self.dataset.units;
         self.shapes.resize(state.levels.len(), BTreeMap::new());
@@ -344,7 +361,9 @@ impl Snapshot {
         for (level, codes) in touched.iter().enumerate() {
             for code in codes {
                 if !state.territories[level].contains_key(code) {
-                    self.shapes[level].remove(code);
+                    if self.shapes[level].remove(code).is_some() {
+                        changed[level].insert(code.clone());
+                    }
                     continue;
                 }
                 let members: Vec<u32> = if level == 0 {
@@ -381,6 +400,7 @@ impl Snapshot {
                 {
                     continue; // unchanged: keep the shared shape
                 }
+                changed[level].insert(code.clone());
                 self.shapes[level].insert(
                     code.clone(),
                     Arc::new(Shape {
@@ -392,7 +412,7 @@ impl Snapshot {
                 );
             }
         }
-        self
+        (self, changed)
     }
 
     fn metrics(

@@ -35,6 +35,7 @@ pub fn ingested(path: &Path) -> (tempfile::TempDir, Store) {
         layer: None,
         s_srs: None,
         replace: false,
+        drop_alignments: false,
         points: false,
         progress: false,
     };

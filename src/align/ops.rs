@@ -167,6 +167,15 @@ pub struct AccountRecord {
 }
 
 impl Op {
+    /// The unit ids this operation names (assign, unassign, lock): with the inverse of a
+    /// change set, the units whose owner or lock the change set set.
+    pub fn units(&self) -> &[String] {
+        match self {
+            Op::Assign { units, .. } | Op::Unassign { units } | Op::Lock { units, .. } => units,
+            _ => &[],
+        }
+    }
+
     /// A short human summary for the history.
     pub fn summary(&self) -> String {
         match self {

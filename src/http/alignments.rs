@@ -8,6 +8,7 @@ use geozero::ToJson;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::guard::SameOrigin;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::metrics::summarise;
 use crate::align::{Op, plural};
@@ -38,6 +39,7 @@ pub struct CreateBody {
 /// Creates an alignment, empty or as a copy.
 #[post("/api/alignments")]
 pub async fn create(
+    _: SameOrigin,
     state: web::Data<AppState>,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -204,8 +206,9 @@ pub struct ChangeBody {
 
 fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> Value {
     let s = &outcome.snapshot;
+    let change = &outcome.change;
     let mut metrics = serde_json::Map::new();
-    for (level_name, codes) in &outcome.touched {
+    for (level_name, codes) in &change.touched {
         let Some(level) = s.level(level_name) else {
             continue;
         };
@@ -220,12 +223,19 @@ fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> Value {
             .collect();
         metrics.insert(level_name.clone(), Value::Object(entries));
     }
-    json!({ "revision": outcome.revision, "touched": outcome.touched, "metrics": metrics })
+    json!({
+        "revision": change.revision,
+        "previous_revision": change.previous_revision,
+        "touched": change.touched,
+        "bbox": change.bbox,
+        "metrics": metrics,
+    })
 }
 
 /// Applies a change set.
 #[post("/api/alignments/{alignment}/changes")]
 pub async fn changes(
+    _: SameOrigin,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<ChangeBody>,
@@ -249,27 +259,39 @@ pub async fn history(state: web::Data<AppState>, path: web::Path<String>) -> Res
 }
 
 /// Body of `POST /api/alignments/{a}/undo`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UndoBody {
+    /// The revision the client's view is based on (409 when stale).
+    pub expected_revision: i64,
     /// Revision to undo (default: the latest not yet undone).
     pub revision: Option<i64>,
+    /// Undo even when later change sets changed the same units.
+    #[serde(default)]
+    pub force: bool,
     /// Who.
     #[serde(default)]
     pub author: String,
 }
 
-/// Undoes a change set by appending its inverse.
+/// Undoes a change set by appending its inverse. The body is required: a request whose
+/// body cannot be read is a 400 and undoes nothing.
 #[post("/api/alignments/{alignment}/undo")]
 pub async fn undo(
+    _: SameOrigin,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Option<web::Json<UndoBody>>,
+    body: web::Json<UndoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.into_inner();
     let engine = state.engine.clone();
-    let outcome = blocking(move || engine.undo(&alignment, body.revision, &body.author)).await?;
+    let undo = crate::engine::Undo {
+        expected_revision: body.expected_revision,
+        revision: body.revision,
+        force: body.force,
+    };
+    let outcome = blocking(move || engine.undo(&alignment, undo, &body.author)).await?;
     Ok(HttpResponse::Ok().json(outcome_body(&outcome)))
 }
 

@@ -65,9 +65,23 @@ fn remove_stale_caches() {
     }
 }
 
-/// A file-name-safe form of an alignment name.
-fn safe(name: &str) -> String {
+/// The cache key of an alignment instance: a SHA-256 of its instance stamp and name
+/// (hex, 128 bits), so that no two alignments share a key however their names are
+/// spelt (`x.y`, `x y`), nor two instances of one name, nor alignments of two stores.
+fn cache_key(s: &Snapshot) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(s.instance.to_le_bytes())
+        .chain_update(s.alignment.as_bytes())
+        .finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A download file name for an alignment: ASCII letters, digits, `-` and `_`, others as
+/// `~`, at most 64 characters (a name for the user's disk, never a cache key).
+fn download_name(name: &str) -> String {
     name.chars()
+        .take(64)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -78,11 +92,11 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
-/// The ETag of an export: alignment, revision, level, format.
+/// The ETag of an export: alignment instance, revision, level, format.
 pub fn etag(s: &Snapshot, level: Level, format: Format) -> String {
     format!(
         "\"{}-r{}-{}.{}\"",
-        safe(&s.alignment),
+        cache_key(s),
         s.revision,
         level.name(s),
         format.extension()
@@ -99,7 +113,7 @@ pub fn cached_file(s: &Snapshot, level: Level, format: Format) -> Result<PathBuf
             source,
         }
     };
-    let dir = cache_dir().join(safe(&s.alignment));
+    let dir = cache_dir().join(cache_key(s));
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let stem = format!("{}.{}", level.name(s), format.extension());
     let path = dir.join(format!("r{}-{stem}", s.revision));
@@ -266,7 +280,7 @@ pub async fn export(
     let headers = req.headers();
     let disposition = format!(
         "attachment; filename=\"{}_{}.{}\"",
-        safe(&s.alignment),
+        download_name(&s.alignment),
         level.name(&s),
         format.extension()
     );

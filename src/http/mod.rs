@@ -6,6 +6,7 @@ pub mod alignments;
 pub mod datasets;
 pub mod exports;
 pub mod geocode_batch;
+pub mod guard;
 pub mod health;
 pub mod lookup;
 pub mod ogc;
@@ -157,6 +158,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Serves the API on `bind` until the process is stopped, with `workers` HTTP worker
 /// threads (`None`: one per core).
 pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::Result<()> {
+    // A CLI writing to the same store while the server runs: its commits are noticed
+    // within half a second, and before any change set of the server's own.
+    state.engine.watch_store(std::time::Duration::from_millis(500))?;
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     let server = HttpServer::new(move || {

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// An address matched no level of the geocoding ladder, or its points could not be read.
     #[error(transparent)]
     Geocode(#[from] crate::lookup::address::GeocodeError),
+    /// A state-changing request sent from another site (CSRF): refused.
+    #[error("cross-site request refused: {0}")]
+    CrossSite(String),
     /// A `Range` header that is malformed or starts past the end of the file.
     #[error("range not satisfiable: {reason} (the file has {length} bytes)")]
     RangeNotSatisfiable {
@@ -68,6 +71,8 @@ impl ApiError {
             ApiError::Align(AlignError::Rejected { .. }) => "Change refused",
             ApiError::Align(AlignError::Sheet(_)) => "Sheet refused",
             ApiError::Align(AlignError::NothingToUndo(_)) => "Nothing to undo",
+            ApiError::Align(AlignError::AlreadyUndone { .. }) => "Already undone",
+            ApiError::Align(AlignError::UndoConflict { .. }) => "Undo conflicts with later changes",
             ApiError::Align(AlignError::Invalid(_)) => "Bad request",
             ApiError::NotFound(_) => "Not found",
             ApiError::Store(e) => ApiError::store_title(e),
@@ -75,6 +80,7 @@ impl ApiError {
             ApiError::NoRoute(_) => "Not found",
             ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
+            ApiError::CrossSite(_) => "Forbidden",
             ApiError::Export(crate::export::ExportError::UnknownLevel { .. }) => "Level not found",
             ApiError::Export(crate::export::ExportError::UnknownFormat(_)) => "Format not found",
             ApiError::Export(_) => "Export failed",
@@ -157,11 +163,16 @@ impl ResponseError for ApiError {
             ApiError::Align(AlignError::Rejected { .. } | AlignError::Sheet(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Align(AlignError::NothingToUndo(_)) => StatusCode::CONFLICT,
+            ApiError::Align(
+                AlignError::NothingToUndo(_)
+                | AlignError::AlreadyUndone { .. }
+                | AlignError::UndoConflict { .. },
+            ) => StatusCode::CONFLICT,
             ApiError::Align(AlignError::Invalid(_)) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
             ApiError::Export(
                 crate::export::ExportError::UnknownLevel { .. }
                 | crate::export::ExportError::UnknownFormat(_),

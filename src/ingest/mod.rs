@@ -9,7 +9,7 @@ pub mod repair;
 pub mod validity;
 pub mod wkt;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -35,8 +35,12 @@ pub struct IngestOptions {
     pub layer: Option<String>,
     /// Source CRS, overriding what the file declares.
     pub s_srs: Option<CrsDef>,
-    /// Replace an existing dataset of the same name.
+    /// Replace an existing dataset of the same name. Its alignments are kept when every
+    /// unit they assign or lock is still in the file; otherwise the ingest is refused.
     pub replace: bool,
+    /// With `replace`: delete the alignments that refer to units the file no longer has,
+    /// instead of refusing.
+    pub drop_alignments: bool,
     /// Add the features as point units to an existing dataset.
     pub points: bool,
     /// Show a progress bar on stderr.
@@ -79,6 +83,15 @@ pub struct IngestReport {
     pub already_polygons: usize,
     /// Point units stored that no polygon contains.
     pub outside_polygons: usize,
+    /// On a replace: the alignments kept over the new units.
+    pub kept_alignments: Vec<String>,
+    /// On a replace with `drop_alignments`: the alignments deleted, with the number of
+    /// their units the file no longer has.
+    pub dropped_alignments: Vec<(String, usize)>,
+    /// On a replace: units of the old dataset the file no longer has.
+    pub units_vanished: usize,
+    /// On a replace: units new to the dataset (unassigned in every kept alignment).
+    pub units_appeared: usize,
 }
 
 impl fmt::Display for IngestReport {
@@ -109,6 +122,25 @@ impl fmt::Display for IngestReport {
                 f,
                 "  points: {} already polygon units (their attributes added), {} outside every polygon",
                 self.already_polygons, self.outside_polygons
+            )?;
+        }
+        if self.units_vanished > 0 || self.units_appeared > 0 || !self.kept_alignments.is_empty() {
+            writeln!(
+                f,
+                "  replaced: {} unit(s) gone (point units go too: add them again with --points), {} new (unassigned); alignments kept: {}",
+                self.units_vanished,
+                self.units_appeared,
+                if self.kept_alignments.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.kept_alignments.join(", ")
+                }
+            )?;
+        }
+        for (name, lost) in &self.dropped_alignments {
+            writeln!(
+                f,
+                "  dropped alignment '{name}' (it used {lost} unit(s) the file no longer has)"
             )?;
         }
         for (id, repairs) in &self.repaired {
@@ -199,6 +231,10 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         rejected,
         already_polygons: 0,
         outside_polygons: 0,
+        kept_alignments: Vec::new(),
+        dropped_alignments: Vec::new(),
+        units_vanished: 0,
+        units_appeared: 0,
     };
     if options.points {
         let polygons = store.polygon_units(&options.dataset)?;
@@ -223,13 +259,64 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
             id_field: options.id_field.clone(),
             source_crs: crs_label,
         };
+        let drop = if exists {
+            alignments_over_new_units(store, options, &units, &mut report)?
+        } else {
+            Vec::new()
+        };
         let bar = progress_bar(options.progress, units.len() as u64, "storing");
-        store.replace_dataset(&meta, &units, &|n| bar.inc(n as u64))?;
+        store.replace_dataset(&meta, &units, &drop, &|n| bar.inc(n as u64))?;
         bar.finish_and_clear();
     }
     report.stored = units.len();
     tracing::info!(dataset = %report.dataset, stored = report.stored, rejected = report.rejected.len(), "ingested");
     Ok(report)
+}
+
+/// On a replace: which alignments of the dataset keep every unit they refer to (kept)
+/// and which would lose some (refused, unless `drop_alignments`: then returned to be
+/// deleted); counts the units that vanish and appear.
+fn alignments_over_new_units(
+    store: &Store,
+    options: &IngestOptions,
+    units: &[Unit],
+    report: &mut IngestReport,
+) -> Result<Vec<String>, IngestError> {
+    let new: HashSet<&str> = units.iter().map(|u| u.id.as_str()).collect();
+    let old = store.unit_codes(&options.dataset)?;
+    report.units_vanished = old.iter().filter(|c| !new.contains(c.as_str())).count();
+    let old: HashSet<&str> = old.iter().map(String::as_str).collect();
+    report.units_appeared = new.iter().filter(|c| !old.contains(*c)).count();
+    let mut losing = Vec::new();
+    for (alignment, referenced) in store.units_referenced(&options.dataset)? {
+        let gone: Vec<&String> = referenced.iter().filter(|u| !new.contains(u.as_str())).collect();
+        if gone.is_empty() {
+            report.kept_alignments.push(alignment);
+        } else {
+            let shown: Vec<&str> = gone.iter().take(10).map(|u| u.as_str()).collect();
+            losing.push((alignment, gone.len(), shown.join(", ")));
+        }
+    }
+    if losing.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !options.drop_alignments {
+        return Err(IngestError::WouldLoseAlignments {
+            path: options.path.clone(),
+            dataset: options.dataset.clone(),
+            alignments: losing
+                .iter()
+                .map(|(name, n, shown)| {
+                    format!(
+                        "'{name}' ({n} unit(s) gone: {shown}{})",
+                        if *n > 10 { ", ..." } else { "" }
+                    )
+                })
+                .collect(),
+        });
+    }
+    report.dropped_alignments = losing.iter().map(|(name, n, _)| (name.clone(), *n)).collect();
+    Ok(losing.into_iter().map(|(name, _, _)| name).collect())
 }
 
 /// Decides which CRS the coordinates are in: `--s-srs`, else the file's, else

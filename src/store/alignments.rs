@@ -130,16 +130,23 @@ impl Store {
         &self,
         name: &str,
         units: &UnitIndex,
-    ) -> Result<(AlignmentInfo, AlignmentState), StoreError> {
+    ) -> Result<(AlignmentInfo, AlignmentStamp, AlignmentState), StoreError> {
         self.read(|conn| {
-            let info = alignment_info(conn, name)
+            // One read transaction: the state, its revision and stamp agree.
+            let tx = conn.unchecked_transaction().map_err(|e| self.sqlite_error(e))?;
+            let info = alignment_info(&tx, name)
                 .map_err(|e| self.sqlite_error(e))?
                 .ok_or_else(|| not_found(name))?;
-            let id = alignment_id(conn, name)
+            let (_, stamp) = tx
+                .query_row(&format!("{STAMP_COLUMNS} WHERE a.name = ?1"), [name], |r| {
+                    self.stamp_from_row(r)
+                })
+                .map_err(|e| self.sqlite_error(e))?;
+            let id = alignment_id(&tx, name)
                 .map_err(|e| self.sqlite_error(e))?
                 .ok_or_else(|| not_found(name))?;
-            let state = load_state(conn, id, &info.levels, units).map_err(|e| self.sqlite_error(e))?;
-            Ok((info, state))
+            let state = load_state(&tx, id, &info.levels, units).map_err(|e| self.sqlite_error(e))?;
+            Ok((info, stamp, state))
         })
     }
 
@@ -488,3 +495,67 @@ fn write_difference(
     }
     Ok(())
 }
+
+/// What identifies an alignment's stored state: which instance (store file, row and
+/// creation time: an alignment deleted and created again under the same name is
+/// another), its revision and its dataset's generation. A server compares these with
+/// its snapshots to notice commits made by another process on the same store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlignmentStamp {
+    /// The instance: a hash of the store path, the row id and the creation time.
+    pub instance: u64,
+    /// Current revision.
+    pub revision: i64,
+    /// Generation of its dataset's units.
+    pub dataset_generation: i64,
+}
+
+impl Store {
+    /// The stamp of one alignment.
+    pub fn alignment_stamp(&self, name: &str) -> Result<AlignmentStamp, StoreError> {
+        self.read(|conn| {
+            conn.query_row(&format!("{STAMP_COLUMNS} WHERE a.name = ?1"), [name], |r| {
+                self.stamp_from_row(r)
+            })
+            .optional()
+            .map_err(|e| self.sqlite_error(e))?
+            .map(|(_, stamp)| stamp)
+            .ok_or_else(|| not_found(name))
+        })
+    }
+
+    /// The stamps of every alignment, by name.
+    pub fn alignment_stamps(&self) -> Result<BTreeMap<String, AlignmentStamp>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(STAMP_COLUMNS).map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([], |r| self.stamp_from_row(r))
+                .map_err(|e| self.sqlite_error(e))?;
+            rows.map(|r| r.map_err(|e| self.sqlite_error(e))).collect()
+        })
+    }
+
+    fn stamp_from_row(&self, r: &rusqlite::Row) -> rusqlite::Result<(String, AlignmentStamp)> {
+        use sha2::Digest;
+        let (id, created_at): (i64, String) = (r.get(1)?, r.get(4)?);
+        let digest = sha2::Sha256::new()
+            .chain_update(self.path.as_os_str().as_encoded_bytes())
+            .chain_update([0])
+            .chain_update(id.to_le_bytes())
+            .chain_update(created_at.as_bytes())
+            .finalize();
+        let mut instance = [0u8; 8];
+        instance.copy_from_slice(&digest[..8]);
+        Ok((
+            r.get(0)?,
+            AlignmentStamp {
+                instance: u64::from_le_bytes(instance),
+                revision: r.get(2)?,
+                dataset_generation: r.get(3)?,
+            },
+        ))
+    }
+}
+
+const STAMP_COLUMNS: &str = "SELECT a.name, a.id, a.revision, d.generation, a.created_at
+     FROM alignments a JOIN datasets d ON d.id = a.dataset_id";

@@ -1,6 +1,6 @@
 //! Datasets and their units.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use geo::{BoundingRect, Geometry, MultiPolygon};
 use geozero::wkb::Wkb;
@@ -73,33 +73,114 @@ impl Store {
         })
     }
 
-    /// Stores a dataset in one transaction, replacing any dataset of that name
-    /// (and the alignments built on it). `progress` is told of every batch stored.
+    /// Stores a dataset in one transaction. A dataset of that name keeps its row (so
+    /// its alignments and address points stay) and gets the new units and a new
+    /// generation; the alignments named in `drop_alignments` are deleted with their
+    /// history in the same transaction. `progress` is told of every batch stored.
     pub fn replace_dataset(
         &self,
         meta: &DatasetMeta,
         units: &[Unit],
+        drop_alignments: &[String],
         progress: &dyn Fn(usize),
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
         let write = |tx: &Transaction| -> rusqlite::Result<()> {
-            if let Some(old) = dataset_id(tx, &meta.name)? {
-                tx.execute(
-                    "DELETE FROM units_rtree WHERE id IN (SELECT id FROM units WHERE dataset_id = ?1)",
-                    [old],
-                )?;
-                tx.execute("DELETE FROM datasets WHERE id = ?1", [old])?;
-            }
-            tx.execute(
-                "INSERT INTO datasets (name, source, id_field, source_crs) VALUES (?1, ?2, ?3, ?4)",
-                params![meta.name, meta.source, meta.id_field, meta.source_crs],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = match dataset_id(tx, &meta.name)? {
+                Some(old) => {
+                    tx.execute(
+                        "DELETE FROM units_rtree WHERE id IN (SELECT id FROM units WHERE dataset_id = ?1)",
+                        [old],
+                    )?;
+                    tx.execute("DELETE FROM units WHERE dataset_id = ?1", [old])?;
+                    tx.execute(
+                        "UPDATE datasets SET source = ?2, id_field = ?3, source_crs = ?4,
+                             created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = generation + 1
+                         WHERE id = ?1",
+                        params![old, meta.source, meta.id_field, meta.source_crs],
+                    )?;
+                    let mut drop =
+                        tx.prepare_cached("DELETE FROM alignments WHERE dataset_id = ?1 AND name = ?2")?;
+                    for name in drop_alignments {
+                        drop.execute(params![old, name])?;
+                    }
+                    old
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO datasets (name, source, id_field, source_crs) VALUES (?1, ?2, ?3, ?4)",
+                        params![meta.name, meta.source, meta.id_field, meta.source_crs],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
             insert_units(tx, id, units, progress)
         };
         write(&tx).map_err(|e| self.sqlite_error(e))?;
         tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
+    /// The unit ids each alignment of a dataset refers to (assigned or locked), by
+    /// alignment name: what a re-ingest must keep for the alignment to stay whole.
+    pub fn units_referenced(&self, dataset: &str) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+        self.read(|conn| {
+            let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            let mut statement = conn
+                .prepare(
+                    "SELECT a.name, r.unit_code FROM alignments a JOIN datasets d ON d.id = a.dataset_id
+                     JOIN (SELECT alignment_id, unit_code FROM assignments
+                           UNION SELECT alignment_id, unit_code FROM unit_locks) r ON r.alignment_id = a.id
+                     WHERE d.name = ?1",
+                )
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([dataset], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(|e| self.sqlite_error(e))?;
+            for row in rows {
+                let (alignment, unit) = row.map_err(|e| self.sqlite_error(e))?;
+                out.entry(alignment).or_default().insert(unit);
+            }
+            for name in self.alignment_names_on(conn, dataset)? {
+                out.entry(name).or_default();
+            }
+            Ok(out)
+        })
+    }
+
+    fn alignment_names_on(&self, conn: &Connection, dataset: &str) -> Result<Vec<String>, StoreError> {
+        conn.prepare(
+            "SELECT a.name FROM alignments a JOIN datasets d ON d.id = a.dataset_id WHERE d.name = ?1",
+        )
+        .and_then(|mut s| s.query_map([dataset], |r| r.get(0))?.collect())
+        .map_err(|e| self.sqlite_error(e))
+    }
+
+    /// The ids of a dataset's units (empty when it does not exist).
+    pub fn unit_codes(&self, dataset: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            conn.prepare(
+                "SELECT u.code FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE d.name = ?1",
+            )
+            .and_then(|mut s| s.query_map([dataset], |r| r.get(0))?.collect())
+            .map_err(|e| self.sqlite_error(e))
+        })
+    }
+
+    /// A dataset's generation: bumped each time its units are replaced (0 when absent).
+    pub fn dataset_generation(&self, dataset: &str) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT generation FROM datasets WHERE name = ?1",
+                [dataset],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.sqlite_error(e))
+        })
     }
 
     /// Adds point units to an existing dataset in one transaction (replacing its
@@ -123,6 +204,10 @@ impl Store {
             )?;
             tx.execute("DELETE FROM units WHERE dataset_id = ?1 AND kind = 'point'", [id])?;
             insert_units(tx, id, units, &|_| {})?;
+            tx.execute(
+                "UPDATE datasets SET generation = generation + 1 WHERE id = ?1",
+                [id],
+            )?;
             let mut read =
                 tx.prepare_cached("SELECT attributes FROM units WHERE dataset_id = ?1 AND code = ?2")?;
             let mut write =

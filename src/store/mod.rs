@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use addresses::{AddressPoint, MAX_STREET_CANDIDATES};
-pub use alignments::{AlignmentInfo, ChangeRecord, NewChange};
+pub use alignments::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange};
 pub use datasets::{DatasetInfo, DatasetMeta, StoredUnit};
 
 use crate::error::StoreError;

@@ -125,4 +125,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX addresses_street ON addresses (street_id);
     "#,
+    // 3: a dataset's generation, bumped whenever its units are replaced, so a server
+    // notices units another process re-ingested.
+    r#"
+    ALTER TABLE datasets ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+    "#,
 ];

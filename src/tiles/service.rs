@@ -18,6 +18,7 @@ use super::render::render;
 use super::tile_id::TileId;
 use super::view::{AlignmentView, DatasetTiles};
 use super::{TileError, TileOptions};
+use crate::change::Change;
 use crate::engine::Engine;
 use crate::snapshot::Snapshot;
 
@@ -25,6 +26,8 @@ use crate::snapshot::Snapshot;
 const VIEWS_KEPT: usize = 3;
 /// Change records kept per alignment (to carry tiles forward).
 const DELTAS_KEPT: usize = 64;
+/// Commits queued for the view worker; past that, tile requests prepare views.
+pub const PENDING_COMMITS: usize = 16;
 
 struct Delta {
     from: i64,
@@ -73,31 +76,50 @@ impl TileService {
     }
 
     /// A service over `engine` that prepares the next view of an alignment it serves as
-    /// soon as a change set is committed (on a thread of its own), so the changed area
-    /// is known and the tiles outside it carry forward before the next tile request.
+    /// soon as a change set is committed, so the changed area is known and the tiles
+    /// outside it carry forward before the next tile request. The commit hook only
+    /// queues the new snapshot for one worker thread (at most [`PENDING_COMMITS`]
+    /// waiting; past that a tile request prepares the view itself); a reload from the
+    /// store forgets the alignment's tiles at once, since its revisions may have started
+    /// over.
     pub fn attached(engine: Arc<Engine>, options: TileOptions) -> Arc<TileService> {
         let service = Arc::new(TileService::new(engine.clone(), options));
+        let (queue, pending) = std::sync::mpsc::sync_channel::<Arc<Snapshot>>(PENDING_COMMITS);
+        let worker = Arc::downgrade(&service);
+        let spawned = std::thread::Builder::new()
+            .name("tiles-commit".into())
+            .spawn(move || {
+                while let Ok(snapshot) = pending.recv() {
+                    let Some(service) = worker.upgrade() else {
+                        return;
+                    };
+                    service.view_of(snapshot);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "tiles: no worker to prepare views at commit; tile requests will");
+        }
         let weak = Arc::downgrade(&service);
-        engine.on_commit(Arc::new(move |alignment: &str, _snapshot: &Arc<Snapshot>| {
+        engine.on_commit(Arc::new(move |snapshot: &Arc<Snapshot>, change: &Change| {
             let Some(service) = weak.upgrade() else {
                 return;
             };
-            if !service.serves(alignment) {
-                return;
-            }
-            let name = alignment.to_owned();
-            let spawned = std::thread::Builder::new()
-                .name("tiles-commit".into())
-                .spawn(move || {
-                    if let Err(e) = service.view(&name) {
-                        tracing::warn!(alignment = %name, error = %e, "tiles: next view not prepared");
-                    }
-                });
-            if let Err(e) = spawned {
-                tracing::warn!(alignment, error = %e, "tiles: no thread to prepare the next view");
+            if change.reloaded {
+                service.forget(&snapshot.alignment);
+            } else if service.serves(&snapshot.alignment) && queue.try_send(snapshot.clone()).is_err() {
+                tracing::debug!(alignment = %snapshot.alignment, "tiles: commit queue full");
             }
         }));
         service
+    }
+
+    /// Forgets an alignment's views and carry-forward records; its cached tiles are
+    /// never looked up again (the next view gets a new cache id).
+    fn forget(&self, alignment: &str) {
+        self.alignments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(alignment);
     }
 
     /// Whether tiles of `alignment` were asked for (its views are kept).
@@ -159,16 +181,26 @@ impl TileService {
 
     /// The current view of an alignment (prepared from the previous one on a new revision).
     pub fn view(&self, alignment: &str) -> Result<Arc<AlignmentView>, TileError> {
-        let snapshot = self.engine.snapshot(alignment)?;
+        Ok(self.view_of(self.engine.snapshot(alignment)?))
+    }
+
+    /// The view of `snapshot`, prepared from the alignment's latest view; a snapshot
+    /// older than that view (a late commit notice) gets the latest view.
+    fn view_of(&self, snapshot: Arc<Snapshot>) -> Arc<AlignmentView> {
+        let alignment = snapshot.alignment.clone();
+        let alignment = alignment.as_str();
         let entry = self.alignment(alignment);
         let mut history = entry.history.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(latest) = history.views.back() {
-            if Arc::ptr_eq(&latest.snapshot, &snapshot) {
-                return Ok(latest.clone());
+            if latest.snapshot.instance != snapshot.instance {
+                // Re-created under the same name: its revisions start over, so its tiles
+                // get a new cache id.
+                drop(history);
+                self.forget(alignment);
+                return self.view_of(snapshot);
             }
-            if latest.snapshot.revision >= snapshot.revision {
-                // Re-created under the same name: start over.
-                *history = History::default();
+            if Arc::ptr_eq(&latest.snapshot, &snapshot) || latest.snapshot.revision >= snapshot.revision {
+                return latest.clone();
             }
         }
         let dataset = self.dataset(&snapshot);
@@ -201,7 +233,7 @@ impl TileService {
         if history.views.len() > VIEWS_KEPT {
             history.views.pop_front();
         }
-        Ok(view)
+        view
     }
 
     /// A cached tile, without rendering or touching the store: for the hot path.

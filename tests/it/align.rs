@@ -12,7 +12,7 @@ use geoalign::engine::Engine;
 use geoalign::error::{AlignError, StoreError};
 use geoalign::snapshot::Snapshot;
 
-const SHEET: &str = include_str!("../data/nyc_alignment.csv");
+const SHEET: &str = include_str!("../../data/nyc_alignment.csv");
 
 fn assign(units: &[&str], territory: &str) -> Op {
     Op::Assign {
@@ -125,14 +125,14 @@ fn a_move_redissolves_and_updates_metrics() {
     let outcome = engine
         .apply("nyc", before.revision, &[assign(&["10002"], "T1001")], "t")
         .unwrap();
-    assert_eq!(outcome.revision, before.revision + 1);
-    let mut touched = outcome.touched["territory"].clone();
+    assert_eq!(outcome.change.revision, before.revision + 1);
+    let mut touched = outcome.change.touched["territory"].clone();
     touched.sort();
     assert_eq!(touched, ["T1000", "T1001"]);
     assert!(
-        !outcome.touched.contains_key("district"),
+        !outcome.change.touched.contains_key("district"),
         "both in Manhattan: {:?}",
-        outcome.touched
+        outcome.change.touched
     );
     let after = &outcome.snapshot;
     let pop = |s: &Snapshot, t: &str| s.shapes[0][t].metrics.sums["population_estimate"];
@@ -236,7 +236,7 @@ fn change_sets_are_all_or_nothing_and_locks_refuse_edits() {
         level: None,
         locked: true,
     };
-    let r = engine.apply("nyc", r, &[lock], "t").unwrap().revision;
+    let r = engine.apply("nyc", r, &[lock], "t").unwrap().change.revision;
     for (op, reason) in [
         (
             assign(&["10002"], "T1001"),
@@ -290,16 +290,16 @@ fn twenty_moves_and_their_undos_restore_everything() {
     }
     assert_ne!(fingerprint(&engine.snapshot("nyc").unwrap()), original);
     for _ in 0..20 {
-        engine.undo("nyc", None, "undo").unwrap();
+        common::undo(&engine, "nyc").unwrap();
     }
     let end = engine.snapshot("nyc").unwrap();
     assert_eq!(*end.state, *start.state);
     assert_eq!(fingerprint(&end), original);
     assert_eq!(end.revision, start.revision + 40);
     // Only the reps import is left to undo, then nothing.
-    engine.undo("nyc", None, "undo").unwrap();
+    common::undo(&engine, "nyc").unwrap();
     assert!(matches!(
-        engine.undo("nyc", None, "undo"),
+        common::undo(&engine, "nyc"),
         Err(AlignError::NothingToUndo(_))
     ));
 }
@@ -353,7 +353,7 @@ fn territory_operations_undo_exactly() {
     let brooklyn_units = s.shapes[1]["Brooklyn"].members.len();
     assert!(brooklyn_units > start.shapes[1]["Brooklyn"].members.len());
     assert!(s.shapes[1]["Brooklyn"].geometry.is_valid());
-    engine.undo("nyc", None, "t").unwrap();
+    common::undo(&engine, "nyc").unwrap();
     let end = engine.snapshot("nyc").unwrap();
     assert_eq!(*end.state, *start.state);
     assert_eq!(fingerprint(&end), fingerprint(&start));

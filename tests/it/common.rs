@@ -42,6 +42,7 @@ pub fn options(path: PathBuf, name: &str) -> IngestOptions {
         layer: None,
         s_srs: None,
         replace: false,
+        drop_alignments: false,
         points: false,
         progress: false,
     }
@@ -69,4 +70,17 @@ pub fn sample_engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
     let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
     geoalign::demo::load_alignment(&engine, &data).expect("sample alignment");
     (dir, engine)
+}
+
+/// Undoes the latest change set of `alignment` not yet undone, based on its current revision.
+pub fn undo(
+    engine: &geoalign::engine::Engine,
+    alignment: &str,
+) -> Result<geoalign::engine::ChangeOutcome, geoalign::error::AlignError> {
+    let undo = geoalign::engine::Undo {
+        expected_revision: engine.snapshot(alignment)?.revision,
+        revision: None,
+        force: false,
+    };
+    engine.undo(alignment, undo, "test")
 }

@@ -250,7 +250,13 @@ async fn alignment_change_history_undo_over_http() {
         (Some("ann"), Some(revision + 1))
     );
 
-    let (status, undone) = send(&app, test::TestRequest::post().uri("/api/alignments/nyc/undo")).await;
+    let (status, undone) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/nyc/undo")
+            .set_json(json!({"expected_revision": revision + 1})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{undone}");
     assert_eq!(undone["revision"], revision + 2);
 

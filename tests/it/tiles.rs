@@ -521,7 +521,7 @@ fn a_committed_change_alters_exactly_the_tiles_it_touches() {
         )
         .unwrap();
     let after = service.view("nyc").unwrap();
-    assert_eq!(after.snapshot.revision, outcome.revision);
+    assert_eq!(after.snapshot.revision, outcome.change.revision);
     let new = fetch(&service);
     // The served tiles (carried forward or rendered) equal a fresh render.
     let fresh = TileService::new(engine.clone(), TileOptions::default());
@@ -558,10 +558,11 @@ fn commit_hooks_hear_every_change_and_an_attached_service_serves_it() {
     let engine = Arc::new(engine);
     let heard: Arc<std::sync::Mutex<Vec<(String, i64)>>> = Arc::default();
     let log = heard.clone();
-    engine.on_commit(Arc::new(move |alignment, snapshot| {
+    engine.on_commit(Arc::new(move |snapshot, change| {
+        assert_eq!(change.revision, snapshot.revision);
         log.lock()
             .unwrap()
-            .push((alignment.to_owned(), snapshot.revision));
+            .push((snapshot.alignment.clone(), snapshot.revision));
     }));
     let service = TileService::attached(engine.clone(), TileOptions::default());
     let tile = TileId::new(12, 1206, 1539).unwrap();
@@ -577,9 +578,12 @@ fn commit_hooks_hear_every_change_and_an_attached_service_serves_it() {
             "test",
         )
         .unwrap();
-    assert_eq!(*heard.lock().unwrap(), vec![("nyc".to_owned(), outcome.revision)]);
+    assert_eq!(
+        *heard.lock().unwrap(),
+        vec![("nyc".to_owned(), outcome.change.revision)]
+    );
     let (served, encoded) = service.tile("nyc", None, tile).unwrap();
-    assert_eq!(served, outcome.revision);
+    assert_eq!(served, outcome.change.revision);
     let fresh = TileService::new(engine.clone(), TileOptions::default());
     assert_eq!(encoded.raw.to_vec(), fresh.render("nyc", tile).unwrap());
 }

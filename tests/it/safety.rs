@@ -1,0 +1,395 @@
+//! Data safety: undo refuses bad bodies, other sites, stale revisions, repeats and
+//! overwrites; a store changed by another process is followed, never wedged; a
+//! re-ingest keeps (or refuses to break) the alignments on its dataset; exports of
+//! alignments whose names differ only in punctuation never share a cache entry.
+
+use crate::common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::test as atest;
+use actix_web::{App, http::StatusCode, web};
+use geoalign::align::Op;
+use geoalign::engine::{Engine, Undo};
+use geoalign::error::{AlignError, IngestError, StoreError};
+use geoalign::http::{AppState, configure};
+use geoalign::store::Store;
+use serde_json::{Value, json};
+
+fn assign(unit: &str, territory: &str) -> Op {
+    Op::Assign {
+        units: vec![unit.into()],
+        territory: territory.into(),
+    }
+}
+
+fn owner(engine: &Engine, unit: &str) -> Option<String> {
+    let s = engine.snapshot("nyc").unwrap();
+    let i = s.dataset.units.resolve(unit).unwrap();
+    s.state.owner(&s.dataset.units, i).map(str::to_owned)
+}
+
+async fn call(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    request: atest::TestRequest,
+) -> (StatusCode, Value) {
+    let res = atest::call_service(app, request.to_request()).await;
+    let status = res.status();
+    let body = atest::read_body(res).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn undo_with_a_bad_body_or_from_another_site_changes_nothing() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let before = engine.snapshot("nyc").unwrap().revision;
+    engine
+        .apply("nyc", before, &[assign("10002", "T1001")], "ann")
+        .unwrap();
+    let revision = before + 1;
+    let state = web::Data::new(AppState::with_engine(engine.clone()));
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let undo = || atest::TestRequest::post().uri("/api/alignments/nyc/undo");
+    let junk = "x".repeat(3 << 20);
+    let bad: Vec<(&str, atest::TestRequest, StatusCode)> = vec![
+        ("no body", undo(), StatusCode::BAD_REQUEST),
+        (
+            "malformed JSON",
+            undo()
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{\"expected_revision\": "),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "wrong types",
+            undo().set_json(json!({"expected_revision": "latest"})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "missing expected_revision",
+            undo().set_json(json!({})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "form-encoded (a cross-site form)",
+            undo()
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(format!("expected_revision={revision}")),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "JSON as text/plain",
+            undo()
+                .insert_header(("content-type", "text/plain"))
+                .set_payload(format!("{{\"expected_revision\": {revision}}}")),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "megabytes of junk",
+            undo()
+                .insert_header(("content-type", "application/json"))
+                .set_payload(junk),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "another origin",
+            undo()
+                .insert_header(("host", "127.0.0.1:8080"))
+                .insert_header(("origin", "https://evil.example"))
+                .set_json(json!({"expected_revision": revision})),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "a cross-site fetch",
+            undo()
+                .insert_header(("sec-fetch-site", "cross-site"))
+                .set_json(json!({"expected_revision": revision})),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "a stale revision",
+            undo().set_json(json!({"expected_revision": revision - 1})),
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for (what, request, expected) in bad {
+        let (status, problem) = call(&app, request).await;
+        assert_eq!(status, expected, "{what}: {problem}");
+        assert!(problem["detail"].is_string(), "{what}: {problem}");
+        assert_eq!(
+            engine.snapshot("nyc").unwrap().revision,
+            revision,
+            "{what} changed the alignment"
+        );
+        assert_eq!(
+            owner(&engine, "10002").as_deref(),
+            Some("T1001"),
+            "{what} undid the move"
+        );
+    }
+    let (status, problem) = call(
+        &app,
+        atest::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .insert_header(("origin", "https://evil.example"))
+            .set_json(
+                json!({"expected_revision": revision, "changes": [{"op": "unassign", "units": ["10002"]}]}),
+            ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+
+    let (status, body) = call(&app, undo().set_json(json!({"expected_revision": revision}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["revision"], revision + 1);
+    assert_ne!(owner(&engine, "10002").as_deref(), Some("T1001"));
+}
+
+#[test]
+fn undo_is_guarded_idempotent_and_never_overwrites_a_later_change() {
+    let (_dir, engine) = common::sample_engine();
+    let r0 = engine.snapshot("nyc").unwrap().revision;
+    let original = owner(&engine, "10002");
+    let r1 = engine
+        .apply("nyc", r0, &[assign("10002", "T1001")], "ann")
+        .unwrap()
+        .change
+        .revision;
+    let r2 = engine
+        .apply("nyc", r1, &[assign("10003", "T1001")], "bob")
+        .unwrap()
+        .change
+        .revision;
+    let undo = |expected_revision, revision, force| Undo {
+        expected_revision,
+        revision,
+        force,
+    };
+    // Ann's plain undo, based on r1, cannot undo Bob's later r2.
+    assert!(matches!(
+        engine.undo("nyc", undo(r1, None, false), "ann"),
+        Err(AlignError::Store(StoreError::StaleRevision { current, .. })) if current == r2
+    ));
+    // Undo r1 by number: allowed (r2 moved another unit).
+    let r3 = engine
+        .undo("nyc", undo(r2, Some(r1), false), "ann")
+        .unwrap()
+        .change
+        .revision;
+    assert_eq!(owner(&engine, "10002"), original);
+    // Twice: refused, nothing changes.
+    let err = engine.undo("nyc", undo(r3, Some(r1), false), "ann").unwrap_err();
+    assert!(
+        matches!(err, AlignError::AlreadyUndone { revision, by, .. } if revision == r1 && by == r3),
+        "{err}"
+    );
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, r3);
+    // A later move of the same unit: undoing r4 after r5 moved 10004 again is refused,
+    // naming the unit and the revision, and forced it goes through.
+    let r4 = engine
+        .apply("nyc", r3, &[assign("10004", "T1001")], "ann")
+        .unwrap()
+        .change
+        .revision;
+    let r5 = engine
+        .apply("nyc", r4, &[assign("10004", "T1002")], "bob")
+        .unwrap()
+        .change
+        .revision;
+    let err = engine.undo("nyc", undo(r5, Some(r4), false), "ann").unwrap_err();
+    match &err {
+        AlignError::UndoConflict { units, later, .. } => {
+            assert_eq!(units, &["10004".to_owned()]);
+            assert_eq!(later, &[r5]);
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+    assert!(err.to_string().contains("10004"), "{err}");
+    assert_eq!(owner(&engine, "10004").as_deref(), Some("T1002"));
+    engine.undo("nyc", undo(r5, Some(r4), true), "ann").unwrap();
+    assert_ne!(owner(&engine, "10004").as_deref(), Some("T1001"));
+}
+
+#[test]
+fn a_change_set_that_changes_nothing_creates_no_revision() {
+    let (_dir, engine) = common::sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let history = engine.store().history("nyc").unwrap().len();
+    let unit = "10001";
+    let territory = owner(&engine, unit).unwrap();
+    let outcome = engine
+        .apply("nyc", s.revision, &[assign(unit, &territory)], "t")
+        .unwrap();
+    assert_eq!(outcome.change.revision, s.revision);
+    assert!(outcome.change.is_empty());
+    let empty_lock = Op::Lock {
+        territories: vec![],
+        units: vec![],
+        level: None,
+        locked: true,
+    };
+    assert_eq!(
+        engine
+            .apply("nyc", s.revision, &[empty_lock], "t")
+            .unwrap()
+            .change
+            .revision,
+        s.revision
+    );
+    assert_eq!(engine.store().history("nyc").unwrap().len(), history);
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, s.revision);
+}
+
+/// A second engine over its own handle of the same store file: another process.
+fn second_process(dir: &Path) -> Engine {
+    Engine::new(Arc::new(Store::open(&dir.join("test.db")).unwrap()))
+}
+
+#[test]
+fn commits_of_another_process_are_followed_not_wedged() {
+    let (dir, server) = common::sample_engine();
+    let cli = second_process(dir.path());
+    let r0 = server.snapshot("nyc").unwrap().revision;
+    let r1 = cli
+        .apply("nyc", r0, &[assign("10002", "T1001")], "cli")
+        .unwrap()
+        .change
+        .revision;
+    // The server, still at r0 in memory, takes a change based on r1 (what the store
+    // says) and refuses one based on r0, naming r1 both times.
+    let stale = server
+        .apply("nyc", r0, &[assign("10003", "T1001")], "web")
+        .unwrap_err();
+    assert!(
+        matches!(stale, AlignError::Store(StoreError::StaleRevision { current, .. }) if current == r1),
+        "{stale}"
+    );
+    let r2 = server
+        .apply("nyc", r1, &[assign("10003", "T1001")], "web")
+        .unwrap()
+        .change
+        .revision;
+    assert_eq!(r2, r1 + 1);
+    assert_eq!(owner(&server, "10002").as_deref(), Some("T1001"));
+    // The CLI, now behind, follows the server the same way.
+    let r3 = cli
+        .apply("nyc", r2, &[assign("10004", "T1001")], "cli")
+        .unwrap()
+        .change
+        .revision;
+    // Without a change of its own, refresh brings the server up to date (the server
+    // runs it every half second), and a copy is made of the current state.
+    assert_eq!(server.refresh().unwrap(), 1);
+    assert_eq!(server.snapshot("nyc").unwrap().revision, r3);
+    assert_eq!(owner(&server, "10004").as_deref(), Some("T1001"));
+    assert_eq!(server.refresh().unwrap(), 0);
+    server.create("copy", None, None, Some("nyc")).unwrap();
+    let copy = server.snapshot("copy").unwrap();
+    assert_eq!(*copy.state, *server.snapshot("nyc").unwrap().state);
+    // The dissolved outlines after a reload equal those of a fresh load.
+    let fresh = second_process(dir.path()).snapshot("nyc").unwrap();
+    let reloaded = server.snapshot("nyc").unwrap();
+    for (level, shapes) in fresh.shapes.iter().enumerate() {
+        for (code, shape) in shapes {
+            assert_eq!(reloaded.shapes[level][code].members, shape.members, "{code}");
+            assert_eq!(reloaded.shapes[level][code].geometry, shape.geometry, "{code}");
+        }
+    }
+}
+
+#[test]
+fn a_reingest_keeps_alignments_whose_units_remain_and_refuses_to_break_others() {
+    let (dir, engine) = common::sample_engine();
+    let store = engine.store().clone();
+    let r0 = engine.snapshot("nyc").unwrap().revision;
+    engine.apply("nyc", r0, &[assign("10002", "T1001")], "t").unwrap();
+    let history = store.history("nyc").unwrap().len();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nyc_modzcta.geojson");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let mut options = common::options(source.clone(), "nyc");
+    options.id_field = "modzcta".into();
+    options.replace = true;
+
+    // The same file again: every alignment is kept with its history.
+    let report = geoalign::ingest::ingest(&store, &options).unwrap();
+    assert!(report.kept_alignments.contains(&"nyc".to_owned()), "{report}");
+    // The 128 PO-box point units go with a polygon re-ingest (added again by --points);
+    // none of them is assigned, so 'nyc' stays whole.
+    assert_eq!(report.units_vanished, 128, "{report}");
+    assert_eq!(store.history("nyc").unwrap().len(), history);
+    // A running engine notices the new generation of the dataset and reloads.
+    assert_eq!(engine.refresh().unwrap(), 1);
+    assert_eq!(owner(&engine, "10002").as_deref(), Some("T1001"));
+
+    // A file without 10002 (assigned in 'nyc'): refused, naming the alignment and the
+    // unit; the store is unchanged.
+    let mut geojson: Value = serde_json::from_str(&text).unwrap();
+    let features = geojson["features"].as_array_mut().unwrap();
+    let before = features.len();
+    features.retain(|f| f["properties"]["modzcta"] != "10002");
+    assert_eq!(features.len(), before - 1);
+    let smaller = dir.path().join("smaller.geojson");
+    std::fs::write(&smaller, geojson.to_string()).unwrap();
+    options.path = smaller;
+    let err = geoalign::ingest::ingest(&store, &options).unwrap_err();
+    assert!(matches!(err, IngestError::WouldLoseAlignments { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("'nyc'") && message.contains("10002") && message.contains("--drop-alignments"),
+        "{message}"
+    );
+    assert_eq!(store.history("nyc").unwrap().len(), history);
+    assert_eq!(store.unit_codes("nyc").unwrap().len(), before);
+
+    // --drop-alignments: the alignment goes, and a running engine drops it too.
+    options.drop_alignments = true;
+    let report = geoalign::ingest::ingest(&store, &options).unwrap();
+    assert_eq!(report.dropped_alignments.len(), 1, "{report}");
+    assert!(matches!(
+        store.alignment("nyc"),
+        Err(StoreError::AlignmentNotFound(_))
+    ));
+    engine.refresh().unwrap();
+    assert!(engine.loaded_snapshot("nyc").is_none());
+}
+
+#[actix_web::test]
+async fn exports_of_names_alike_but_for_punctuation_never_mix() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    for name in ["x.y", "x y", "x~y"] {
+        engine.create(name, None, None, Some("nyc")).unwrap();
+    }
+    let r = engine.snapshot("x y").unwrap().revision;
+    engine.apply("x y", r, &[assign("10002", "T1001")], "t").unwrap();
+    let state = web::Data::new(AppState::with_engine(engine.clone()));
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let mut seen = std::collections::BTreeMap::new();
+    for name in ["x.y", "x%20y", "x~y"] {
+        let res = atest::call_service(
+            &app,
+            atest::TestRequest::get()
+                .uri(&format!("/api/alignments/{name}/export/unit.csv"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let etag = res.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+        let body = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
+        let row = body.lines().find(|l| l.starts_with("10002,")).unwrap().to_owned();
+        seen.insert(name, (etag, row));
+    }
+    let etags: std::collections::BTreeSet<&String> = seen.values().map(|(e, _)| e).collect();
+    assert_eq!(etags.len(), 3, "{seen:?}");
+    assert!(seen["x%20y"].1.contains("T1001"), "{seen:?}");
+    assert!(
+        !seen["x.y"].1.contains("T1001") && !seen["x~y"].1.contains("T1001"),
+        "{seen:?}"
+    );
+}
