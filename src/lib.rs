@@ -5,6 +5,7 @@
 //! See `docs/ARCHITECTURE.md`.
 
 pub mod align;
+pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
