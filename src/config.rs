@@ -351,6 +351,13 @@ mod tests {
         }
     }
 
+    /// The message of loading with only this environment, which must fail.
+    fn env_error(pairs: &'static [(&'static str, &'static str)]) -> String {
+        Config::load(None, &env_of(pairs), Overrides::default())
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn defaults_match_the_tile_options_and_batch_limit() {
         let config = Config::load(None, &env_of(&[]), Overrides::default()).unwrap();
@@ -369,21 +376,9 @@ mod tests {
             (config.workers, config.bind.as_str()),
             (Some(3), "127.0.0.1:8080")
         );
-        let err = Config::load(
-            None,
-            &env_of(&[("GEOALIGN_WORKERS", "many")]),
-            Overrides::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = env_error(&[("GEOALIGN_WORKERS", "many")]);
         assert!(err.starts_with("GEOALIGN_WORKERS=many: "), "{err}");
-        let err = Config::load(
-            None,
-            &env_of(&[("GEOALIGN_UNITS_MINZOOM", "30")]),
-            Overrides::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = env_error(&[("GEOALIGN_UNITS_MINZOOM", "30")]);
         assert_eq!(err, "GEOALIGN_UNITS_MINZOOM=30: must be 0-22");
     }
 

@@ -20,6 +20,13 @@ fn geoalign() -> Command {
     command
 }
 
+/// The binary on a store file.
+fn on(store: &Path) -> Command {
+    let mut command = geoalign();
+    command.arg("--store").arg(store);
+    command
+}
+
 fn run(command: &mut Command) -> Output {
     command.output().expect("run geoalign")
 }
@@ -54,32 +61,15 @@ fn assert_status(output: &Output, code: i32, message: &str) {
 #[test]
 fn exit_statuses_tell_usage_not_found_and_conflict_apart() {
     let (dir, sample, _) = sample_store();
-    let metrics = |alignment: &str| {
-        run(geoalign()
-            .arg("--store")
-            .arg(&sample)
-            .args(["align", "metrics", "--alignment", alignment]))
-    };
+    let metrics = |alignment: &str| run(on(&sample).args(["align", "metrics", "--alignment", alignment]));
     assert_status(&metrics("nope"), 3, "error: alignment 'nope' not found");
     assert_status(&run(geoalign().args(["align", "frobnicate"])), 2, "frobnicate");
-    let output = run(geoalign().arg("--store").arg(&sample).args([
-        "align",
-        "metrics",
-        "--alignment",
-        "nyc",
-        "--level",
-        "county",
-    ]));
+    let output = run(on(&sample).args(["align", "metrics", "--alignment", "nyc", "--level", "county"]));
     assert_status(&output, 3, "unknown level 'county'");
-    let output = run(geoalign()
-        .arg("--store")
-        .arg(&sample)
-        .args(["lookup", "--alignment", "nyc"]));
+    let output = run(on(&sample).args(["lookup", "--alignment", "nyc"]));
     assert_status(&output, 2, "give a CSV file of points, or --lon and --lat");
     let missing = dir.path().join("missing.json");
-    let output = run(geoalign()
-        .arg("--store")
-        .arg(&sample)
+    let output = run(on(&sample)
         .args(["align", "change", "--alignment", "nyc"])
         .arg(&missing));
     assert_status(&output, 2, &missing.display().to_string());
@@ -88,9 +78,7 @@ fn exit_statuses_tell_usage_not_found_and_conflict_apart() {
         "change.json",
         r#"[{"op":"assign","units":["10002"],"territory":"T1001"}]"#,
     );
-    let output = run(geoalign()
-        .arg("--store")
-        .arg(&sample)
+    let output = run(on(&sample)
         .args([
             "align",
             "change",
@@ -101,11 +89,7 @@ fn exit_statuses_tell_usage_not_found_and_conflict_apart() {
         ])
         .arg(&change));
     assert_status(&output, 4, "reload and retry");
-    let output =
-        run(geoalign()
-            .arg("--store")
-            .arg(&sample)
-            .args(["align", "create", "nyc", "--dataset", "nyc"]));
+    let output = run(on(&sample).args(["align", "create", "nyc", "--dataset", "nyc"]));
     assert_status(&output, 4, "alignment 'nyc' already exists");
     assert!(metrics("nyc").status.success());
 
@@ -194,11 +178,7 @@ fn bad_settings_are_refused_by_name() {
     assert_status(&output, 2, &missing.display().to_string());
     let output = metrics(geoalign().env("GEOALIGN_UNITS_MINZOOM", "eight"));
     assert_status(&output, 2, "GEOALIGN_UNITS_MINZOOM=eight");
-    let output =
-        run(geoalign()
-            .arg("--store")
-            .arg(&empty)
-            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "0"]));
+    let output = run(on(&empty).args(["serve", "--bind", "127.0.0.1:0", "--workers", "0"]));
     assert_status(&output, 2, "--workers: must be at least 1");
 
     let help = run(geoalign().args(["serve", "--help"]));
@@ -303,9 +283,7 @@ fn a_closed_stdout_ends_every_command_quietly() {
         // A pipe whose reader is gone before the command writes a byte.
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let output = geoalign()
-            .arg("--store")
-            .arg(&sample)
+        let output = on(&sample)
             .args(args)
             .stdout(writer)
             .stderr(Stdio::piped())
