@@ -6,6 +6,7 @@
 
 pub mod align;
 pub mod change;
+pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;

@@ -9,7 +9,8 @@ use crate::lookup::batch;
 use crate::lookup::{Owner, check};
 use crate::snapshot::Snapshot;
 
-/// Largest batch body accepted (bytes): a million CSV rows fit in about 40 MB.
+/// Largest batch body accepted by default (bytes; the `max_batch_mb` setting of
+/// [`crate::config`]): a million CSV rows fit in about 40 MB.
 pub const MAX_BATCH_BYTES: usize = 128 << 20;
 
 /// Query of `GET /api/lookup`.

@@ -23,9 +23,10 @@ use futures_util::StreamExt;
 
 pub use problem::ApiError;
 
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::store::Store;
-use crate::tiles::{TileOptions, TileService};
+use crate::tiles::TileService;
 
 /// Shared state of the server.
 #[derive(Debug, Clone)]
@@ -36,53 +37,61 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Tiles of the engine's alignments (one cache shared by every worker).
     pub tiles: Arc<TileService>,
+    /// Largest body of a batch request ([`read_batch_body`]), in bytes.
+    pub max_batch_bytes: usize,
 }
 
 impl AppState {
-    /// State over a store.
+    /// State over a store, with the default settings.
     pub fn new(store: Arc<Store>) -> AppState {
         AppState::with_engine(Arc::new(Engine::new(store)))
     }
 
-    /// State over an engine already loaded, tiles configured by [`TileOptions::from_env`].
+    /// State over an engine already loaded, with the default settings.
     pub fn with_engine(engine: Arc<Engine>) -> AppState {
+        AppState::with_config(engine, &Config::default())
+    }
+
+    /// State over an engine already loaded, with the tile options and limits of `config`.
+    pub fn with_config(engine: Arc<Engine>, config: &Config) -> AppState {
         AppState {
             store: engine.store().clone(),
-            tiles: TileService::attached(engine.clone(), TileOptions::from_env()),
+            tiles: TileService::attached(engine.clone(), config.tile_options()),
             engine,
+            max_batch_bytes: config.max_batch_bytes(),
         }
     }
 }
 
-/// Reads a batch request body: at most [`lookup::MAX_BATCH_BYTES`] (refused up
-/// front when Content-Length says more), pre-sized from Content-Length, and not
-/// empty; `expected` names the formats in the "empty" reason.
+/// Reads a batch request body: at most [`AppState::max_batch_bytes`] (by default
+/// [`lookup::MAX_BATCH_BYTES`]; refused up front when Content-Length says more),
+/// pre-sized from Content-Length, and not empty; `expected` names the formats in the
+/// "empty" reason.
 pub async fn read_batch_body(
     request: &HttpRequest,
     mut payload: web::Payload,
     expected: &str,
 ) -> Result<web::BytesMut, ApiError> {
-    use lookup::MAX_BATCH_BYTES;
+    let max = request
+        .app_data::<web::Data<AppState>>()
+        .map_or(lookup::MAX_BATCH_BYTES, |state| state.max_batch_bytes);
     let declared = request
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if let Some(length) = declared
-        && length > MAX_BATCH_BYTES
+        && length > max
     {
         return Err(ApiError::bad(
             "body",
-            format!("{length} bytes; at most {MAX_BATCH_BYTES} bytes per batch"),
+            format!("{length} bytes; at most {max} bytes per batch"),
         ));
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
-        if body.len() + chunk.len() > MAX_BATCH_BYTES {
-            return Err(ApiError::bad(
-                "body",
-                format!("more than {MAX_BATCH_BYTES} bytes per batch"),
-            ));
+        if body.len() + chunk.len() > max {
+            return Err(ApiError::bad("body", format!("more than {max} bytes per batch")));
         }
         body.extend_from_slice(&chunk);
     }

@@ -118,25 +118,6 @@ impl TileOptions {
     pub fn tolerance_at(&self, zoom: u8) -> f64 {
         self.tolerance / (f64::from(1u32 << zoom.min(MAX_ZOOM)) * f64::from(self.extent))
     }
-
-    /// Defaults, with `GEOALIGN_TILE_CACHE_MB` (cache size) and
-    /// `GEOALIGN_UNITS_MINZOOM` (first zoom of the units layer) applied when set.
-    pub fn from_env() -> TileOptions {
-        let mut options = TileOptions::default();
-        if let Some(mb) = std::env::var("GEOALIGN_TILE_CACHE_MB")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-        {
-            options.cache_bytes = mb << 20;
-        }
-        if let Some(z) = std::env::var("GEOALIGN_UNITS_MINZOOM")
-            .ok()
-            .and_then(|v| v.parse::<u8>().ok())
-        {
-            options.units_minzoom = z;
-        }
-        options
-    }
 }
 
 /// Why a tile, TileJSON or export could not be produced.

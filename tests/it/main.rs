@@ -6,6 +6,7 @@ mod common;
 
 mod align;
 mod browser;
+mod cli;
 mod export;
 mod gdal;
 mod geocode;

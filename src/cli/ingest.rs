@@ -1,0 +1,101 @@
+//! `geoalign ingest` and `geoalign ingest-addresses`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use geoalign::config::Config;
+use geoalign::ingest::crs::CrsDef;
+use geoalign::ingest::{IngestOptions, ingest};
+use geoalign::store::Store;
+
+use super::output::Stdout;
+use super::{CliError, open_store};
+
+#[derive(Args)]
+pub struct Ingest {
+    /// The file to read.
+    file: PathBuf,
+    /// Dataset name.
+    #[arg(long)]
+    dataset: String,
+    /// Property holding the unit id (e.g. zip).
+    #[arg(long)]
+    id_field: String,
+    /// Layer of a multi-layer source (GeoPackage).
+    #[arg(long)]
+    layer: Option<String>,
+    /// Source CRS, overriding the file's: EPSG:N, a PROJ string or WKT.
+    #[arg(long, value_parser = parse_crs)]
+    s_srs: Option<CrsDef>,
+    /// Replace an existing dataset of that name (its alignments are kept when every
+    /// unit they use is still in the file; otherwise refused).
+    #[arg(long)]
+    replace: bool,
+    /// With --replace: delete the alignments that use units the file no longer has.
+    #[arg(long, requires = "replace")]
+    drop_alignments: bool,
+    /// Add the file's points to an existing dataset as point units (PO-box ZIPs).
+    #[arg(long)]
+    points: bool,
+}
+
+#[derive(Args)]
+pub struct IngestAddresses {
+    /// The CSV file.
+    file: PathBuf,
+    /// Dataset the addresses belong to (default: the only dataset in the store).
+    #[arg(long)]
+    dataset: Option<String>,
+}
+
+fn parse_crs(text: &str) -> Result<CrsDef, String> {
+    CrsDef::parse_user(text).ok_or_else(|| format!("'{text}' is not EPSG:N, a PROJ string or WKT"))
+}
+
+impl Ingest {
+    pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+        let store = open_store(config)?;
+        let options = IngestOptions {
+            path: self.file,
+            dataset: self.dataset,
+            id_field: self.id_field,
+            layer: self.layer,
+            s_srs: self.s_srs,
+            replace: self.replace,
+            drop_alignments: self.drop_alignments,
+            points: self.points,
+            progress: true,
+        };
+        out.text(ingest(&store, &options)?)
+    }
+}
+
+impl IngestAddresses {
+    pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+        let store = open_store(config)?;
+        let dataset = match self.dataset {
+            Some(d) => d,
+            None => only_dataset(&store)?,
+        };
+        let report = geoalign::ingest::addresses::ingest_addresses(&store, &self.file, &dataset, true)?;
+        out.text(report)
+    }
+}
+
+/// The name of the store's only dataset, for commands where it is the obvious default.
+fn only_dataset(store: &Store) -> Result<String, CliError> {
+    let datasets = store.datasets()?;
+    match datasets.as_slice() {
+        [only] => Ok(only.name.clone()),
+        [] => Err(CliError::NotFound(
+            "the store has no dataset; ingest boundaries first".into(),
+        )),
+        many => Err(CliError::Usage(format!(
+            "give --dataset (one of {})",
+            many.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,418 @@
+//! Settings of the server and the command line, merged in one place ([`Config::load`])
+//! from, in increasing priority: built-in defaults, an optional TOML file
+//! (`--config FILE` or `GEOALIGN_CONFIG`), `GEOALIGN_*` environment variables, and
+//! command-line flags.
+//!
+//! [`SETTINGS`] names every setting's flag, environment variable and TOML key;
+//! `geoalign serve --help` ([`help`]) and the README table show them with their defaults.
+//!
+//! ```
+//! use geoalign::config::{Config, Overrides};
+//! let env = |name: &str| (name == "GEOALIGN_TILE_CACHE_MB").then(|| "64".to_owned());
+//! let flags = Overrides { units_minzoom: Some(10), ..Overrides::default() };
+//! let config = Config::load(None, &env, flags).unwrap();
+//! assert_eq!((config.tile_cache_mb, config.units_minzoom), (64, 10));
+//! assert_eq!(config.bind, Config::default().bind);
+//! ```
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::tiles::{MAX_ZOOM, TileOptions};
+
+/// Environment variable naming the TOML file when `--config` is not given.
+pub const CONFIG_ENV: &str = "GEOALIGN_CONFIG";
+
+const MIB: usize = 1 << 20;
+
+/// The settings in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// SQLite store file.
+    pub store: PathBuf,
+    /// Address the server listens on.
+    pub bind: String,
+    /// HTTP worker threads (`None`: one per core).
+    pub workers: Option<usize>,
+    /// Size bound of the tile cache, in MiB.
+    pub tile_cache_mb: usize,
+    /// First zoom of the `units` tile layer.
+    pub units_minzoom: u8,
+    /// Largest body of a lookup or geocode batch request, in MiB.
+    pub max_batch_mb: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let tiles = TileOptions::default();
+        Config {
+            store: PathBuf::from("geoalign.db"),
+            bind: "127.0.0.1:8080".into(),
+            workers: None,
+            tile_cache_mb: tiles.cache_bytes / MIB,
+            units_minzoom: tiles.units_minzoom,
+            max_batch_mb: crate::http::lookup::MAX_BATCH_BYTES / MIB,
+        }
+    }
+}
+
+/// The settings one source gives (a TOML file, the environment, the command line);
+/// `None` where it says nothing. The TOML file has exactly these keys.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    /// SQLite store file.
+    pub store: Option<PathBuf>,
+    /// Address the server listens on.
+    pub bind: Option<String>,
+    /// HTTP worker threads.
+    pub workers: Option<usize>,
+    /// Size bound of the tile cache, in MiB.
+    pub tile_cache_mb: Option<usize>,
+    /// First zoom of the `units` tile layer.
+    pub units_minzoom: Option<u8>,
+    /// Largest body of a batch request, in MiB.
+    pub max_batch_mb: Option<usize>,
+}
+
+/// One setting: how each source names it, and what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Command-line flag (on `serve` and `demo`; `--store` on every command).
+    pub flag: &'static str,
+    /// Environment variable.
+    pub env: &'static str,
+    /// Key in the TOML file.
+    pub key: &'static str,
+    /// What it sets.
+    pub about: &'static str,
+}
+
+/// Every setting, in the order [`help`] and the README list them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        flag: "--store",
+        env: "GEOALIGN_STORE",
+        key: "store",
+        about: "SQLite store file",
+    },
+    Setting {
+        flag: "--bind",
+        env: "GEOALIGN_BIND",
+        key: "bind",
+        about: "address the server listens on",
+    },
+    Setting {
+        flag: "--workers",
+        env: "GEOALIGN_WORKERS",
+        key: "workers",
+        about: "HTTP worker threads",
+    },
+    Setting {
+        flag: "--tile-cache-mb",
+        env: "GEOALIGN_TILE_CACHE_MB",
+        key: "tile_cache_mb",
+        about: "size bound of the tile cache, MiB",
+    },
+    Setting {
+        flag: "--units-minzoom",
+        env: "GEOALIGN_UNITS_MINZOOM",
+        key: "units_minzoom",
+        about: "first zoom of the units tile layer",
+    },
+    Setting {
+        flag: "--max-batch-mb",
+        env: "GEOALIGN_MAX_BATCH_MB",
+        key: "max_batch_mb",
+        about: "largest lookup/geocode batch body, MiB",
+    },
+];
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file cannot be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML file is not valid, or has an unknown key or a value of the wrong type
+    /// (the message gives the line and the key).
+    #[error("config file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: Box<toml::de::Error>,
+    },
+    /// A value that parses but is out of range, or an environment variable that does not parse.
+    #[error("{setting}: {reason}")]
+    Invalid {
+        /// The setting as its source names it (`GEOALIGN_WORKERS=x`, `geoalign.toml: workers`, `--workers`).
+        setting: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// The settings of defaults < the TOML file (`file`, else `$GEOALIGN_CONFIG`, else
+    /// none) < environment variables (read through `env`; an empty value counts as
+    /// unset) < `flags`.
+    pub fn load(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: Overrides,
+    ) -> Result<Config, ConfigError> {
+        flags.check(|s| s.flag.to_owned())?;
+        let from_env = Overrides::from_env(env)?;
+        let file = match file {
+            Some(path) => Some(path.to_owned()),
+            None => var(env, CONFIG_ENV).map(PathBuf::from),
+        };
+        let from_file = match &file {
+            Some(path) => Overrides::from_file(path)?,
+            None => Overrides::default(),
+        };
+        Ok(Config::default().with(flags.over(from_env).over(from_file)))
+    }
+
+    /// Tile options of these settings.
+    pub fn tile_options(&self) -> TileOptions {
+        TileOptions {
+            cache_bytes: self.tile_cache_mb * MIB,
+            units_minzoom: self.units_minzoom,
+            ..TileOptions::default()
+        }
+    }
+
+    /// The batch body limit in bytes.
+    pub fn max_batch_bytes(&self) -> usize {
+        self.max_batch_mb * MIB
+    }
+
+    fn with(self, o: Overrides) -> Config {
+        Config {
+            store: o.store.unwrap_or(self.store),
+            bind: o.bind.unwrap_or(self.bind),
+            workers: o.workers.or(self.workers),
+            tile_cache_mb: o.tile_cache_mb.unwrap_or(self.tile_cache_mb),
+            units_minzoom: o.units_minzoom.unwrap_or(self.units_minzoom),
+            max_batch_mb: o.max_batch_mb.unwrap_or(self.max_batch_mb),
+        }
+    }
+
+    /// The value of each setting, as [`help`] shows it.
+    fn shown(&self, key: &str) -> String {
+        match key {
+            "store" => self.store.display().to_string(),
+            "bind" => self.bind.clone(),
+            "workers" => self.workers.map_or("one per core".into(), |n| n.to_string()),
+            "tile_cache_mb" => self.tile_cache_mb.to_string(),
+            "units_minzoom" => self.units_minzoom.to_string(),
+            "max_batch_mb" => self.max_batch_mb.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Overrides {
+    /// `self`, with what it leaves unset taken from `lower`.
+    fn over(self, lower: Overrides) -> Overrides {
+        Overrides {
+            store: self.store.or(lower.store),
+            bind: self.bind.or(lower.bind),
+            workers: self.workers.or(lower.workers),
+            tile_cache_mb: self.tile_cache_mb.or(lower.tile_cache_mb),
+            units_minzoom: self.units_minzoom.or(lower.units_minzoom),
+            max_batch_mb: self.max_batch_mb.or(lower.max_batch_mb),
+        }
+    }
+
+    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Overrides, ConfigError> {
+        let parsed = Overrides {
+            store: var(env, "GEOALIGN_STORE").map(PathBuf::from),
+            bind: var(env, "GEOALIGN_BIND"),
+            workers: parse_var(env, "GEOALIGN_WORKERS")?,
+            tile_cache_mb: parse_var(env, "GEOALIGN_TILE_CACHE_MB")?,
+            units_minzoom: parse_var(env, "GEOALIGN_UNITS_MINZOOM")?,
+            max_batch_mb: parse_var(env, "GEOALIGN_MAX_BATCH_MB")?,
+        };
+        parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
+        Ok(parsed)
+    }
+
+    fn from_file(path: &Path) -> Result<Overrides, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let parsed: Overrides = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
+        parsed.check(|s| format!("config file {}: {}", path.display(), s.key))?;
+        Ok(parsed)
+    }
+
+    /// Refuses values out of range, naming the setting as `name` spells it for the source.
+    fn check(&self, name: impl Fn(&Setting) -> String) -> Result<(), ConfigError> {
+        let problem = if self.workers == Some(0) {
+            Some(("workers", "must be at least 1".to_owned()))
+        } else if self.max_batch_mb == Some(0) {
+            Some(("max_batch_mb", "must be at least 1".to_owned()))
+        } else if self.tile_cache_mb.is_some_and(|mb| mb.checked_mul(MIB).is_none()) {
+            Some(("tile_cache_mb", "too large".to_owned()))
+        } else if self.max_batch_mb.is_some_and(|mb| mb.checked_mul(MIB).is_none()) {
+            Some(("max_batch_mb", "too large".to_owned()))
+        } else if self.units_minzoom.is_some_and(|z| z > MAX_ZOOM) {
+            Some(("units_minzoom", format!("must be 0-{MAX_ZOOM}")))
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(()),
+            Some((key, reason)) => Err(ConfigError::Invalid {
+                setting: SETTINGS
+                    .iter()
+                    .find(|s| s.key == key)
+                    .map_or_else(|| key.to_owned(), name),
+                reason,
+            }),
+        }
+    }
+}
+
+/// The process environment, for [`Config::load`].
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+fn var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: FromStr>(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<T>, ConfigError>
+where
+    T::Err: Display,
+{
+    var(env, name)
+        .map(|text| {
+            text.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+                setting: format!("{name}={text}"),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// The settings table of `geoalign serve --help`: each setting's flag, environment
+/// variable, TOML key and default.
+pub fn help() -> String {
+    let defaults = Config::default();
+    let mut text = format!(
+        "Settings: flag, environment variable, key of the TOML file given by --config FILE (or {CONFIG_ENV}), default.\n\
+         Flags override the environment, which overrides the file, which overrides the defaults.\n\
+         Unknown keys in the file are refused.\n\n"
+    );
+    text.push_str(&format!(
+        "  {:<17} {:<24} {:<15} {:<15} {}\n",
+        "FLAG", "ENVIRONMENT", "TOML KEY", "DEFAULT", ""
+    ));
+    for s in SETTINGS {
+        text.push_str(&format!(
+            "  {:<17} {:<24} {:<15} {:<15} {}\n",
+            s.flag,
+            s.env,
+            s.key,
+            defaults.shown(s.key),
+            s.about
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    /// The message of loading with only this environment, which must fail.
+    fn env_error(pairs: &'static [(&'static str, &'static str)]) -> String {
+        Config::load(None, &env_of(pairs), Overrides::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_match_the_tile_options_and_batch_limit() {
+        let config = Config::load(None, &env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(config, Config::default());
+        let tiles = config.tile_options();
+        assert_eq!(tiles.cache_bytes, TileOptions::default().cache_bytes);
+        assert_eq!(tiles.units_minzoom, TileOptions::default().units_minzoom);
+        assert_eq!(config.max_batch_bytes(), crate::http::lookup::MAX_BATCH_BYTES);
+    }
+
+    #[test]
+    fn environment_values_are_parsed_and_checked() {
+        let env = env_of(&[("GEOALIGN_WORKERS", " 3 "), ("GEOALIGN_BIND", "")]);
+        let config = Config::load(None, &env, Overrides::default()).unwrap();
+        assert_eq!(
+            (config.workers, config.bind.as_str()),
+            (Some(3), "127.0.0.1:8080")
+        );
+        let err = env_error(&[("GEOALIGN_WORKERS", "many")]);
+        assert!(err.starts_with("GEOALIGN_WORKERS=many: "), "{err}");
+        let err = env_error(&[("GEOALIGN_UNITS_MINZOOM", "30")]);
+        assert_eq!(err, "GEOALIGN_UNITS_MINZOOM=30: must be 0-22");
+    }
+
+    #[test]
+    fn flags_are_checked_by_their_names() {
+        let flags = Overrides {
+            workers: Some(0),
+            ..Overrides::default()
+        };
+        let err = Config::load(None, &env_of(&[]), flags).unwrap_err().to_string();
+        assert_eq!(err, "--workers: must be at least 1");
+    }
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let example: Overrides = toml::from_str(include_str!("../geoalign.example.toml")).unwrap();
+        assert_eq!(Config::default().with(example), Config::default());
+    }
+
+    #[test]
+    fn every_setting_is_in_the_help_and_the_readme() {
+        let help = help();
+        let readme = include_str!("../README.md");
+        for s in SETTINGS {
+            for name in [s.flag, s.env, s.key] {
+                assert!(help.contains(name), "help lacks {name}");
+                assert!(readme.contains(&format!("`{name}`")), "README lacks `{name}`");
+            }
+            assert!(
+                !Config::default().shown(s.key).is_empty(),
+                "{} has no default shown",
+                s.key
+            );
+        }
+        assert!(readme.contains(CONFIG_ENV));
+    }
+}

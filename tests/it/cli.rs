@@ -1,0 +1,298 @@
+//! The `geoalign` binary: exit statuses, settings (TOML file < environment < flags),
+//! and a closed standard output.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common;
+
+/// The binary with a clean environment: no GEOALIGN_* settings of the caller leak in.
+fn geoalign() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_geoalign"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GEOALIGN_") {
+            command.env_remove(&name);
+        }
+    }
+    command.env("RUST_LOG", "warn").stdin(Stdio::null());
+    command
+}
+
+/// The binary on a store file.
+fn on(store: &Path) -> Command {
+    let mut command = geoalign();
+    command.arg("--store").arg(store);
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("run geoalign")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The demo sample (alignment `nyc`) in a store file, and an empty store beside it.
+fn sample_store() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, engine) = common::sample_engine();
+    drop(engine);
+    let sample = dir.path().join("test.db");
+    let empty = dir.path().join("empty.db");
+    geoalign::store::Store::open(&empty).expect("empty store");
+    (dir, sample, empty)
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write file");
+    path
+}
+
+#[track_caller]
+fn assert_status(output: &Output, code: i32, message: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(message), "stderr lacks {message:?}: {err}");
+}
+
+#[test]
+fn exit_statuses_tell_usage_not_found_and_conflict_apart() {
+    let (dir, sample, _) = sample_store();
+    let metrics = |alignment: &str| run(on(&sample).args(["align", "metrics", "--alignment", alignment]));
+    assert_status(&metrics("nope"), 3, "error: alignment 'nope' not found");
+    assert_status(&run(geoalign().args(["align", "frobnicate"])), 2, "frobnicate");
+    let output = run(on(&sample).args(["align", "metrics", "--alignment", "nyc", "--level", "county"]));
+    assert_status(&output, 3, "unknown level 'county'");
+    let output = run(on(&sample).args(["lookup", "--alignment", "nyc"]));
+    assert_status(&output, 2, "give a CSV file of points, or --lon and --lat");
+    let missing = dir.path().join("missing.json");
+    let output = run(on(&sample)
+        .args(["align", "change", "--alignment", "nyc"])
+        .arg(&missing));
+    assert_status(&output, 2, &missing.display().to_string());
+    let change = write_file(
+        dir.path(),
+        "change.json",
+        r#"[{"op":"assign","units":["10002"],"territory":"T1001"}]"#,
+    );
+    let output = run(on(&sample)
+        .args([
+            "align",
+            "change",
+            "--alignment",
+            "nyc",
+            "--expected-revision",
+            "0",
+        ])
+        .arg(&change));
+    assert_status(&output, 4, "reload and retry");
+    let output = run(on(&sample).args(["align", "create", "nyc", "--dataset", "nyc"]));
+    assert_status(&output, 4, "alignment 'nyc' already exists");
+    assert!(metrics("nyc").status.success());
+
+    let help = run(geoalign().arg("--help"));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success());
+    for line in ["0  success", "2  usage", "3  not found", "4  conflict"] {
+        assert!(text.contains(line), "--help lacks {line:?}: {text}");
+    }
+}
+
+#[test]
+fn store_comes_from_the_file_then_the_environment_then_the_flag() {
+    let (dir, sample, empty) = sample_store();
+    let metrics = |command: &mut Command| run(command.args(["align", "metrics", "--alignment", "nyc"]));
+    let toml = |store: &Path| format!("store = {:?}\n", store.display().to_string());
+    let sample_toml = write_file(dir.path(), "sample.toml", &toml(&sample));
+    let empty_toml = write_file(dir.path(), "empty.toml", &toml(&empty));
+
+    // The file is honoured, by --config or GEOALIGN_CONFIG.
+    assert!(
+        metrics(geoalign().arg("--config").arg(&sample_toml))
+            .status
+            .success()
+    );
+    assert!(
+        metrics(geoalign().env("GEOALIGN_CONFIG", &sample_toml))
+            .status
+            .success()
+    );
+    assert_status(
+        &metrics(geoalign().arg("--config").arg(&empty_toml)),
+        3,
+        "not found",
+    );
+    // The environment overrides the file.
+    let output = metrics(
+        geoalign()
+            .arg("--config")
+            .arg(&empty_toml)
+            .env("GEOALIGN_STORE", &sample),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The flag overrides the environment.
+    let output = metrics(
+        geoalign()
+            .arg("--config")
+            .arg(&sample_toml)
+            .env("GEOALIGN_STORE", &sample)
+            .arg("--store")
+            .arg(&empty),
+    );
+    assert_status(&output, 3, "alignment 'nyc' not found");
+}
+
+#[test]
+fn bad_settings_are_refused_by_name() {
+    let (dir, _, empty) = sample_store();
+    // Each would exit 3 (no alignment 'nyc' in the empty store) if its settings were taken.
+    let metrics = |command: &mut Command| {
+        run(command
+            .arg("--store")
+            .arg(&empty)
+            .args(["align", "metrics", "--alignment", "nyc"]))
+    };
+    let file = write_file(
+        dir.path(),
+        "geoalign.toml",
+        "bind = \"127.0.0.1:0\"\ntile_cach_mb = 64\n",
+    );
+    let output = metrics(geoalign().arg("--config").arg(&file));
+    assert_status(&output, 2, &file.display().to_string());
+    assert_status(&output, 2, "tile_cach_mb");
+    assert_status(&output, 2, "line 2");
+
+    let file = write_file(dir.path(), "typed.toml", "workers = \"four\"\n");
+    assert_status(&metrics(geoalign().arg("--config").arg(&file)), 2, "workers");
+    let file = write_file(dir.path(), "range.toml", "units_minzoom = 23\n");
+    assert_status(
+        &metrics(geoalign().arg("--config").arg(&file)),
+        2,
+        "units_minzoom: must be 0-22",
+    );
+    let missing = dir.path().join("absent.toml");
+    let output = metrics(geoalign().arg("--config").arg(&missing));
+    assert_status(&output, 2, &missing.display().to_string());
+    let output = metrics(geoalign().env("GEOALIGN_UNITS_MINZOOM", "eight"));
+    assert_status(&output, 2, "GEOALIGN_UNITS_MINZOOM=eight");
+    let output = run(on(&empty).args(["serve", "--bind", "127.0.0.1:0", "--workers", "0"]));
+    assert_status(&output, 2, "--workers: must be at least 1");
+
+    let help = run(geoalign().args(["serve", "--help"]));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for name in [
+        "--tile-cache-mb",
+        "GEOALIGN_TILE_CACHE_MB",
+        "tile_cache_mb",
+        "GEOALIGN_CONFIG",
+    ] {
+        assert!(text.contains(name), "serve --help lacks {name}: {text}");
+    }
+}
+
+/// A free local port (another process may still take it; good enough for a test).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// `GET path` with HTTP/1.0, retried until the server answers or 30 s pass.
+fn get(port: u16, path: &str, server: &mut std::process::Child) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).expect("read");
+            return answer;
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!("server exited: {status}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not answer"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_takes_tile_settings_from_file_environment_and_flags() {
+    let (dir, sample, _) = sample_store();
+    let units_minzoom = |env: Option<&str>, flag: Option<&str>| {
+        let port = free_port();
+        let file = write_file(
+            dir.path(),
+            "geoalign.toml",
+            &format!(
+                "store = {:?}\nbind = \"127.0.0.1:{port}\"\nworkers = 1\nunits_minzoom = 5\ntile_cache_mb = 16\n",
+                sample.display().to_string()
+            ),
+        );
+        let mut command = geoalign();
+        command.arg("--config").arg(&file).arg("serve");
+        if let Some(z) = env {
+            command.env("GEOALIGN_UNITS_MINZOOM", z);
+        }
+        if let Some(z) = flag {
+            command.args(["--units-minzoom", z]);
+        }
+        let mut server = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn serve");
+        let answer = get(port, "/tiles/nyc.json", &mut server);
+        let _ = server.kill();
+        let _ = server.wait();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        json["vector_layers"]
+            .as_array()
+            .and_then(|layers| layers.iter().find(|l| l["id"] == "units"))
+            .and_then(|l| l["minzoom"].as_u64())
+            .unwrap_or_else(|| panic!("no units layer: {json}"))
+    };
+    assert_eq!(units_minzoom(None, None), 5);
+    assert_eq!(units_minzoom(Some("6"), None), 6);
+    assert_eq!(units_minzoom(Some("6"), Some("7")), 7);
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let (dir, sample, _) = sample_store();
+    let points = write_file(dir.path(), "points.csv", "id,lon,lat\np1,-73.9857,40.7484\n");
+    let commands: [&[&str]; 4] = [
+        &["align", "metrics", "--alignment", "nyc"],
+        &["align", "export", "--alignment", "nyc"],
+        &["align", "diff", "--alignment", "nyc", "--against", "nyc"],
+        &[
+            "lookup",
+            "--alignment",
+            "nyc",
+            points.to_str().expect("utf-8 path"),
+        ],
+    ];
+    for args in commands {
+        // A pipe whose reader is gone before the command writes a byte.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let output = on(&sample)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run geoalign");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {err}");
+        for noise in ["panicked", "error", "Broken pipe"] {
+            assert!(!err.contains(noise), "{args:?}: {err}");
+        }
+    }
+}
