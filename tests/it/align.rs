@@ -12,7 +12,7 @@ use geoalign::engine::Engine;
 use geoalign::error::{AlignError, StoreError};
 use geoalign::snapshot::Snapshot;
 
-const SHEET: &str = include_str!("../data/nyc_alignment.csv");
+const SHEET: &str = include_str!("../../data/nyc_alignment.csv");
 
 fn assign(units: &[&str], territory: &str) -> Op {
     Op::Assign {
