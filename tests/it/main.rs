@@ -13,5 +13,6 @@ mod http;
 mod ingest;
 mod lookup;
 mod ogc;
+mod openapi;
 mod tiles;
 mod topo;
