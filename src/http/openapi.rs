@@ -103,7 +103,7 @@ fn finish_path(path: &str, item: &mut Value) {
 
 /// Rewrites what utoipa's OpenAPI 3.1 output says differently in 3.0 (the version OGC
 /// API - Features `oas30` clients read): `type: [T, "null"]` and `oneOf [null, X]` become
-/// `nullable`, schema `examples` become `example`.
+/// `nullable`, schema `examples` become `example`, string `propertyNames` go.
 fn to_oas30(doc: &mut Value) {
     doc["openapi"] = json!("3.0.3");
     fn walk(value: &mut Value) {
@@ -136,6 +136,9 @@ fn to_oas30(doc: &mut Value) {
                             map.insert("oneOf".into(), Value::Array(rest));
                         }
                     }
+                }
+                if map.get("propertyNames").is_some_and(|p| p["type"] == "string") {
+                    map.remove("propertyNames");
                 }
                 if map.get("examples").is_some_and(Value::is_array)
                     && let Some(Value::Array(examples)) = map.remove("examples")
