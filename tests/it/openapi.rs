@@ -4,38 +4,25 @@
 //! error.
 
 use crate::common;
+use crate::common::send as call;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use actix_web::dev::{ResourceDef, Service, ServiceResponse};
+use actix_web::dev::ResourceDef;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, test, web};
 use geoalign::http::{AppState, configure};
 use serde_json::{Value, json};
 
-/// The sample engine with three accounts (so `/api/accounts/{id}` has one to show).
+/// The sample engine with two accounts (so `/api/accounts/{id}` has one to show).
 fn engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
     let (dir, engine) = common::sample_engine();
-    let s = engine.snapshot("nyc").unwrap();
-    let ops = geoalign::align::records::accounts(
-        "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\nA2,Macy's,-73.9892,40.7508,T1001\n"
-            .as_bytes(),
-        &s.state,
-    )
-    .unwrap();
-    engine.apply("nyc", s.revision, &ops, "t").unwrap();
+    common::add_accounts(
+        &engine,
+        "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\nA2,Macy's,-73.9892,40.7508,T1001\n",
+    );
     (dir, engine)
-}
-
-async fn call(
-    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-    request: test::TestRequest,
-) -> (StatusCode, Value) {
-    let res = test::call_service(app, request.to_request()).await;
-    let status = res.status();
-    let body = test::read_body(res).await;
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 /// The value a `$ref` (`#/components/...`) points at.
