@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use geo::{BoundingRect, Geometry, MultiPolygon, Point};
 use rstar::{AABB, RTree, RTreeObject};
+use serde::Serialize;
 
 use crate::align::metrics::TerritoryMetrics;
 use crate::align::{AlignmentState, UnitIndex};
@@ -448,5 +449,51 @@ impl Snapshot {
     /// Index of a level by name.
     pub fn level(&self, name: &str) -> Option<usize> {
         self.state.level(Some(name)).ok()
+    }
+}
+
+/// A unit whose owner differs between two alignments of the same dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UnitDifference {
+    /// Unit id.
+    pub unit: String,
+    /// Its leaf territory in this alignment (null: unassigned).
+    pub territory: Option<String>,
+    /// Its leaf territory in the other alignment (null: unassigned).
+    pub against: Option<String>,
+}
+
+impl Snapshot {
+    /// Units owned by a leaf territory.
+    pub fn assigned_units(&self) -> usize {
+        let units = &self.dataset.units;
+        (0..units.len() as u32)
+            .filter(|&i| self.state.owner(units, i).is_some())
+            .count()
+    }
+
+    /// Number of territories per level name.
+    pub fn territory_counts(&self) -> BTreeMap<String, usize> {
+        self.state
+            .levels
+            .iter()
+            .zip(&self.state.territories)
+            .map(|(name, t)| (name.clone(), t.len()))
+            .collect()
+    }
+
+    /// Units whose leaf territory differs in `other` (an alignment of the same dataset).
+    pub fn differences(&self, other: &Snapshot) -> Vec<UnitDifference> {
+        let units = &self.dataset.units;
+        (0..units.len() as u32)
+            .filter_map(|i| {
+                let (x, y) = (self.state.owner(units, i), other.state.owner(units, i));
+                (x != y).then(|| UnitDifference {
+                    unit: units.get(i).id.clone(),
+                    territory: x.map(str::to_owned),
+                    against: y.map(str::to_owned),
+                })
+            })
+            .collect()
     }
 }

@@ -7,7 +7,7 @@ use geo::{ChamberlainDuquetteArea, Haversine, Length, MultiPolygon};
 use serde::Serialize;
 
 /// What a planner balances territories by.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TerritoryMetrics {
     /// Units owned (polygon and point units).
     pub units: usize,
@@ -61,7 +61,7 @@ impl TerritoryMetrics {
 }
 
 /// Balance of one metric across a level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MetricSummary {
     /// Mean over the level's territories.
     pub mean: f64,
@@ -90,6 +90,26 @@ pub fn summarise(metrics: &[&TerritoryMetrics]) -> BTreeMap<String, MetricSummar
         .filter_map(|name| {
             let values: Vec<f64> = metrics.iter().map(|m| m.value(&name).unwrap_or(0.0)).collect();
             summary(&values).map(|s| (name, s))
+        })
+        .collect()
+}
+
+/// Relative deviation of each summarised metric of a territory from the level mean:
+/// (value - mean) / mean, 0 where the mean is 0.
+pub fn deviation(
+    metrics: &TerritoryMetrics,
+    summary: &BTreeMap<String, MetricSummary>,
+) -> BTreeMap<String, f64> {
+    summary
+        .iter()
+        .map(|(name, stats)| {
+            let v = metrics.value(name).unwrap_or(0.0);
+            let d = if stats.mean != 0.0 {
+                (v - stats.mean) / stats.mean
+            } else {
+                0.0
+            };
+            (name.clone(), d)
         })
         .collect()
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// `level` names a hierarchy level (`territory`, `district`, `region` by default);
 /// when absent the leaf level (territories) is meant, except for `move_territory`'s
 /// parent, which lives one level up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"op": "assign", "units": ["10002"], "territory": "T1001"}))]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     /// Assigns units to a territory (leaf level).
@@ -137,7 +138,7 @@ fn yes() -> bool {
 }
 
 /// A sales rep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepRecord {
     /// Name.
     pub name: String,
@@ -153,7 +154,7 @@ pub struct RepRecord {
 }
 
 /// A customer account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountRecord {
     /// Name.
     pub name: String,

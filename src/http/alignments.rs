@@ -5,25 +5,38 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use geozero::ToJson;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::{AlignmentPath, Feature, LevelPath};
 use super::guard::SameOrigin;
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
-use crate::align::metrics::summarise;
+use crate::align::metrics::{MetricSummary, TerritoryMetrics, deviation, summarise};
 use crate::align::{Op, plural};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, UnitDifference};
+use crate::store::{AlignmentInfo, ChangeRecord};
 
-/// Lists alignments.
+/// Body of `GET /api/alignments`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlignmentList {
+    /// Every alignment.
+    pub alignments: Vec<AlignmentInfo>,
+}
+
+/// List alignments.
+#[utoipa::path(get, path = "/api/alignments", operation_id = "listAlignments", tag = "alignments",
+    responses((status = 200, description = "All alignments", body = AlignmentList),
+        (status = 500, response = ProblemResponse)))]
 #[get("/api/alignments")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignments = blocking(move || store.alignments()).await?;
-    Ok(HttpResponse::Ok().json(json!({ "alignments": alignments })))
+    Ok(HttpResponse::Ok().json(AlignmentList { alignments }))
 }
 
 /// Body of `POST /api/alignments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// New alignment name.
@@ -31,12 +44,18 @@ pub struct CreateBody {
     /// Dataset to align (required unless `copy_of`).
     pub dataset: Option<String>,
     /// Level names, leaf first (default territory, district, region).
+    #[schema(min_items = 1, max_items = 6)]
     pub levels: Option<Vec<String>>,
     /// Alignment to copy (a what-if scenario).
     pub copy_of: Option<String>,
 }
 
-/// Creates an alignment, empty or as a copy.
+/// Create an alignment, empty or as a copy (what-if scenario).
+#[utoipa::path(post, path = "/api/alignments", operation_id = "createAlignment", tag = "alignments",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = AlignmentInfo),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
+        (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse)))]
 #[post("/api/alignments")]
 pub async fn create(
     _: SameOrigin,
@@ -60,33 +79,52 @@ pub async fn create(
     Ok(HttpResponse::Created().json(info))
 }
 
-/// One alignment: dataset, revision, levels and counts.
+/// Body of `GET /api/alignments/{alignment}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlignmentOverview {
+    /// Alignment name.
+    pub name: String,
+    /// Dataset it aligns.
+    pub dataset: String,
+    /// Current revision.
+    pub revision: i64,
+    /// Level names, leaf first.
+    pub levels: Vec<String>,
+    /// Territories per level name.
+    pub counts: BTreeMap<String, usize>,
+    /// Units of the dataset.
+    pub units: usize,
+    /// Units owned by a leaf territory.
+    pub assigned_units: usize,
+    /// Units owned by none.
+    pub unassigned_units: usize,
+    /// Reps.
+    pub reps: usize,
+    /// Accounts.
+    pub accounts: usize,
+}
+
+/// One alignment: dataset, revision, levels, counts.
+#[utoipa::path(get, path = "/api/alignments/{alignment}", operation_id = "getAlignment", tag = "alignments",
+    params(AlignmentPath),
+    responses((status = 200, description = "The alignment", body = AlignmentOverview),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}")]
 pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let s = snapshot(&state, path.into_inner()).await?;
-    let units = &s.dataset.units;
-    let assigned = (0..units.len() as u32)
-        .filter(|&i| s.state.owner(units, i).is_some())
-        .count();
-    let counts: BTreeMap<&str, usize> = s
-        .state
-        .levels
-        .iter()
-        .zip(&s.state.territories)
-        .map(|(name, t)| (name.as_str(), t.len()))
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "name": s.alignment,
-        "dataset": s.dataset.name,
-        "revision": s.revision,
-        "levels": s.state.levels,
-        "counts": counts,
-        "units": units.len(),
-        "assigned_units": assigned,
-        "unassigned_units": units.len() - assigned,
-        "reps": s.state.reps.len(),
-        "accounts": s.state.accounts.len(),
-    })))
+    let (units, assigned) = (s.dataset.units.len(), s.assigned_units());
+    Ok(HttpResponse::Ok().json(AlignmentOverview {
+        name: s.alignment.clone(),
+        dataset: s.dataset.name.clone(),
+        revision: s.revision,
+        levels: s.state.levels.clone(),
+        counts: s.territory_counts(),
+        units,
+        assigned_units: assigned,
+        unassigned_units: units - assigned,
+        reps: s.state.reps.len(),
+        accounts: s.state.accounts.len(),
+    }))
 }
 
 /// The level a collection name means: `territories` -> `territory`.
@@ -104,26 +142,82 @@ fn level_of(s: &Snapshot, collection: &str) -> Result<usize, ApiError> {
         })
 }
 
-fn item(s: &Snapshot, level: usize, code: &str) -> Option<Value> {
+/// How a territory's outline was dissolved.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Dissolve {
+    /// From the shared-edge topology.
+    Topology,
+    /// By polygon union (the topology could not be used).
+    Fallback,
+}
+
+/// A territory (district, region) with its metrics.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TerritoryItem {
+    /// Code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Parent code one level up.
+    pub parent: Option<String>,
+    /// Locked against edits.
+    pub locked: bool,
+    /// Rep ids (leaf territories only).
+    pub reps: Vec<String>,
+    /// Metrics of the dissolved territory.
+    pub metrics: TerritoryMetrics,
+    /// How the outline was dissolved.
+    pub dissolve: Dissolve,
+    /// In a level listing: (value - level mean) / level mean per summarised metric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<BTreeMap<String, f64>>,
+}
+
+fn item(s: &Snapshot, level: usize, code: &str) -> Option<TerritoryItem> {
     let territory = s.state.territories[level].get(code)?;
     let shape = s.shapes[level].get(code)?;
-    let reps: Vec<&String> = if level == 0 {
-        territory.reps.iter().collect()
+    let reps: Vec<String> = if level == 0 {
+        territory.reps.iter().cloned().collect()
     } else {
         Vec::new()
     };
-    Some(json!({
-        "code": code,
-        "name": territory.name,
-        "parent": territory.parent,
-        "locked": territory.locked,
-        "reps": reps,
-        "metrics": shape.metrics,
-        "dissolve": if shape.fallback { "fallback" } else { "topology" },
-    }))
+    Some(TerritoryItem {
+        code: code.to_owned(),
+        name: territory.name.clone(),
+        parent: territory.parent.clone(),
+        locked: territory.locked,
+        reps,
+        metrics: shape.metrics.clone(),
+        dissolve: if shape.fallback {
+            Dissolve::Fallback
+        } else {
+            Dissolve::Topology
+        },
+        deviation: None,
+    })
 }
 
-/// Every territory of a level with metrics, deviation from the level mean and a summary.
+/// Body of `GET /api/alignments/{alignment}/{collection}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelItems {
+    /// Alignment name.
+    pub alignment: String,
+    /// Revision answered from.
+    pub revision: i64,
+    /// Level name.
+    pub level: String,
+    /// Every territory of the level, with its deviation.
+    pub items: Vec<TerritoryItem>,
+    /// Per metric: mean, min, max, cv, max_abs_deviation over the level.
+    pub summary: BTreeMap<String, MetricSummary>,
+}
+
+/// Territories of a level with metrics, deviation from the level mean, and a summary per metric (mean, min, max, cv, max_abs_deviation).
+#[utoipa::path(get, path = "/api/alignments/{alignment}/{collection}", operation_id = "listLevel",
+    tag = "alignments", params(LevelPath),
+    responses((status = 200, description = "Items and summary", body = LevelItems),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/{collection}")]
 pub async fn level_items(
     state: web::Data<AppState>,
@@ -134,38 +228,30 @@ pub async fn level_items(
     let level = level_of(&s, &collection)?;
     let shapes: Vec<(&String, &std::sync::Arc<crate::snapshot::Shape>)> = s.shapes[level].iter().collect();
     let summary = summarise(&shapes.iter().map(|(_, sh)| &sh.metrics).collect::<Vec<_>>());
-    let items: Vec<Value> = shapes
+    let items: Vec<TerritoryItem> = shapes
         .iter()
         .filter_map(|(code, shape)| {
-            let mut value = item(&s, level, code)?;
-            let deviation: BTreeMap<&String, f64> = summary
-                .iter()
-                .map(|(name, stats)| {
-                    let v = shape.metrics.value(name).unwrap_or(0.0);
-                    (
-                        name,
-                        if stats.mean != 0.0 {
-                            (v - stats.mean) / stats.mean
-                        } else {
-                            0.0
-                        },
-                    )
-                })
-                .collect();
-            value["deviation"] = json!(deviation);
-            Some(value)
+            let mut item = item(&s, level, code)?;
+            item.deviation = Some(deviation(&shape.metrics, &summary));
+            Some(item)
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "alignment": s.alignment,
-        "revision": s.revision,
-        "level": s.state.levels[level],
-        "items": items,
-        "summary": summary,
-    })))
+    Ok(HttpResponse::Ok().json(LevelItems {
+        alignment: s.alignment.clone(),
+        revision: s.revision,
+        level: s.state.levels[level].clone(),
+        items,
+        summary,
+    }))
 }
 
-/// One territory (district, region) as a GeoJSON feature with its metrics.
+/// One territory (district, region) as a GeoJSON feature with its dissolved outline and metrics.
+#[utoipa::path(get, path = "/api/alignments/{alignment}/{collection}/{code}", operation_id = "getTerritory",
+    tag = "alignments",
+    params(LevelPath, ("code" = String, Path, description = "Territory code", example = "T1000")),
+    responses((status = 200, description = "Feature", body = Feature<TerritoryItem>,
+            content_type = "application/geo+json"),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/{collection}/{code}")]
 pub async fn feature(
     state: web::Data<AppState>,
@@ -176,23 +262,16 @@ pub async fn feature(
     let level = level_of(&s, &collection)?;
     let properties = item(&s, level, &code)
         .ok_or_else(|| ApiError::NotFound(format!("{} '{code}' not found", s.state.levels[level])))?;
-    let geometry: Value = s.shapes[level]
+    let geometry = s.shapes[level]
         .get(&code)
-        .and_then(|shape| geo::Geometry::MultiPolygon(shape.geometry.clone()).to_json().ok())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
+        .and_then(|shape| geo::Geometry::MultiPolygon(shape.geometry.clone()).to_json().ok());
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
-        .json(json!({
-            "type": "Feature",
-            "id": code,
-            "properties": properties,
-            "geometry": geometry,
-        })))
+        .json(Feature::new(code, properties, geometry)))
 }
 
 /// Body of `POST /api/alignments/{a}/changes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     /// The revision the client's view is based on.
@@ -204,35 +283,56 @@ pub struct ChangeBody {
     pub author: String,
 }
 
-fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> Value {
+/// Body of a committed change set or undo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeOutcome {
+    /// The alignment's new revision (the current one when the change set changed nothing).
+    pub revision: i64,
+    /// The revision the change set was applied to.
+    pub previous_revision: i64,
+    /// Codes whose shape or metrics changed, per level name.
+    pub touched: BTreeMap<String, Vec<String>>,
+    /// `[west, south, east, north]` of everything that changed on the map, or null.
+    pub bbox: Option<[f64; 4]>,
+    /// Level name -> code -> metrics of the touched territories (null: deleted).
+    #[schema(value_type = BTreeMap<String, BTreeMap<String, TerritoryMetrics>>)]
+    pub metrics: BTreeMap<String, BTreeMap<String, Option<TerritoryMetrics>>>,
+}
+
+fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> ChangeOutcome {
     let s = &outcome.snapshot;
     let change = &outcome.change;
-    let mut metrics = serde_json::Map::new();
+    let mut metrics = BTreeMap::new();
     for (level_name, codes) in &change.touched {
         let Some(level) = s.level(level_name) else {
             continue;
         };
-        let entries: serde_json::Map<String, Value> = codes
+        let entries = codes
             .iter()
             .map(|code| {
-                let value = s.shapes[level]
-                    .get(code)
-                    .map_or(Value::Null, |sh| json!(sh.metrics));
-                (code.clone(), value)
+                (
+                    code.clone(),
+                    s.shapes[level].get(code).map(|sh| sh.metrics.clone()),
+                )
             })
             .collect();
-        metrics.insert(level_name.clone(), Value::Object(entries));
+        metrics.insert(level_name.clone(), entries);
     }
-    json!({
-        "revision": change.revision,
-        "previous_revision": change.previous_revision,
-        "touched": change.touched,
-        "bbox": change.bbox,
-        "metrics": metrics,
-    })
+    ChangeOutcome {
+        revision: change.revision,
+        previous_revision: change.previous_revision,
+        touched: change.touched.clone(),
+        bbox: change.bbox,
+        metrics,
+    }
 }
 
-/// Applies a change set.
+/// Apply a change set, all or nothing.
+#[utoipa::path(post, path = "/api/alignments/{alignment}/changes", operation_id = "applyChanges",
+    tag = "alignments", params(AlignmentPath), request_body = ChangeBody,
+    responses((status = 200, description = "Committed", body = ChangeOutcome),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
+        (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse), (status = 422, response = ProblemResponse)))]
 #[post("/api/alignments/{alignment}/changes")]
 pub async fn changes(
     _: SameOrigin,
@@ -249,17 +349,28 @@ pub async fn changes(
     Ok(HttpResponse::Ok().json(outcome_body(&outcome)))
 }
 
-/// The change log.
+/// Body of `GET /api/alignments/{alignment}/history`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// Change sets, oldest first.
+    pub changes: Vec<ChangeRecord>,
+}
+
+/// Change sets, oldest first.
+#[utoipa::path(get, path = "/api/alignments/{alignment}/history", operation_id = "history",
+    tag = "alignments", params(AlignmentPath),
+    responses((status = 200, description = "Change log", body = History),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/history")]
 pub async fn history(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignment = path.into_inner();
     let history = blocking(move || store.history(&alignment)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "changes": history })))
+    Ok(HttpResponse::Ok().json(History { changes: history }))
 }
 
 /// Body of `POST /api/alignments/{a}/undo`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UndoBody {
     /// The revision the client's view is based on (409 when stale).
@@ -274,8 +385,15 @@ pub struct UndoBody {
     pub author: String,
 }
 
-/// Undoes a change set by appending its inverse. The body is required: a request whose
-/// body cannot be read is a 400 and undoes nothing.
+/// Undo the latest change set not yet undone (or `revision`) by appending its inverse.
+/// The body is required: a request whose body cannot be read is a 400 and undoes
+/// nothing; a stale `expected_revision`, a revision undone already, or one whose units
+/// later change sets moved again (without `force`) is a 409.
+#[utoipa::path(post, path = "/api/alignments/{alignment}/undo", operation_id = "undo",
+    tag = "alignments", params(AlignmentPath), request_body(content = UndoBody),
+    responses((status = 200, description = "Committed", body = ChangeOutcome),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
+        (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse), (status = 422, response = ProblemResponse)))]
 #[post("/api/alignments/{alignment}/undo")]
 pub async fn undo(
     _: SameOrigin,
@@ -296,13 +414,33 @@ pub async fn undo(
 }
 
 /// Query of the diff endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The other alignment.
     pub against: String,
 }
 
-/// Units whose owner differs between two alignments of the same dataset.
+/// Body of `GET /api/alignments/{alignment}/diff`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Diff {
+    /// Alignment name.
+    pub alignment: String,
+    /// Its revision.
+    pub revision: i64,
+    /// The other alignment.
+    pub against: String,
+    /// Its revision.
+    pub against_revision: i64,
+    /// Units whose leaf territory differs.
+    pub units: Vec<UnitDifference>,
+}
+
+/// Units whose owner differs from another alignment of the same dataset.
+#[utoipa::path(get, path = "/api/alignments/{alignment}/diff", operation_id = "diff",
+    tag = "alignments", params(AlignmentPath, DiffQuery),
+    responses((status = 200, description = "Differences", body = Diff),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/diff")]
 pub async fn diff(
     state: web::Data<AppState>,
@@ -320,18 +458,11 @@ pub async fn diff(
             ),
         ));
     }
-    let units = &a.dataset.units;
-    let differences: Vec<Value> = (0..units.len() as u32)
-        .filter_map(|i| {
-            let (x, y) = (a.state.owner(units, i), b.state.owner(units, i));
-            (x != y).then(|| json!({ "unit": units.get(i).id, "territory": x, "against": y }))
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "alignment": a.alignment,
-        "revision": a.revision,
-        "against": b.alignment,
-        "against_revision": b.revision,
-        "units": differences,
-    })))
+    Ok(HttpResponse::Ok().json(Diff {
+        alignment: a.alignment.clone(),
+        revision: a.revision,
+        against: b.alignment.clone(),
+        against_revision: b.revision,
+        units: a.differences(&b),
+    }))
 }

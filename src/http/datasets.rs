@@ -2,19 +2,38 @@
 
 use actix_web::{HttpResponse, get, web};
 use geozero::ToJson;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
 
+use super::body::{Feature, UnitProperties};
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking};
+use crate::store::DatasetInfo;
 
-/// Lists the datasets in the store.
+/// Body of `GET /api/datasets`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetList {
+    /// Every dataset in the store.
+    pub datasets: Vec<DatasetInfo>,
+}
+
+/// List datasets.
+#[utoipa::path(get, path = "/api/datasets", operation_id = "listDatasets", tag = "datasets",
+    responses((status = 200, description = "All datasets", body = DatasetList),
+        (status = 500, response = ProblemResponse)))]
 #[get("/api/datasets")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let datasets = blocking(move || store.datasets()).await?;
-    Ok(HttpResponse::Ok().json(json!({ "datasets": datasets })))
+    Ok(HttpResponse::Ok().json(DatasetList { datasets }))
 }
 
 /// One dataset.
+#[utoipa::path(get, path = "/api/datasets/{name}", operation_id = "getDataset", tag = "datasets",
+    params(("name" = String, Path, description = "Dataset name", example = "nyc")),
+    responses((status = 200, description = "The dataset", body = DatasetInfo),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/datasets/{name}")]
 pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
@@ -22,7 +41,16 @@ pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> Result
     Ok(HttpResponse::Ok().json(dataset))
 }
 
-/// One unit as a GeoJSON Feature (`application/geo+json`).
+/// One unit as a GeoJSON Feature (EPSG:4326).
+///
+/// Properties: the unit's attributes and metrics, `kind` (polygon or point) and, for a
+/// point unit, `parent_unit`.
+#[utoipa::path(get, path = "/api/datasets/{name}/units/{id}", operation_id = "getUnit", tag = "datasets",
+    params(("name" = String, Path, description = "Dataset name", example = "nyc"),
+        ("id" = String, Path, description = "Unit id (e.g. a ZIP code)", example = "10001")),
+    responses((status = 200, description = "The unit", body = Feature<UnitProperties>,
+            content_type = "application/geo+json"),
+        (status = 404, response = ProblemResponse)))]
 #[get("/api/datasets/{name}/units/{id}")]
 pub async fn unit(
     state: web::Data<AppState>,
@@ -31,29 +59,18 @@ pub async fn unit(
     let (dataset, id) = path.into_inner();
     let store = state.store.clone();
     let unit = blocking(move || store.unit(&dataset, &id)).await?;
-    let geometry: Value = unit
-        .geometry
-        .to_json()
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    let mut properties = Map::new();
+    let mut properties = UnitProperties::default();
     for (k, v) in unit.properties.attributes {
-        properties.insert(k, Value::String(v));
+        properties.0.insert(k, Value::String(v));
     }
     for (k, v) in unit.properties.metrics {
-        properties.insert(k, json!(v));
+        properties.0.insert(k, json!(v));
     }
-    properties.insert("kind".into(), json!(unit.kind));
+    properties.0.insert("kind".into(), json!(unit.kind));
     if let Some(parent) = unit.parent {
-        properties.insert("parent_unit".into(), Value::String(parent));
+        properties.0.insert("parent_unit".into(), Value::String(parent));
     }
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
-        .json(json!({
-            "type": "Feature",
-            "id": unit.id,
-            "properties": properties,
-            "geometry": geometry,
-        })))
+        .json(Feature::new(unit.id, properties, unit.geometry.to_json().ok())))
 }

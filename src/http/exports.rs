@@ -13,6 +13,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use bytes::Bytes;
 
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::export::{ExportError, Format, Layer, Level, export_file};
 use crate::snapshot::Snapshot;
@@ -253,7 +254,25 @@ fn matches(value: Option<&header::HeaderValue>, tag: &str) -> bool {
     })
 }
 
-/// An alignment level as FlatGeobuf, GeoJSON, GeoPackage or CSV (with byte ranges).
+/// An alignment level as a GIS file.
+///
+/// `{level}.{format}`: level `unit` or a level of the alignment (singular or plural); format
+/// `fgb` (FlatGeobuf with a packed Hilbert R-tree, EPSG:4326), `geojson` (RFC 7946), `gpkg`
+/// (GeoPackage) or `csv`. Streamed; single byte ranges are honoured (`Range`, 206, 416,
+/// `Accept-Ranges: bytes`) and the ETag is tied to the revision, so GDAL's /vsicurl/ reads
+/// only the index and the features of a bbox. HEAD is supported.
+#[utoipa::path(method(get, head), path = "/api/alignments/{alignment}/export/{file}", operation_id = "export",
+    tag = "exports",
+    params(super::body::AlignmentPath,
+        ("file" = String, Path, description = "`{level}.{fgb|geojson|gpkg|csv}`, e.g. `territory.fgb`"),
+        ("Range" = Option<String>, Header, description = "Byte range, e.g. `bytes=0-16383`"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag seen before: 304 when unchanged")),
+    responses((status = 200, description = "The whole file", content(
+            (Vec<u8> = "application/flatgeobuf"), (Object = "application/geo+json"),
+            (Vec<u8> = "application/geopackage+sqlite3"), (String = "text/csv"))),
+        (status = 206, description = "The requested byte range (Content-Range)"),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 404, response = ProblemResponse), (status = 416, response = ProblemResponse)))]
 #[route("/api/alignments/{alignment}/export/{file}", method = "GET", method = "HEAD")]
 pub async fn export(
     req: HttpRequest,

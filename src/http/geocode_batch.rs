@@ -8,7 +8,9 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::stream;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::geocode::Country;
 use crate::lookup::geocode_batch::{self, AddressRow, CHUNK};
@@ -16,7 +18,8 @@ use crate::snapshot::Snapshot;
 use crate::store::Store;
 
 /// Query of `POST /api/geocode`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GeocodeBatchQuery {
     /// Alignment name.
@@ -44,7 +47,26 @@ struct Pending {
     done: bool,
 }
 
-/// Geocodes a batch of addresses; bad or unmatched rows carry their error by row number.
+/// One address of a JSON geocoding batch.
+#[derive(Debug, ToSchema)]
+pub struct BatchAddress {
+    /// Row id (string or number), echoed back.
+    #[schema(value_type = Object)]
+    pub id: Option<String>,
+    /// Free-text address.
+    pub address: String,
+}
+
+/// Geocode a batch of addresses: CSV with `id,address` columns or a JSON array of {id, address}; streamed back in input order in the same format with match level, lon/lat, unit, owner chain, reps and note; rows that are empty or match nothing carry an error with their row number and do not fail the rest.
+#[utoipa::path(post, path = "/api/geocode", operation_id = "geocodeBatch", tag = "lookup",
+    params(GeocodeBatchQuery),
+    request_body(description = "Addresses", content(
+        (String = "text/csv", example = "id,address\na,\"350 5th Ave, New York, NY 10118\"\n"),
+        (Vec<BatchAddress> = "application/json"))),
+    responses((status = 200,
+            description = "One result per input row, in order (CSV columns: id,match,lon,lat,unit,<levels>,reps,note,error)",
+            content((String = "text/csv"), (Vec<Object> = "application/json"))),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[post("/api/geocode")]
 pub async fn addresses(
     state: web::Data<AppState>,

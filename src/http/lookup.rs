@@ -1,20 +1,26 @@
 //! Lookups for field apps: point in territory (single and batch) and nearest reps.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::batch;
-use crate::lookup::{Owner, check};
+use crate::lookup::geocode::{MatchLevel, Understood};
+use crate::lookup::{Owner, RepRef, check};
 use crate::snapshot::Snapshot;
+use crate::store::AddressPoint;
 
 /// Largest batch body accepted by default (bytes; the `max_batch_mb` setting of
 /// [`crate::config`]): a million CSV rows fit in about 40 MB.
 pub const MAX_BATCH_BYTES: usize = 128 << 20;
 
 /// Query of `GET /api/lookup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PointQuery {
     /// Alignment name.
@@ -23,24 +29,65 @@ pub struct PointQuery {
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
-    /// Snap to the nearest unit within this many km when the point is in none.
+    /// Outside every unit: snap to the nearest unit within this many km.
     pub snap_km: Option<f64>,
 }
 
-fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> Value {
-    match owner {
-        Some(o) => json!({
-            "alignment": s.alignment, "revision": s.revision, "lon": lon, "lat": lat,
-            "found": true, "unit": o.unit, "owner": o.levels, "reps": o.reps, "distance_km": o.distance_km,
-        }),
-        None => json!({
-            "alignment": s.alignment, "revision": s.revision, "lon": lon, "lat": lat,
-            "found": false, "reason": "the point is in no unit of the dataset",
-        }),
+/// Body of `GET /api/lookup`: the owner, or `found: false` with a reason.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointOwner {
+    /// Alignment name.
+    pub alignment: String,
+    /// Revision answered from.
+    pub revision: i64,
+    /// Longitude asked.
+    pub lon: f64,
+    /// Latitude asked.
+    pub lat: f64,
+    /// Whether the point is in (or snapped to) a unit.
+    pub found: bool,
+    /// The unit containing the point (found only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Code per level name of the owning chain (found only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<BTreeMap<String, String>>,
+    /// Reps of the owning leaf territory (found only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reps: Option<Vec<RepRef>>,
+    /// Distance to the unit in km when snapped, else null (found only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub distance_km: Option<Option<f64>>,
+    /// Why nothing was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOwner {
+    let found = owner.is_some();
+    let (unit, levels, reps, distance_km) = match owner {
+        Some(o) => (Some(o.unit), Some(o.levels), Some(o.reps), Some(o.distance_km)),
+        None => (None, None, None, None),
+    };
+    PointOwner {
+        alignment: s.alignment.clone(),
+        revision: s.revision,
+        lon,
+        lat,
+        found,
+        unit,
+        owner: levels,
+        reps,
+        distance_km,
+        reason: (!found).then_some("the point is in no unit of the dataset"),
     }
 }
 
-/// Who owns a point.
+/// Who owns a point: unit, territory chain, reps and the revision. A point on a shared border belongs to the unit with the smallest id.
+#[utoipa::path(get, path = "/api/lookup", operation_id = "lookup", tag = "lookup", params(PointQuery),
+    responses((status = 200, description = "Owner (found=false when the point is in no unit)", body = PointOwner),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/lookup")]
 pub async fn point(
     state: web::Data<AppState>,
@@ -61,15 +108,22 @@ pub async fn point(
 }
 
 /// Query of `POST /api/lookup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BatchQuery {
     /// Alignment name.
     pub alignment: String,
 }
 
-/// Looks up a batch of points (CSV `id,lon,lat` or a JSON array), answered in
-/// input order in the same format; bad rows are reported by row number.
+/// Batch lookup: CSV (id,lon,lat) or a JSON array of {id, lon, lat}; up to 1,000,000 points, answered in input order in the same format; bad rows are reported by row number.
+#[utoipa::path(post, path = "/api/lookup", operation_id = "lookupBatch", tag = "lookup", params(BatchQuery),
+    request_body(description = "Points", content(
+        (String = "text/csv", example = "id,lon,lat\na,-73.9857,40.7484\n"),
+        (Vec<BatchPoint> = "application/json"))),
+    responses((status = 200, description = "Owners, one per input row, in order", content(
+            (String = "text/csv"), (Vec<Object> = "application/json"))),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[post("/api/lookup")]
 pub async fn points(
     state: web::Data<AppState>,
@@ -98,8 +152,21 @@ pub async fn points(
     Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
 }
 
+/// One point of a JSON batch lookup.
+#[derive(Debug, ToSchema)]
+pub struct BatchPoint {
+    /// Row id (string or number), echoed back.
+    #[schema(value_type = Object)]
+    pub id: Option<String>,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+}
+
 /// Query of `GET /api/reps/nearest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NearestQuery {
     /// Alignment name.
@@ -116,7 +183,41 @@ pub struct NearestQuery {
     pub territory: Option<String>,
 }
 
+/// A rep near a point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearbyRep {
+    /// Rep id.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Great-circle distance in km.
+    pub distance_km: f64,
+    /// Home longitude.
+    pub lon: f64,
+    /// Home latitude.
+    pub lat: f64,
+    /// Leaf territories the rep serves.
+    pub territories: Vec<String>,
+}
+
+/// Body of `GET /api/reps/nearest`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearestReps {
+    /// Alignment name.
+    pub alignment: String,
+    /// Revision answered from.
+    pub revision: i64,
+    /// Nearest first.
+    pub reps: Vec<NearbyRep>,
+}
+
 /// The k nearest reps by great-circle distance, with their territories.
+#[utoipa::path(get, path = "/api/reps/nearest", operation_id = "nearestReps", tag = "lookup",
+    params(NearestQuery),
+    responses((status = 200, description = "Reps", body = NearestReps),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/reps/nearest")]
 pub async fn nearest_reps(
     state: web::Data<AppState>,
@@ -152,31 +253,41 @@ pub async fn nearest_reps(
             ));
         }
     };
-    let territories_of = |rep: &str| -> Vec<&str> {
+    let territories_of = |rep: &str| -> Vec<&String> {
         s.state.territories[0]
             .iter()
             .filter(|(_, t)| t.reps.contains(rep))
-            .map(|(c, _)| c.as_str())
+            .map(|(c, _)| c)
             .collect()
     };
     let near = s.rep_index.nearest_where(q.lon, q.lat, k, q.max_km, |rep| {
-        same.as_deref().is_none_or(|t| territories_of(rep).contains(&t))
+        same.as_ref().is_none_or(|t| territories_of(rep).contains(&t))
     });
-    let reps: Vec<Value> = near
+    let reps: Vec<NearbyRep> = near
         .iter()
         .map(|r| {
             let rep = s.state.reps.get(&r.id);
-            json!({
-                "id": r.id, "name": rep.map(|x| x.name.as_str()), "email": rep.and_then(|x| x.email.as_deref()),
-                "distance_km": r.distance_km, "lon": r.lon, "lat": r.lat, "territories": territories_of(&r.id),
-            })
+            NearbyRep {
+                id: r.id.clone(),
+                name: rep.map(|x| x.name.clone()),
+                email: rep.and_then(|x| x.email.clone()),
+                distance_km: r.distance_km,
+                lon: r.lon,
+                lat: r.lat,
+                territories: territories_of(&r.id).into_iter().cloned().collect(),
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "alignment": s.alignment, "revision": s.revision, "reps": reps })))
+    Ok(HttpResponse::Ok().json(NearestReps {
+        alignment: s.alignment.clone(),
+        revision: s.revision,
+        reps,
+    }))
 }
 
 /// Query of `GET /api/geocode`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GeocodeQuery {
     /// Alignment name.
@@ -187,7 +298,38 @@ pub struct GeocodeQuery {
     pub country: Option<String>,
 }
 
-/// Owner of an address, by address point, postal code or city, with the match level and point used.
+/// Body of `GET /api/geocode`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeocodeAnswer {
+    /// Alignment name.
+    pub alignment: String,
+    /// Revision answered from.
+    pub revision: i64,
+    /// The address asked.
+    pub query: String,
+    /// How it matched.
+    #[serde(rename = "match")]
+    pub level: MatchLevel,
+    /// What was understood of the text.
+    pub understood: Understood,
+    /// The point used: [lon, lat].
+    pub point: [f64; 2],
+    /// The unit of that point.
+    pub unit: String,
+    /// Code per level name of the owning chain.
+    pub owner: BTreeMap<String, String>,
+    /// Reps of the owning leaf territory.
+    pub reps: Vec<RepRef>,
+    /// The address point matched (address level only).
+    pub address: Option<AddressPoint>,
+    /// What was approximated (street spelling, nearest house number).
+    pub note: Option<String>,
+}
+
+/// Owner of a free-text address by a ladder: an address point (house number and street, when the dataset has address points; misspelt streets match by trigrams and edit distance, a missing number takes the nearest on the street with a note), else the postal code in it (ZIP5, ZIP+4; UK, Canadian, German formats with `country`), else city and state; answers the match level (address, postal_code, city), the point used and the address point matched, or 404 with what was understood.
+#[utoipa::path(get, path = "/api/geocode", operation_id = "geocode", tag = "lookup", params(GeocodeQuery),
+    responses((status = 200, description = "Match", body = GeocodeAnswer),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/geocode")]
 pub async fn geocode(
     state: web::Data<AppState>,
@@ -203,10 +345,17 @@ pub async fn geocode(
     let text = q.q.clone();
     let snap = s.clone();
     let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "alignment": s.alignment, "revision": s.revision, "query": q.q,
-        "match": found.level, "understood": found.understood, "point": found.point,
-        "unit": found.owner.unit, "owner": found.owner.levels, "reps": found.owner.reps,
-        "address": found.address, "note": found.note,
-    })))
+    Ok(HttpResponse::Ok().json(GeocodeAnswer {
+        alignment: s.alignment.clone(),
+        revision: s.revision,
+        query: q.q,
+        level: found.level,
+        understood: found.understood,
+        point: found.point,
+        unit: found.owner.unit,
+        owner: found.owner.levels,
+        reps: found.owner.reps,
+        address: found.address,
+        note: found.note,
+    }))
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alignments;
+pub mod body;
 pub mod datasets;
 pub mod exports;
 pub mod geocode_batch;

@@ -4,9 +4,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use geo::Rect;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::{CollectionPath, Link};
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::plural;
 use crate::export::geojson::write_feature;
@@ -37,8 +40,109 @@ fn url(req: &HttpRequest, path: &str) -> String {
     format!("{}://{}{path}", info.scheme(), info.host())
 }
 
-fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
-    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+fn link(href: String, rel: &'static str, kind: &'static str, title: &'static str) -> Link {
+    Link::new(href, rel, kind, title)
+}
+
+/// The spatial extent of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpatialExtent {
+    /// One box `[minlon, minlat, maxlon, maxlat]` (null for an empty collection).
+    pub bbox: Vec<Option<Vec<f64>>>,
+    /// CRS84.
+    pub crs: &'static str,
+}
+
+/// The extent of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extent {
+    /// Spatial extent.
+    pub spatial: SpatialExtent,
+}
+
+/// One collection: an alignment level (or its units).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection {
+    /// `{alignment}-{level plural}`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Features, alignment, dataset and revision in words.
+    pub description: String,
+    /// `feature`.
+    pub item_type: &'static str,
+    /// CRS84.
+    pub crs: Vec<&'static str>,
+    /// Bounding box.
+    pub extent: Extent,
+    /// self, items and a FlatGeobuf enclosure.
+    pub links: Vec<Link>,
+}
+
+/// The landing page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Landing {
+    /// `geoalign`.
+    pub title: &'static str,
+    /// What the service offers.
+    pub description: &'static str,
+    /// self, service-desc, conformance, data.
+    pub links: Vec<Link>,
+}
+
+/// The conformance classes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Conformance {
+    /// Core, GeoJSON and OpenAPI 3.0.
+    pub conforms_to: Vec<&'static str>,
+}
+
+/// Every collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Collections {
+    /// self.
+    pub links: Vec<Link>,
+    /// Every level (and the units) of every alignment.
+    pub collections: Vec<Collection>,
+}
+
+/// The paging members of an items page, after its features.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
+    /// Features that match the bbox.
+    pub number_matched: usize,
+    /// Features in this page.
+    pub number_returned: usize,
+    /// When the page was made (RFC 3339).
+    pub time_stamp: String,
+    /// self, and next and prev where there are such pages.
+    pub links: Vec<Link>,
+}
+
+/// The `type` of a GeoJSON FeatureCollection.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum FeatureCollectionType {
+    /// Always `FeatureCollection`.
+    FeatureCollection,
+}
+
+/// A page of features (`application/geo+json`); its features are written one by one
+/// by the GeoJSON export, so this type only describes the body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemsPage {
+    /// `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: FeatureCollectionType,
+    /// GeoJSON features: id, properties (code, name, parent, reps, metrics or unit
+    /// attributes), geometry.
+    #[schema(value_type = Vec<Object>)]
+    pub features: Vec<Value>,
+    /// Counts, time stamp and links.
+    #[serde(flatten)]
+    pub paging: Paging,
 }
 
 /// Collection id of a level: `{alignment}-{plural}`.
@@ -61,62 +165,99 @@ async fn resolve(
     Ok((s, level))
 }
 
-fn describe(req: &HttpRequest, s: &Snapshot, level: Level) -> Value {
+fn describe(req: &HttpRequest, s: &Snapshot, level: Level) -> Collection {
     let layer = Layer::new(s, level);
     let id = collection_id(s, level);
     let bbox = layer
         .extent()
         .map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
     let base = url(req, &format!("/ogc/collections/{id}"));
-    json!({
-        "id": id,
-        "title": format!("{} — {}", s.alignment, plural(&level.name(s))),
-        "description": format!(
+    Collection {
+        title: format!("{} — {}", s.alignment, plural(&level.name(s))),
+        description: format!(
             "{} {} of alignment '{}' (dataset '{}'), revision {}",
-            layer.len(), plural(&level.name(s)), s.alignment, s.dataset.name, s.revision
+            layer.len(),
+            plural(&level.name(s)),
+            s.alignment,
+            s.dataset.name,
+            s.revision
         ),
-        "itemType": "feature",
-        "crs": [CRS84],
-        "extent": { "spatial": { "bbox": [bbox], "crs": CRS84 } },
-        "links": [
+        id,
+        item_type: "feature",
+        crs: vec![CRS84],
+        extent: Extent {
+            spatial: SpatialExtent {
+                bbox: vec![bbox],
+                crs: CRS84,
+            },
+        },
+        links: vec![
             link(base.clone(), "self", "application/json", "this collection"),
             link(format!("{base}/items"), "items", GEOJSON, "features"),
             link(
-                url(req, &format!("/api/alignments/{}/export/{}.fgb", s.alignment, level.name(s))),
-                "enclosure", "application/flatgeobuf", "all features as FlatGeobuf",
+                url(
+                    req,
+                    &format!("/api/alignments/{}/export/{}.fgb", s.alignment, level.name(s)),
+                ),
+                "enclosure",
+                "application/flatgeobuf",
+                "all features as FlatGeobuf",
+            ),
+        ],
+    }
+}
+
+/// OGC API - Features landing page.
+#[utoipa::path(get, path = "/ogc", operation_id = "ogcLanding", tag = "OGC API - Features",
+    responses((status = 200, description = "Links to the API definition, conformance and collections",
+        body = Landing)))]
+#[get("/ogc")]
+pub async fn landing(req: HttpRequest) -> HttpResponse {
+    HttpResponse::Ok().json(Landing {
+        title: "geoalign",
+        description: "Sales-territory alignments as OGC API - Features: one collection per alignment level",
+        links: vec![
+            link(url(&req, "/ogc"), "self", "application/json", "this document"),
+            link(
+                url(&req, "/api/openapi.json"),
+                "service-desc",
+                "application/vnd.oai.openapi+json;version=3.0",
+                "the API definition",
+            ),
+            link(
+                url(&req, "/ogc/conformance"),
+                "conformance",
+                "application/json",
+                "conformance classes",
+            ),
+            link(
+                url(&req, "/ogc/collections"),
+                "data",
+                "application/json",
+                "collections",
             ),
         ],
     })
 }
 
-/// Landing page.
-#[get("/ogc")]
-pub async fn landing(req: HttpRequest) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "title": "geoalign",
-        "description": "Sales-territory alignments as OGC API - Features: one collection per alignment level",
-        "links": [
-            link(url(&req, "/ogc"), "self", "application/json", "this document"),
-            link(url(&req, "/api/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
-            link(url(&req, "/ogc/conformance"), "conformance", "application/json", "conformance classes"),
-            link(url(&req, "/ogc/collections"), "data", "application/json", "collections"),
-        ],
-    }))
-}
-
-/// Conformance classes.
+/// OGC API - Features conformance classes.
+#[utoipa::path(get, path = "/ogc/conformance", operation_id = "ogcConformance", tag = "OGC API - Features",
+    responses((status = 200, description = "Core, GeoJSON and OpenAPI 3.0", body = Conformance)))]
 #[get("/ogc/conformance")]
 pub async fn conformance() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "conformsTo": [
+    HttpResponse::Ok().json(Conformance {
+        conforms_to: vec![
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-        ]
-    }))
+        ],
+    })
 }
 
-/// Every level of every alignment.
+/// Collections: every level (and the units) of every alignment.
+#[utoipa::path(get, path = "/ogc/collections", operation_id = "ogcCollections", tag = "OGC API - Features",
+    responses((status = 200, description = "Collections with extents and links", body = Collections),
+        (status = 500, response = ProblemResponse)))]
 #[get("/ogc/collections")]
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
@@ -129,13 +270,22 @@ pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result
             out.push(describe(&req, &s, Level::Alignment(l)));
         }
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "links": [link(url(&req, "/ogc/collections"), "self", "application/json", "collections")],
-        "collections": out,
-    })))
+    Ok(HttpResponse::Ok().json(Collections {
+        links: vec![link(
+            url(&req, "/ogc/collections"),
+            "self",
+            "application/json",
+            "collections",
+        )],
+        collections: out,
+    }))
 }
 
 /// One collection.
+#[utoipa::path(get, path = "/ogc/collections/{collectionId}", operation_id = "ogcCollection",
+    tag = "OGC API - Features", params(CollectionPath),
+    responses((status = 200, description = "The collection", body = Collection),
+        (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}")]
 pub async fn collection(
     req: HttpRequest,
@@ -147,13 +297,17 @@ pub async fn collection(
 }
 
 /// Query of the items endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
-    /// `minlon,minlat,maxlon,maxlat` (CRS84).
+    /// minlon,minlat,maxlon,maxlat (CRS84).
+    #[param(value_type = Option<Vec<f64>>, min_items = 4, max_items = 6, style = Form, explode = false)]
     pub bbox: Option<String>,
-    /// Page size, 1 to [`MAX_LIMIT`].
+    /// Page size (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, default = 100)]
     pub limit: Option<String>,
-    /// Features to skip.
+    /// Features to skip (follow the `next` link).
+    #[param(value_type = Option<u32>, minimum = 0, default = 0)]
     pub offset: Option<String>,
 }
 
@@ -199,18 +353,22 @@ fn parse_count(name: &str, text: Option<&str>, default: usize, max: usize) -> Re
     Ok(value)
 }
 
-fn feature_json(layer: &Layer, i: usize, extra: Option<Value>) -> Result<Value, ApiError> {
+fn feature_json(layer: &Layer, i: usize, links: Vec<Link>) -> Result<Value, ApiError> {
     let record = layer.record(i);
     let mut buf = Vec::new();
-    write_feature(&mut buf, layer, &record).map_err(|e| ApiError::Worker(e.to_string()))?;
-    let mut value: Value = serde_json::from_slice(&buf).map_err(|e| ApiError::Worker(e.to_string()))?;
-    if let Some(links) = extra {
-        value["links"] = links;
-    }
+    let worker = |e: &dyn std::fmt::Display| ApiError::Worker(e.to_string());
+    write_feature(&mut buf, layer, &record).map_err(|e| worker(&e))?;
+    let mut value: Value = serde_json::from_slice(&buf).map_err(|e| worker(&e))?;
+    value["links"] = serde_json::to_value(links).map_err(|e| worker(&e))?;
     Ok(value)
 }
 
-/// Features of a collection, paged and filtered by bbox.
+/// Features of a collection.
+#[utoipa::path(get, path = "/ogc/collections/{collectionId}/items", operation_id = "ogcItems",
+    tag = "OGC API - Features", params(CollectionPath, ItemsQuery),
+    responses((status = 200, description = "A page of features with numberMatched, numberReturned and next/prev links",
+            body = ItemsPage, content_type = "application/geo+json"),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/items")]
 pub async fn items(
     req: HttpRequest,
@@ -267,12 +425,12 @@ pub async fn items(
             }
             write_feature(&mut out, &layer, &layer.record(i)).map_err(io)?;
         }
-        let tail = json!({
-            "numberMatched": matched.len(),
-            "numberReturned": page.len(),
-            "timeStamp": now_rfc3339(),
-            "links": links,
-        });
+        let tail = Paging {
+            number_matched: matched.len(),
+            number_returned: page.len(),
+            time_stamp: now_rfc3339(),
+            links,
+        };
         let tail = serde_json::to_string(&tail).map_err(|e| ApiError::Worker(e.to_string()))?;
         write!(out, "],{}", &tail[1..]).map_err(io)?;
         Ok(out)
@@ -281,7 +439,16 @@ pub async fn items(
     Ok(HttpResponse::Ok().content_type(GEOJSON).body(body))
 }
 
-/// One feature by id (unit id or territory code).
+/// One feature.
+///
+/// The GeoJSON feature (unit or territory) as the GeoJSON export writes it, with
+/// self and collection links.
+#[utoipa::path(get, path = "/ogc/collections/{collectionId}/items/{featureId}", operation_id = "ogcItem",
+    tag = "OGC API - Features",
+    params(CollectionPath, ("featureId" = String, Path, description = "Unit id or territory code",
+        example = "T1000")),
+    responses((status = 200, description = "The feature", body = Object, content_type = "application/geo+json"),
+        (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/items/{featureId}")]
 pub async fn item(
     req: HttpRequest,
@@ -294,21 +461,21 @@ pub async fn item(
     let i = layer
         .position(&feature)
         .ok_or_else(|| ApiError::NotFound(format!("feature '{feature}' not in collection '{id}'")))?;
-    let links = json!([
+    let links = vec![
         link(
             url(&req, &format!("/ogc/collections/{id}/items/{feature}")),
             "self",
             GEOJSON,
-            "this feature"
+            "this feature",
         ),
         link(
             url(&req, &format!("/ogc/collections/{id}")),
             "collection",
             "application/json",
-            "the collection"
+            "the collection",
         ),
-    ]);
-    let value = feature_json(&layer, i, Some(links))?;
+    ];
+    let value = feature_json(&layer, i, links)?;
     Ok(HttpResponse::Ok().content_type(GEOJSON).json(value))
 }
 

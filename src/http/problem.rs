@@ -114,8 +114,10 @@ impl ApiError {
     }
 }
 
-/// The JSON body of an error response (`application/problem+json`).
-#[derive(Debug, Serialize)]
+/// The JSON body of an error response (`application/problem+json`, RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Alignment not found", "status": 404,
+    "detail": "alignment 'nope' not found"}))]
 pub struct Problem {
     /// A URI naming the problem type (`about:blank` for plain HTTP semantics).
     #[serde(rename = "type")]
@@ -126,9 +128,27 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong in this instance.
     pub detail: String,
-    /// For a stale `expected_revision`: the alignment's current revision.
+    /// With 409 Stale revision (and a tile of a revision no longer served): the
+    /// alignment's current revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_revision: Option<i64>,
+}
+
+/// The error response every operation documents: a [`Problem`] document.
+pub struct ProblemResponse;
+
+impl<'r> utoipa::ToResponse<'r> for ProblemResponse {
+    fn response() -> (&'r str, utoipa::openapi::RefOr<utoipa::openapi::Response>) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description("Error: an RFC 9457 problem document")
+            .content("application/problem+json", content)
+            .build();
+        ("Problem", response.into())
+    }
 }
 
 impl ApiError {

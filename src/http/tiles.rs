@@ -18,7 +18,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::body::AlignmentPath;
+use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking};
 use crate::tiles::{EncodedTile, style, tile_id, tilejson};
 
@@ -30,6 +33,102 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const SHORT: &str = "public, max-age=30";
 /// Lowest zoom whose cold tiles render on the HTTP worker rather than the blocking pool.
 const INLINE_MINZOOM: u32 = 4;
+
+/// The documented paths that answer a CORS preflight (`OPTIONS`), as registered below.
+pub const PREFLIGHT_PATHS: [&str; 5] = [
+    "/tiles/{alignment}.json",
+    "/tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt",
+    "/tiles/{alignment}/{z}/{x}/{y}.mvt",
+    "/styles/{name}.json",
+    "/fonts/{fontstack}/{range}.pbf",
+];
+
+/// Path parameters `{z}/{x}/{y}.mvt` of a tile.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TilePath {
+    /// Zoom level, 0-22.
+    pub z: u32,
+    /// Tile column, below 2^z.
+    pub x: u32,
+    /// Tile row from the north, below 2^z (the segment is {y}.mvt).
+    pub y: u32,
+}
+
+/// Request headers a tile honours.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct TileHeaders {
+    /// gzip: the body is the gzip bytes cached once.
+    #[param(rename = "Accept-Encoding")]
+    pub accept_encoding: Option<String>,
+    /// An ETag seen before: 304 when unchanged.
+    #[param(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+}
+
+/// The answers of a tile request.
+pub struct TileResponses;
+
+impl utoipa::IntoResponses for TileResponses {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, ResponseBuilder, Type};
+        let header = |kind: Type, description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(kind)))
+                .description(Some(description))
+                .build()
+        };
+        let tile = ResponseBuilder::new()
+            .description("The tile")
+            .header(
+                "ETag",
+                header(
+                    Type::String,
+                    "Hash of the tile bytes (the gzip encoding has its own tag)",
+                ),
+            )
+            .header(
+                "Geoalign-Revision",
+                header(Type::Integer, "Revision the tile was rendered from"),
+            )
+            .header(
+                "Cache-Control",
+                header(
+                    Type::String,
+                    "Versioned: public, max-age=31536000, immutable; unversioned: public, max-age=30",
+                ),
+            )
+            .content(
+                MVT_CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
+                        utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary),
+                    ))))
+                    .build(),
+            );
+        let error: utoipa::openapi::RefOr<_> = utoipa::openapi::Ref::from_response_name("Problem").into();
+        [
+            ("200", tile.build().into()),
+            (
+                "204",
+                ResponseBuilder::new().description("Empty tile").build().into(),
+            ),
+            (
+                "304",
+                ResponseBuilder::new()
+                    .description("Not modified (If-None-Match)")
+                    .build()
+                    .into(),
+            ),
+            ("400", error.clone()),
+            ("404", error),
+        ]
+        .into_iter()
+        .map(|(status, response)| (status.to_owned(), response))
+        .collect()
+    }
+}
 
 /// Registers the tile, style, glyph and viewer routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -82,7 +181,7 @@ fn cors(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
 }
 
 /// CORS preflight: any origin may GET and HEAD.
-async fn preflight() -> HttpResponse {
+pub(crate) async fn preflight() -> HttpResponse {
     let mut builder = HttpResponse::NoContent();
     cors(&mut builder)
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
@@ -97,7 +196,16 @@ fn origin(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
-async fn tilejson_doc(
+/// TileJSON 3.0 of an alignment's vector tiles.
+///
+/// tiles[0] carries the current revision (/tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt), so
+/// clients cache tiles for good and reload this document to see changes. Also: vector_layers
+/// with fields, bounds, center, minzoom, maxzoom, revision. CORS: any origin.
+#[utoipa::path(method(get, head), path = "/tiles/{alignment}.json", operation_id = "getTileJson", tag = "tiles",
+    params(AlignmentPath),
+    responses((status = 200, description = "TileJSON", body = Object),
+        (status = 404, response = ProblemResponse)))]
+pub(crate) async fn tilejson_doc(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -126,7 +234,20 @@ fn tile_row(req: &HttpRequest, file: &str) -> Result<u32, ApiError> {
     y.parse().map_err(|e| ApiError::bad("y", format!("'{y}': {e}")))
 }
 
-async fn versioned_tile(
+/// A vector tile of one revision (immutable).
+///
+/// Mapbox Vector Tile 2.1 (extent 4096, buffer 64). Layers: regions, districts, territories
+/// (id, name, parent, reps, rep_names, color, units, accounts, area_km2, metric sums), units
+/// (from zoom 8: id, owning code per level, unit metrics), boundaries (lines, level and rank
+/// of the highest level differing across them), labels (points), reps and accounts (points,
+/// from zoom 6). HEAD answers the same headers. CORS: any origin.
+#[utoipa::path(method(get, head), path = "/tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt",
+    operation_id = "getTileAtRevision", tag = "tiles",
+    params(AlignmentPath,
+        ("revision" = i64, Path, description = "Alignment revision (from the TileJSON tile URL)"),
+        TilePath, TileHeaders),
+    responses(TileResponses))]
+pub(crate) async fn versioned_tile(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64, u32, u32, String)>,
@@ -136,7 +257,18 @@ async fn versioned_tile(
     serve_tile(&req, &state, alignment, Some(revision), (z, x, y)).await
 }
 
-async fn current_tile(
+/// A vector tile of the current revision (short max-age).
+///
+/// The layers and headers of the versioned tile; prefer the TileJSON's versioned URL.
+#[utoipa::path(
+    method(get, head),
+    path = "/tiles/{alignment}/{z}/{x}/{y}.mvt",
+    operation_id = "getTile",
+    tag = "tiles",
+    params(AlignmentPath, TilePath, TileHeaders),
+    responses(TileResponses)
+)]
+pub(crate) async fn current_tile(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, u32, u32, String)>,
@@ -225,13 +357,19 @@ fn tile_response(req: &HttpRequest, revision: i64, versioned: bool, tile: &Encod
 }
 
 /// Query of the style route.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StyleQuery {
     /// Alignment whose tiles the style draws.
     pub alignment: String,
 }
 
-async fn style_doc(
+/// A MapLibre style with tile and glyph URLs resolved to this server.
+#[utoipa::path(method(get, head), path = "/styles/{name}.json", operation_id = "getStyle", tag = "tiles",
+    params(("name" = String, Path, description = "Style name (a file of styles/, e.g. default)"), StyleQuery),
+    responses((status = 200, description = "MapLibre style (version 8)", body = Object),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
+pub(crate) async fn style_doc(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -311,7 +449,19 @@ async fn send_file(req: &HttpRequest, path: PathBuf, cache: &'static str) -> Res
         .body(bytes))
 }
 
-async fn glyphs(req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+/// SDF glyphs for map labels.
+#[utoipa::path(method(get, head), path = "/fonts/{fontstack}/{range}.pbf", operation_id = "getGlyphs",
+    tag = "tiles",
+    params(("fontstack" = String, Path,
+            description = "Comma-separated font names (the default style uses DejaVu Sans)"),
+        ("range" = String, Path, description = "Code point range, e.g. 0-255")),
+    responses((status = 200, description = "Glyph protobuf", body = Vec<u8>,
+            content_type = "application/x-protobuf"),
+        (status = 404, response = ProblemResponse)))]
+pub(crate) async fn glyphs(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (fontstack, file) = path.into_inner();
     let fonts = web_dir().join("fonts");
     for font in fontstack.split(',').map(str::trim) {
@@ -326,11 +476,21 @@ async fn glyphs(req: HttpRequest, path: web::Path<(String, String)>) -> Result<H
     )))
 }
 
-async fn viewer(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// The map viewer (?alignment=A; default: the first alignment).
+#[utoipa::path(method(get, head), path = "/", operation_id = "getViewer", tag = "tiles",
+    responses((status = 200, description = "HTML page", body = String, content_type = "text/html"),
+        (status = 404, response = ProblemResponse)))]
+pub(crate) async fn viewer(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     send_file(&req, web_dir().join("index.html"), "no-cache").await
 }
 
-async fn web_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// A file of the map viewer (`web/`: scripts, styles, vendored libraries).
+#[utoipa::path(method(get, head), path = "/web/{path}", operation_id = "getWebFile", tag = "tiles",
+    params(("path" = String, Path, description = "Path under web/, e.g. src/main.js")),
+    responses((status = 200, description = "The file, typed by its extension", body = Vec<u8>,
+            content_type = "application/octet-stream"),
+        (status = 404, response = ProblemResponse)))]
+pub(crate) async fn web_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let rel = safe_relative(&path.into_inner()).ok_or_else(|| ApiError::NoRoute(req.path().to_owned()))?;
     send_file(&req, web_dir().join(rel), "no-cache").await
 }

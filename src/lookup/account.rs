@@ -10,7 +10,7 @@ use super::RepRef;
 use crate::snapshot::Snapshot;
 
 /// An account and who owns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     /// Account id.
     pub id: String,

@@ -38,7 +38,7 @@ impl std::str::FromStr for Country {
 }
 
 /// What the parser understood of an address.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Understood {
     /// House number, when the text starts with a number and a street.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +58,7 @@ pub struct Understood {
 }
 
 /// The level an address matched at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchLevel {
     /// By an address point (house number on a street).

@@ -48,7 +48,7 @@ pub fn check(lon: f64, lat: f64) -> Result<(), PointError> {
 }
 
 /// A rep as a lookup names it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RepRef {
     /// Rep id.
     pub id: String,

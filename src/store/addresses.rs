@@ -10,7 +10,7 @@ use super::Store;
 use crate::error::StoreError;
 
 /// An address point as stored and as a geocode answer names it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AddressPoint {
     /// House number as written (`350`, `37-02`, `12A`).
     pub number: String,

@@ -14,7 +14,8 @@ use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Territory, Unit
 use crate::error::StoreError;
 
 /// An alignment as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Alignment)]
 pub struct AlignmentInfo {
     /// Alignment name.
     pub name: String,
@@ -29,7 +30,7 @@ pub struct AlignmentInfo {
 }
 
 /// One entry of the change log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangeRecord {
     /// Revision this change set produced.
     pub revision: i64,

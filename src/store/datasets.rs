@@ -26,7 +26,8 @@ pub struct DatasetMeta {
 }
 
 /// A dataset as listed by the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Dataset)]
 pub struct DatasetInfo {
     /// Dataset name.
     pub name: String,

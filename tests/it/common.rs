@@ -84,3 +84,29 @@ pub fn undo(
     };
     engine.undo(alignment, undo, "test")
 }
+
+/// Applies an accounts sheet (`id,name,lon,lat,territory`) to the `nyc` alignment.
+pub fn add_accounts(engine: &geoalign::engine::Engine, sheet: &str) -> Vec<geoalign::align::Op> {
+    let s = engine.snapshot("nyc").unwrap();
+    let ops = geoalign::align::records::accounts(sheet.as_bytes(), &s.state).unwrap();
+    engine.apply("nyc", s.revision, &ops, "t").unwrap();
+    ops
+}
+
+/// Calls an actix test service; the status and the body as JSON (null when it is not).
+pub async fn send(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    request: actix_web::test::TestRequest,
+) -> (actix_web::http::StatusCode, serde_json::Value) {
+    let res = actix_web::test::call_service(app, request.to_request()).await;
+    let status = res.status();
+    let body = actix_web::test::read_body(res).await;
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}

@@ -345,14 +345,10 @@ mod http {
     #[actix_web::test]
     async fn accounts_geocode_batches_and_bad_input_over_http() {
         let (_dir, engine) = super::engine_with_addresses();
-        let s = engine.snapshot("nyc").unwrap();
-        let ops = geoalign::align::records::accounts(
-            "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\nA2,Macy's,-73.9892,40.7508,T1001\nA3,Herald Sq,-73.9877,40.7497,T1000\n"
-                .as_bytes(),
-            &s.state,
-        )
-        .unwrap();
-        engine.apply("nyc", s.revision, &ops, "t").unwrap();
+        let ops = crate::common::add_accounts(
+            &engine,
+            "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\nA2,Macy's,-73.9892,40.7508,T1001\nA3,Herald Sq,-73.9877,40.7497,T1000\n",
+        );
         assert!(matches!(ops.last(), Some(Op::OverrideAccount { .. })));
         let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
         let app = test::init_service(App::new().app_data(state).configure(configure)).await;

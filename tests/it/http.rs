@@ -1,6 +1,7 @@
 //! The HTTP skeleton on the sample: health, datasets, units, problems, OpenAPI.
 
 use crate::common;
+use crate::common::send;
 
 use std::sync::Arc;
 
@@ -20,20 +21,6 @@ async fn sample_app() -> (
     let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
     let app = test::init_service(App::new().app_data(state).configure(configure)).await;
     (dir, app)
-}
-
-async fn send(
-    app: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    request: test::TestRequest,
-) -> (StatusCode, Value) {
-    let res = test::call_service(app, request.to_request()).await;
-    let status = res.status();
-    let body = test::read_body(res).await;
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 async fn get(

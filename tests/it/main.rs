@@ -14,6 +14,7 @@ mod http;
 mod ingest;
 mod lookup;
 mod ogc;
+mod openapi;
 mod safety;
 mod tiles;
 mod topo;
