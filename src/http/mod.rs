@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alignments;
 pub mod body;
 pub mod datasets;
+pub mod events;
 pub mod exports;
 pub mod geocode_batch;
 pub mod guard;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Tiles of the engine's alignments (one cache shared by every worker).
     pub tiles: Arc<TileService>,
+    /// Every commit, for the live event streams.
+    pub events: events::ChangeFeed,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
 }
@@ -58,6 +61,7 @@ impl AppState {
         AppState {
             store: engine.store().clone(),
             tiles: TileService::attached(engine.clone(), config.tile_options()),
+            events: events::ChangeFeed::attached(&engine),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }
@@ -157,6 +161,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(alignments::diff)
         .service(alignments::changes)
         .service(alignments::undo)
+        .service(events::events)
         .service(alignments::show)
         .service(alignments::level_items)
         .service(alignments::feature)

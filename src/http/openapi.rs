@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use super::problem::{Problem, ProblemResponse};
-use super::{accounts, alignments, datasets, exports, geocode_batch, health, lookup, ogc, tiles};
+use super::{accounts, alignments, datasets, events, exports, geocode_batch, health, lookup, ogc, tiles};
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
 #[derive(OpenApi)]
@@ -21,6 +21,7 @@ use super::{accounts, alignments, datasets, exports, geocode_batch, health, look
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
+        events::events,
         lookup::point, lookup::points, lookup::nearest_reps, lookup::geocode, geocode_batch::addresses,
         accounts::show,
         tiles::tilejson_doc, tiles::versioned_tile, tiles::current_tile, tiles::style_doc, tiles::glyphs,

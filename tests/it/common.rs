@@ -110,3 +110,14 @@ pub async fn send(
         serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// The next chunk of a streamed response body (an event of an event stream), or None
+/// when the body ended; panics after 10 s.
+pub async fn next_chunk(body: &mut actix_web::body::BoxBody) -> Option<String> {
+    use actix_web::body::MessageBody;
+    let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_next(cx));
+    let chunk = actix_web::rt::time::timeout(std::time::Duration::from_secs(10), next)
+        .await
+        .expect("a chunk within 10 s")?;
+    Some(String::from_utf8(chunk.expect("a body chunk").to_vec()).expect("UTF-8"))
+}

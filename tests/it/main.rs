@@ -7,6 +7,7 @@ mod common;
 mod align;
 mod browser;
 mod cli;
+mod events;
 mod export;
 mod gdal;
 mod geocode;
