@@ -35,7 +35,8 @@ impl TerritoryMetrics {
             .iter()
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
             .map(|ring| Haversine.length(ring))
-            .sum::<f64>()
+            // From +0.0: an empty sum of f64 is -0.0, served as `-0.0` for empty territories.
+            .fold(0.0, |total, length| total + length)
             / 1e3;
         let polsby_popper = if perimeter_km > 0.0 {
             4.0 * std::f64::consts::PI * area_km2 / (perimeter_km * perimeter_km)

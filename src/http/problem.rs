@@ -95,7 +95,8 @@ impl ApiError {
         match e {
             TileError::Store(e) => ApiError::store_title(e),
             TileError::OutOfRange { .. } => "Tile not found",
-            TileError::UnknownRevision { .. } | TileError::RevisionGone { .. } => "Revision not served",
+            TileError::UnknownRevision { .. } => "Revision not served",
+            TileError::RevisionGone { .. } => "Revision no longer kept",
             TileError::NoStyle(_) => "Style not found",
             TileError::Export { .. } => "Tile error",
         }
@@ -105,10 +106,11 @@ impl ApiError {
         use crate::tiles::TileError;
         match e {
             TileError::Store(e) => ApiError::store_status(e),
-            TileError::OutOfRange { .. }
-            | TileError::UnknownRevision { .. }
-            | TileError::RevisionGone { .. }
-            | TileError::NoStyle(_) => StatusCode::NOT_FOUND,
+            TileError::OutOfRange { .. } | TileError::UnknownRevision { .. } | TileError::NoStyle(_) => {
+                StatusCode::NOT_FOUND
+            }
+            // A map client holding an older TileJSON follows it to the current tile.
+            TileError::RevisionGone { .. } => StatusCode::TEMPORARY_REDIRECT,
             TileError::Export { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -210,11 +212,26 @@ impl ResponseError for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = HttpResponse::build(status);
-        if let ApiError::RangeNotSatisfiable { length, .. } = self {
-            response.insert_header((
-                actix_web::http::header::CONTENT_RANGE,
-                format!("bytes */{length}"),
-            ));
+        match self {
+            ApiError::RangeNotSatisfiable { length, .. } => {
+                response.insert_header((
+                    actix_web::http::header::CONTENT_RANGE,
+                    format!("bytes */{length}"),
+                ));
+            }
+            ApiError::Tile(crate::tiles::TileError::RevisionGone {
+                alignment,
+                current,
+                tile,
+                ..
+            }) => {
+                response.insert_header((
+                    actix_web::http::header::LOCATION,
+                    crate::tiles::tile_path(alignment, *current, *tile),
+                ));
+                response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+            }
+            _ => {}
         }
         response.insert_header(ContentType(mime_problem())).json(Problem {
             kind: "about:blank",

@@ -148,9 +148,10 @@ pub enum TileError {
         /// Current revision.
         current: i64,
     },
-    /// An earlier revision whose tile changed since and is no longer kept.
+    /// An earlier revision whose tile changed since and is no longer kept: answered
+    /// with a redirect to the tile of the current revision, never a hole in the map.
     #[error(
-        "alignment '{alignment}' revision {revision} is no longer served here (current: {current}); reload the TileJSON"
+        "alignment '{alignment}' revision {revision} of tile {tile} is no longer kept (current: {current}); see the current revision's tile"
     )]
     RevisionGone {
         /// Alignment.
@@ -159,6 +160,8 @@ pub enum TileError {
         revision: i64,
         /// Current revision.
         current: i64,
+        /// The tile asked for.
+        tile: TileId,
     },
     /// A style that does not exist.
     #[error("no style '{0}'")]
@@ -183,6 +186,28 @@ impl TileError {
             _ => None,
         }
     }
+}
+
+/// The path of a tile of one revision: `/tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt`,
+/// the alignment name percent-encoded as a path segment.
+pub fn tile_path(alignment: &str, revision: i64, tile: TileId) -> String {
+    format!(
+        "/tiles/{}/{revision}/{}/{}/{}.mvt",
+        path_segment(alignment),
+        tile.z,
+        tile.x,
+        tile.y
+    )
+}
+
+/// `text` percent-encoded for one URL path segment (RFC 3986: unreserved characters kept).
+pub fn path_segment(text: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// A tile id from path parameters, or [`TileError::OutOfRange`].

@@ -327,6 +327,7 @@ impl TileService {
                         alignment: alignment.to_owned(),
                         revision: wanted,
                         current,
+                        tile,
                     });
                 }
             } else {

@@ -143,7 +143,7 @@ pub fn tilejson(view: &AlignmentView, base: &str, options: &TileOptions) -> Valu
         "description": format!("alignment '{alignment}' of dataset '{}' at revision {}", snapshot.dataset.name, snapshot.revision),
         "version": format!("{}.0.0", snapshot.revision),
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{alignment}/{}/{{z}}/{{x}}/{{y}}.mvt", snapshot.revision)],
+        "tiles": [format!("{base}/tiles/{}/{}/{{z}}/{{x}}/{{y}}.mvt", super::path_segment(alignment), snapshot.revision)],
         "minzoom": minzoom,
         "maxzoom": maxzoom,
         "bounds": bounds(view),

@@ -393,3 +393,70 @@ async fn exports_of_names_alike_but_for_punctuation_never_mix() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn an_empty_territory_has_zero_not_negative_zero_metrics() {
+    let (_dir, engine) = common::sample_engine();
+    let r = engine.snapshot("nyc").unwrap().revision;
+    let create = Op::CreateTerritory {
+        code: "EMPTY".into(),
+        name: None,
+        level: None,
+        parent: None,
+    };
+    let outcome = engine.apply("nyc", r, &[create], "t").unwrap();
+    let metrics = &outcome.snapshot.shapes[0]["EMPTY"].metrics;
+    let json = serde_json::to_string(metrics).unwrap();
+    assert!(!json.contains("-0.0"), "{json}");
+    assert!(
+        metrics.perimeter_km.is_sign_positive() && metrics.area_km2.is_sign_positive(),
+        "{json}"
+    );
+}
+
+#[test]
+fn the_writer_syncs_every_commit() {
+    let (_dir, engine) = common::sample_engine();
+    // The store's own connection: read back the pragma it runs with.
+    let synchronous = engine.store().writer_pragma("synchronous").unwrap();
+    assert_eq!(synchronous, 2, "synchronous = FULL (2)");
+}
+
+#[actix_web::test]
+async fn a_tile_of_a_revision_no_longer_kept_redirects_to_the_current_one() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let state = web::Data::new(AppState::with_engine(engine.clone()));
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let old = engine.snapshot("nyc").unwrap().revision;
+    let tile = "12/1206/1539.mvt";
+    let get = |uri: String| atest::TestRequest::get().uri(&uri).to_request();
+    let res = atest::call_service(&app, get(format!("/tiles/nyc/{old}/{tile}"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Five edits of a unit under that tile: more revisions than the views kept.
+    for i in 0..5 {
+        let r = engine.snapshot("nyc").unwrap().revision;
+        let to = if i % 2 == 0 { "T1001" } else { "T1000" };
+        engine.apply("nyc", r, &[assign("10002", to)], "t").unwrap();
+        let res = atest::call_service(&app, get(format!("/tiles/nyc/{tile}"))).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let current = engine.snapshot("nyc").unwrap().revision;
+    // The tile served at the old revision is still that revision's tile (cached)...
+    let res = atest::call_service(&app, get(format!("/tiles/nyc/{old}/{tile}"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // ...and one never rendered at it (its parent), which the edits changed, redirects.
+    let parent = "11/603/769.mvt";
+    let res = atest::call_service(&app, get(format!("/tiles/nyc/{old}/{parent}"))).await;
+    assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    let location = res
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location, format!("/tiles/nyc/{current}/{parent}"));
+    let res = atest::call_service(&app, get(location)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
