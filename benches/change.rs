@@ -1,7 +1,8 @@
 //! The whole change on zip5_us with a ZIP3 alignment: commit to SQLite,
 //! re-dissolve the touched territories, build and swap the snapshot. Prints
 //! p50/p99 over repeated moves of a unit between two neighbouring territories,
-//! and the resident memory with the dataset and alignment loaded.
+//! and the resident memory with the dataset and alignment loaded, for the store's
+//! `synchronous = FULL` and for NORMAL (interleaved, so both see the same load).
 //! Skips without ../shared/data.
 
 mod common;
@@ -52,8 +53,15 @@ fn main() {
             })
         })
         .expect("a border unit");
-    let mut times = Vec::new();
-    for i in 0..400 {
+    // Durability A/B in the same run: moves alternate between synchronous = FULL (the
+    // store's setting) and NORMAL, in blocks of 20, so both see the same machine load.
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for i in 0..800 {
+        let full = (i / 20) % 2 == 0;
+        engine
+            .store()
+            .set_synchronous(if full { "FULL" } else { "NORMAL" })
+            .expect("pragma");
         let target = if i % 2 == 0 { &to } else { &from };
         let revision = engine.snapshot("zip3").expect("snapshot").revision;
         let op = Op::Assign {
@@ -62,15 +70,22 @@ fn main() {
         };
         let t = Instant::now();
         engine.apply("zip3", revision, &[op], "bench").expect("move");
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        times[usize::from(!full)].push(t.elapsed().as_secs_f64() * 1e3);
     }
-    times.sort_by(f64::total_cmp);
-    let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
-    println!(
-        "change (move {unit} between {from} and {to}, 400 times): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        pct(0.5),
-        pct(0.99),
-        times[times.len() - 1]
-    );
+    let mut p50 = [0.0; 2];
+    for (i, name) in ["FULL", "NORMAL"].iter().enumerate() {
+        let times = &mut times[i];
+        times.sort_by(f64::total_cmp);
+        let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+        p50[i] = pct(0.5);
+        println!(
+            "change (move {unit} between {from} and {to}, {} times, synchronous = {name}): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            times.len(),
+            pct(0.5),
+            pct(0.99),
+            times[times.len() - 1]
+        );
+    }
+    println!("FULL / NORMAL p50: {:.2}", p50[0] / p50[1]);
     println!("resident after changes: {:.0} MB", resident_mb());
 }
