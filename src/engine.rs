@@ -254,6 +254,7 @@ impl Engine {
         levels: Option<Vec<String>>,
         copy_of: Option<&str>,
     ) -> Result<AlignmentInfo, AlignError> {
+        check_name(name)?;
         let (dataset, state) = match copy_of {
             Some(source) => {
                 let snapshot = self.snapshot(source)?;
@@ -291,6 +292,7 @@ impl Engine {
         columns: Option<SheetColumns>,
         reader: impl std::io::Read,
     ) -> Result<(AlignmentInfo, SheetReport), AlignError> {
+        check_name(name)?;
         let model = self.dataset(dataset)?;
         let levels = levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
         AlignmentState::new(levels.clone(), 0).map_err(AlignError::Invalid)?;
@@ -437,6 +439,34 @@ impl Engine {
             hook(snapshot, change);
         }
     }
+}
+
+/// Longest alignment name accepted.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Refuses alignment names that would break URLs, file names or log lines: empty,
+/// padded with spaces, longer than [`MAX_NAME_CHARS`], or holding control characters
+/// (newlines, NUL, ANSI escapes) or `/` and `\`.
+fn check_name(name: &str) -> Result<(), AlignError> {
+    let refuse = |why: &str| Err(AlignError::Invalid(format!("alignment name {name:?}: {why}")));
+    let chars = name.chars().count();
+    if name.trim().is_empty() {
+        return refuse("is empty");
+    }
+    if name.trim() != name {
+        return refuse("starts or ends with white space");
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(AlignError::Invalid(format!(
+            "alignment name of {chars} characters: at most {MAX_NAME_CHARS}"
+        )));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control() || matches!(c, '/' | '\\')) {
+        return refuse(&format!(
+            "holds {c:?}; names take letters, digits, spaces and punctuation but / and \\"
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses to undo `target` when a later change set that still stands changed one of

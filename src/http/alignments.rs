@@ -352,21 +352,54 @@ pub async fn changes(
 /// Body of `GET /api/alignments/{alignment}/history`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct History {
-    /// Change sets, oldest first.
+    /// Change sets, oldest first: the `limit` latest before `before`.
     pub changes: Vec<ChangeRecord>,
+    /// `before` of the next (older) page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
 }
 
-/// Change sets, oldest first.
+/// Largest page of the change log.
+pub const MAX_HISTORY_PAGE: usize = 1000;
+
+/// Query of `GET /api/alignments/{alignment}/history`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Change sets per page, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+    /// Only change sets with a revision below this one (the `next_before` of the previous page).
+    pub before: Option<i64>,
+}
+
+/// Change sets, oldest first, a page at a time (the latest first).
 #[utoipa::path(get, path = "/api/alignments/{alignment}/history", operation_id = "history",
-    tag = "alignments", params(AlignmentPath),
+    tag = "alignments", params(AlignmentPath, HistoryQuery),
     responses((status = 200, description = "Change log", body = History),
-        (status = 404, response = ProblemResponse)))]
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/history")]
-pub async fn history(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn history(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignment = path.into_inner();
-    let history = blocking(move || store.history(&alignment)).await?;
-    Ok(HttpResponse::Ok().json(History { changes: history }))
+    let HistoryQuery { limit, before } = query.into_inner();
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
+        return Err(ApiError::bad(
+            "limit",
+            format!("{limit}: expected 1 to {MAX_HISTORY_PAGE}"),
+        ));
+    }
+    let (page, more) = blocking(move || store.history_page(&alignment, before, limit)).await?;
+    let next_before = more.then(|| page.first().map(|c| c.revision)).flatten();
+    Ok(HttpResponse::Ok().json(History {
+        changes: page,
+        next_before,
+    }))
 }
 
 /// Body of `POST /api/alignments/{a}/undo`.

@@ -92,7 +92,9 @@ pub async fn read_batch_body(
             format!("{length} bytes; at most {max} bytes per batch"),
         ));
     }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    // Pre-sized from Content-Length up to 1 MiB only: a declared length reserves no
+    // memory the body has not sent.
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(1 << 20));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
         if body.len() + chunk.len() > max {

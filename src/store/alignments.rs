@@ -212,6 +212,25 @@ impl Store {
         self.changes(name, None)
     }
 
+    /// A page of the change log: the `limit` latest change sets before revision `before`
+    /// (all when `None`), oldest first, and whether older ones remain.
+    pub fn history_page(
+        &self,
+        name: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<ChangeRecord>, bool), StoreError> {
+        let below = before.unwrap_or(i64::MAX);
+        let mut page: Vec<ChangeRecord> = self
+            .changes(name, None)?
+            .into_iter()
+            .filter(|c| c.revision < below)
+            .collect();
+        let more = page.len() > limit;
+        page.drain(..page.len().saturating_sub(limit));
+        Ok((page, more))
+    }
+
     /// One change set.
     pub fn change(&self, name: &str, revision: i64) -> Result<ChangeRecord, StoreError> {
         self.changes(name, Some(revision))?

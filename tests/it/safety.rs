@@ -460,3 +460,63 @@ async fn a_tile_of_a_revision_no_longer_kept_redirects_to_the_current_one() {
     let res = atest::call_service(&app, get(location)).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn history_is_paged_and_names_are_checked_at_the_door() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    for i in 0..5 {
+        let r = engine.snapshot("nyc").unwrap().revision;
+        let to = if i % 2 == 0 { "T1001" } else { "T1000" };
+        engine.apply("nyc", r, &[assign("10002", to)], "t").unwrap();
+    }
+    let all = engine.store().history("nyc").unwrap();
+    let state = web::Data::new(AppState::with_engine(engine.clone()));
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let get = |uri: &str| atest::TestRequest::get().uri(uri);
+    let (status, page) = call(&app, get("/api/alignments/nyc/history?limit=2")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let revisions: Vec<i64> = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["revision"].as_i64().unwrap())
+        .collect();
+    let last: Vec<i64> = all.iter().rev().take(2).rev().map(|c| c.revision).collect();
+    assert_eq!(revisions, last);
+    let before = page["next_before"].as_i64().unwrap();
+    assert_eq!(before, last[0]);
+    let (_, older) = call(
+        &app,
+        get(&format!("/api/alignments/nyc/history?limit=1000&before={before}")),
+    )
+    .await;
+    assert_eq!(older["changes"].as_array().unwrap().len(), all.len() - 2);
+    assert!(older["next_before"].is_null());
+    for bad in ["limit=0", "limit=1001", "limit=x", "foo=1"] {
+        let (status, problem) = call(&app, get(&format!("/api/alignments/nyc/history?{bad}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {problem}");
+    }
+
+    let long = "n".repeat(5000);
+    for name in [
+        "evil\nINFO forged line",
+        "nul\0",
+        "esc\u{1b}[31m",
+        "a/b",
+        long.as_str(),
+    ] {
+        let err = engine.create(name, None, None, Some("nyc")).unwrap_err();
+        assert!(matches!(err, AlignError::Invalid(_)), "{name:?}: {err}");
+        let (status, problem) = call(
+            &app,
+            atest::TestRequest::post()
+                .uri("/api/alignments")
+                .set_json(json!({"name": name, "copy_of": "nyc"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert!(!problem["detail"].as_str().unwrap().contains('\n'), "{problem}");
+    }
+    assert_eq!(engine.store().alignments().unwrap().len(), 1);
+}
