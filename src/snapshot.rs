@@ -14,9 +14,9 @@ use crate::align::metrics::TerritoryMetrics;
 use crate::align::{AlignmentState, UnitIndex};
 use crate::change::Change;
 use crate::error::StoreError;
-use crate::ingest::validity;
-use crate::lookup::RepIndex;
-use crate::lookup::grid::PointGrid;
+use crate::geom::validity;
+use crate::index::RepIndex;
+use crate::index::grid::PointGrid;
 use crate::store::Store;
 use crate::topo::{self, DissolveMethod, Topology};
 

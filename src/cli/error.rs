@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use geoalign::config::ConfigError;
 use geoalign::error::{AddressError, AlignError, IngestError, StoreError};
 use geoalign::export::ExportError;
-use geoalign::lookup::PointError;
+use geoalign::geom::PointError;
 use geoalign::tiles::TileError;
 
 /// Runtime or domain error.

@@ -10,7 +10,8 @@ use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::batch;
 use crate::lookup::geocode::{MatchLevel, Understood};
-use crate::lookup::{Owner, RepRef, check};
+use crate::geom::check;
+use crate::lookup::{Owner, RepRef};
 use crate::snapshot::Snapshot;
 use crate::store::AddressPoint;
 

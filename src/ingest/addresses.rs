@@ -10,8 +10,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::AddressError;
-use crate::lookup::check;
-use crate::lookup::street::normalize;
+use crate::geom::check;
+use crate::text::street::normalize;
 use crate::store::{AddressPoint, Store};
 
 /// Most bad rows listed in an error.

@@ -6,7 +6,6 @@ pub mod antimeridian;
 pub mod crs;
 pub mod readers;
 pub mod repair;
-pub mod validity;
 pub mod wkt;
 
 use std::collections::{HashMap, HashSet};

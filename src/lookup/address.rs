@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::geocode::{Country, Geocoded, MatchLevel, Understood, parse};
-use super::street::{is_suffix, normalize};
+use crate::text::street::{is_suffix, normalize};
 use crate::error::StoreError;
 use crate::snapshot::Snapshot;
 use crate::store::{AddressPoint, Store};
