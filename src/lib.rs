@@ -9,7 +9,6 @@ pub mod change;
 pub mod config;
 pub mod demo;
 pub mod engine;
-pub mod error;
 pub mod export;
 pub mod feature;
 pub mod geom;

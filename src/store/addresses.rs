@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// An address point as stored and as a geocode answer names it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

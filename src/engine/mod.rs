@@ -13,9 +13,12 @@ use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
 use crate::align::{AlignmentState, Op};
 use crate::change::Change;
-use crate::error::{AlignError, StoreError};
 use crate::snapshot::{DatasetModel, Snapshot};
-use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store};
+use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store, StoreError};
+
+mod error;
+
+pub use error::AlignError;
 
 struct Live {
     /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.
