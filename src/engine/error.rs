@@ -3,6 +3,7 @@
 //! model) sits below the store. [`crate::http::problem`] and the CLI map it to
 //! statuses and exit codes.
 
+use crate::align::Refusal;
 use crate::align::sheet::SheetError;
 use crate::store::StoreError;
 
@@ -22,7 +23,7 @@ pub enum AlignError {
         /// Summary of the operation.
         op: String,
         /// Why it was refused.
-        reason: String,
+        reason: Box<Refusal>,
     },
     /// A sheet was refused; every problem is listed by line.
     #[error("sheet refused: {0}")]

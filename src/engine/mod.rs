@@ -276,7 +276,8 @@ impl Engine {
                 let model = self.dataset(dataset)?;
                 let levels =
                     levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
-                let state = AlignmentState::new(levels, model.units.len()).map_err(AlignError::Invalid)?;
+                let state = AlignmentState::new(levels, model.units.len())
+                    .map_err(|r| AlignError::Invalid(r.to_string()))?;
                 (model, state)
             }
         };
@@ -296,7 +297,7 @@ impl Engine {
     ) -> Result<(AlignmentInfo, SheetReport), AlignError> {
         let model = self.dataset(dataset)?;
         let levels = levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
-        AlignmentState::new(levels.clone(), 0).map_err(AlignError::Invalid)?;
+        AlignmentState::new(levels.clone(), 0).map_err(|r| AlignError::Invalid(r.to_string()))?;
         let columns = columns.unwrap_or_else(|| SheetColumns::for_levels(&levels));
         let (state, report) = sheet::import(reader, &levels, &columns, &model.units)?;
         let info = self.store.create_alignment(name, dataset, &state, &model.units)?;
@@ -397,7 +398,7 @@ impl Engine {
                     alignment: alignment.to_owned(),
                     index,
                     op: ops[index].summary(),
-                    reason,
+                    reason: Box::new(reason),
                 })?;
         if next == *current.state {
             tracing::info!(

@@ -83,18 +83,22 @@ impl ApiError {
             ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
             ApiError::CrossSite(_) => "Forbidden",
-            ApiError::Export(ExportError::UnknownLevel { .. }) => "Level not found",
-            ApiError::Export(ExportError::UnknownFormat(_)) => "Format not found",
-            ApiError::Export(
-                ExportError::Io { .. }
-                | ExportError::Fgb(_)
-                | ExportError::Gpkg { .. }
-                | ExportError::Geometry { .. }
-                | ExportError::Csv(_),
-            ) => "Export failed",
+            ApiError::Export(e) => ApiError::export_problem(e).0,
             ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
             ApiError::Geocode(GeocodeError::NotFound { .. }) => "Address not found",
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_title(e),
+        }
+    }
+
+    fn export_problem(e: &ExportError) -> (&'static str, StatusCode) {
+        match e {
+            ExportError::UnknownLevel { .. } => ("Level not found", StatusCode::NOT_FOUND),
+            ExportError::UnknownFormat(_) => ("Format not found", StatusCode::NOT_FOUND),
+            ExportError::Io { .. }
+            | ExportError::Fgb(_)
+            | ExportError::Gpkg { .. }
+            | ExportError::Geometry { .. }
+            | ExportError::Csv(_) => ("Export failed", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
@@ -140,6 +144,10 @@ pub struct Problem {
     /// alignment's current revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_revision: Option<i64>,
+    /// With 422 Change refused: what kind of refusal, for machines (`unknown_territory`,
+    /// `locked`, `locked_unit`, ...; see `Refusal::kind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<&'static str>,
 }
 
 /// The error response every operation documents: a [`Problem`] document.
@@ -205,16 +213,7 @@ impl ResponseError for ApiError {
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
-            ApiError::Export(ExportError::UnknownLevel { .. } | ExportError::UnknownFormat(_)) => {
-                StatusCode::NOT_FOUND
-            }
-            ApiError::Export(
-                ExportError::Io { .. }
-                | ExportError::Fgb(_)
-                | ExportError::Gpkg { .. }
-                | ExportError::Geometry { .. }
-                | ExportError::Csv(_),
-            ) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Export(e) => ApiError::export_problem(e).1,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Geocode(GeocodeError::NotFound { .. }) => StatusCode::NOT_FOUND,
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_status(e),
@@ -244,6 +243,10 @@ impl ResponseError for ApiError {
                     Some(*current)
                 }
                 ApiError::Tile(e) => e.current_revision(),
+                _ => None,
+            },
+            refusal: match self {
+                ApiError::Align(AlignError::Rejected { reason, .. }) => Some(reason.kind()),
                 _ => None,
             },
         })
