@@ -8,7 +8,7 @@ mod common;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use geoalign::lookup::RepIndex;
+use geoalign::index::RepIndex;
 
 /// Deterministic pseudo-random points in the contiguous US.
 pub fn points(n: usize, mut seed: u64) -> Vec<(f64, f64)> {

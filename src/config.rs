@@ -28,6 +28,10 @@ pub const CONFIG_ENV: &str = "GEOALIGN_CONFIG";
 
 const MIB: usize = 1 << 20;
 
+/// Largest batch body the HTTP API accepts by default (bytes; the `max_batch_mb`
+/// setting): a million CSV rows fit in about 40 MB.
+pub const MAX_BATCH_BYTES: usize = 128 << 20;
+
 /// The settings in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -54,7 +58,7 @@ impl Default for Config {
             workers: None,
             tile_cache_mb: tiles.cache_bytes / MIB,
             units_minzoom: tiles.units_minzoom,
-            max_batch_mb: crate::http::lookup::MAX_BATCH_BYTES / MIB,
+            max_batch_mb: MAX_BATCH_BYTES / MIB,
         }
     }
 }
@@ -365,7 +369,7 @@ mod tests {
         let tiles = config.tile_options();
         assert_eq!(tiles.cache_bytes, TileOptions::default().cache_bytes);
         assert_eq!(tiles.units_minzoom, TileOptions::default().units_minzoom);
-        assert_eq!(config.max_batch_bytes(), crate::http::lookup::MAX_BATCH_BYTES);
+        assert_eq!(config.max_batch_bytes(), MAX_BATCH_BYTES);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::align::records;
+use crate::engine::AlignError;
 use crate::engine::Engine;
-use crate::error::{AlignError, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::{IngestOptions, IngestReport, ingest};
 use crate::store::Store;
 

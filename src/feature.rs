@@ -128,3 +128,18 @@ pub struct Unit {
     /// For point units: the polygon unit containing the point, if any.
     pub parent: Option<String>,
 }
+
+/// A unit as the store reads it back (the store's `units` and `unit`).
+#[derive(Debug, Clone)]
+pub struct StoredUnit {
+    /// Unit id.
+    pub id: String,
+    /// Polygon or point unit.
+    pub kind: UnitKind,
+    /// For point units, the polygon unit containing it.
+    pub parent: Option<String>,
+    /// Attributes and metrics.
+    pub properties: Properties,
+    /// Geometry in EPSG:4326.
+    pub geometry: Geometry<f64>,
+}

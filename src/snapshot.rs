@@ -13,11 +13,11 @@ use serde::Serialize;
 use crate::align::metrics::TerritoryMetrics;
 use crate::align::{AlignmentState, UnitIndex};
 use crate::change::Change;
-use crate::error::StoreError;
-use crate::ingest::validity;
-use crate::lookup::RepIndex;
-use crate::lookup::grid::PointGrid;
+use crate::geom::validity;
+use crate::index::RepIndex;
+use crate::index::grid::PointGrid;
 use crate::store::Store;
+use crate::store::StoreError;
 use crate::topo::{self, DissolveMethod, Topology};
 
 /// Snapping tolerance for building a dataset's topology, in degrees (~1 cm).

@@ -4,11 +4,13 @@
 pub mod metrics;
 pub mod ops;
 pub mod records;
+mod refusal;
 pub mod sheet;
 pub mod state;
 pub mod units;
 
 pub use ops::{AccountRecord, Op, RepRecord};
+pub use refusal::Refusal;
 pub use state::{AlignmentState, Territory};
 pub use units::UnitIndex;
 

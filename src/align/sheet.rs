@@ -76,7 +76,7 @@ pub fn import(
     units: &UnitIndex,
 ) -> Result<(AlignmentState, SheetReport), SheetError> {
     let fail = |m: String| SheetError { problems: vec![m] };
-    let mut state = AlignmentState::new(levels.to_vec(), units.len()).map_err(fail)?;
+    let mut state = AlignmentState::new(levels.to_vec(), units.len()).map_err(|r| fail(r.to_string()))?;
     let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
     let header: Vec<String> = csv
         .headers()

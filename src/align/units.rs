@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::feature::StoredUnit;
 use crate::feature::UnitKind;
-use crate::store::StoredUnit;
 
 /// One unit of a dataset, by index.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ impl UnitIndex {
     ///
     /// ```
     /// use geoalign::align::units::UnitIndex;
-    /// # use geoalign::store::StoredUnit;
+    /// # use geoalign::feature::StoredUnit;
     /// # let unit = |id: &str| StoredUnit { id: id.into(), kind: geoalign::feature::UnitKind::Polygon, parent: None,
     /// #     properties: Default::default(), geometry: geo::Point::new(0.0, 0.0).into() };
     /// let index = UnitIndex::new(&[unit("06001"), unit("06002")]);

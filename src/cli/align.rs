@@ -168,7 +168,10 @@ impl AlignCommand {
             AlignCommand::Diff { alignment, against } => diff(&engine, out, &alignment, &against),
             AlignCommand::Metrics { alignment, level } => {
                 let s = engine.snapshot(&alignment)?;
-                let index = s.state.level(level.as_deref()).map_err(CliError::NotFound)?;
+                let index = s
+                    .state
+                    .level(level.as_deref())
+                    .map_err(|r| CliError::NotFound(r.to_string()))?;
                 let metrics: BTreeMap<&String, &TerritoryMetrics> = s.shapes[index]
                     .iter()
                     .map(|(code, shape)| (code, &shape.metrics))

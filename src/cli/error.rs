@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use geoalign::config::ConfigError;
-use geoalign::error::{AddressError, AlignError, IngestError, StoreError};
+use geoalign::engine::AlignError;
 use geoalign::export::ExportError;
-use geoalign::lookup::PointError;
+use geoalign::geom::PointError;
+use geoalign::ingest::{AddressError, IngestError};
+use geoalign::store::StoreError;
 use geoalign::tiles::TileError;
 
 /// Runtime or domain error.
@@ -94,10 +96,21 @@ impl CliError {
             CliError::Align(e) => align_code(e),
             CliError::Ingest(e) => ingest_code(e),
             CliError::Address(AddressError::Store(e)) => store_code(e),
-            CliError::Address(_) => USAGE,
+            CliError::Address(
+                AddressError::Open { .. }
+                | AddressError::Columns { .. }
+                | AddressError::BadRows { .. }
+                | AddressError::Empty(_),
+            ) => USAGE,
             CliError::Export(ExportError::UnknownLevel { .. }) => NOT_FOUND,
             CliError::Export(ExportError::UnknownFormat(_)) => USAGE,
-            CliError::Export(_) => RUNTIME,
+            CliError::Export(
+                ExportError::Io { .. }
+                | ExportError::Fgb(_)
+                | ExportError::Gpkg { .. }
+                | ExportError::Geometry { .. }
+                | ExportError::Csv(_),
+            ) => RUNTIME,
             CliError::Tile(e) => tile_code(e),
             CliError::Point(_) => USAGE,
             CliError::NotFound(_) => NOT_FOUND,

@@ -8,15 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
+use crate::geom::check;
 use crate::lookup::batch;
 use crate::lookup::geocode::{MatchLevel, Understood};
-use crate::lookup::{Owner, RepRef, check};
+use crate::lookup::{Owner, RepRef};
 use crate::snapshot::Snapshot;
 use crate::store::AddressPoint;
-
-/// Largest batch body accepted by default (bytes; the `max_batch_mb` setting of
-/// [`crate::config`]): a million CSV rows fit in about 40 MB.
-pub const MAX_BATCH_BYTES: usize = 128 << 20;
 
 /// Query of `GET /api/lookup`.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 
 pub use problem::ApiError;
 
-use crate::config::Config;
+use crate::config::{Config, MAX_BATCH_BYTES};
 use crate::engine::Engine;
 use crate::store::Store;
 use crate::tiles::TileService;
@@ -69,7 +69,7 @@ impl AppState {
 }
 
 /// Reads a batch request body: at most [`AppState::max_batch_bytes`] (by default
-/// [`lookup::MAX_BATCH_BYTES`]; refused up front when Content-Length says more),
+/// [`MAX_BATCH_BYTES`]; refused up front when Content-Length says more),
 /// pre-sized from Content-Length, and not empty; `expected` names the formats in the
 /// "empty" reason.
 pub async fn read_batch_body(
@@ -79,7 +79,7 @@ pub async fn read_batch_body(
 ) -> Result<web::BytesMut, ApiError> {
     let max = request
         .app_data::<web::Data<AppState>>()
-        .map_or(lookup::MAX_BATCH_BYTES, |state| state.max_batch_bytes);
+        .map_or(MAX_BATCH_BYTES, |state| state.max_batch_bytes);
     let declared = request
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

@@ -5,8 +5,10 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::error::{AlignError, StoreError};
+use crate::engine::AlignError;
+use crate::export::ExportError;
 use crate::lookup::address::GeocodeError;
+use crate::store::StoreError;
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +41,10 @@ pub enum ApiError {
     Worker(String),
     /// An export (FlatGeobuf, GeoJSON, GeoPackage, CSV) failed or names an unknown level.
     #[error(transparent)]
-    Export(#[from] crate::export::ExportError),
+    Export(#[from] ExportError),
     /// An address matched no level of the geocoding ladder, or its points could not be read.
     #[error(transparent)]
-    Geocode(#[from] crate::lookup::address::GeocodeError),
+    Geocode(#[from] GeocodeError),
     /// A state-changing request sent from another site (CSRF): refused.
     #[error("cross-site request refused: {0}")]
     CrossSite(String),
@@ -81,12 +83,22 @@ impl ApiError {
             ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
             ApiError::CrossSite(_) => "Forbidden",
-            ApiError::Export(crate::export::ExportError::UnknownLevel { .. }) => "Level not found",
-            ApiError::Export(crate::export::ExportError::UnknownFormat(_)) => "Format not found",
-            ApiError::Export(_) => "Export failed",
+            ApiError::Export(e) => ApiError::export_problem(e).0,
             ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
             ApiError::Geocode(GeocodeError::NotFound { .. }) => "Address not found",
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_title(e),
+        }
+    }
+
+    fn export_problem(e: &ExportError) -> (&'static str, StatusCode) {
+        match e {
+            ExportError::UnknownLevel { .. } => ("Level not found", StatusCode::NOT_FOUND),
+            ExportError::UnknownFormat(_) => ("Format not found", StatusCode::NOT_FOUND),
+            ExportError::Io { .. }
+            | ExportError::Fgb(_)
+            | ExportError::Gpkg { .. }
+            | ExportError::Geometry { .. }
+            | ExportError::Csv(_) => ("Export failed", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
@@ -134,6 +146,10 @@ pub struct Problem {
     /// alignment's current revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_revision: Option<i64>,
+    /// With 422 Change refused: what kind of refusal, for machines (`unknown_territory`,
+    /// `locked`, `locked_unit`, ...; see `Refusal::kind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<&'static str>,
 }
 
 /// The error response every operation documents: a [`Problem`] document.
@@ -162,7 +178,9 @@ impl ApiError {
             StoreError::ChangeNotFound { .. } => "Change set not found",
             StoreError::AlignmentExists(_) => "Alignment exists",
             StoreError::StaleRevision { .. } => "Stale revision",
-            _ => "Store error",
+            StoreError::Sqlite { .. } | StoreError::FutureSchema { .. } | StoreError::Corrupt { .. } => {
+                "Store error"
+            }
         }
     }
 
@@ -173,7 +191,9 @@ impl ApiError {
             | StoreError::AlignmentNotFound(_)
             | StoreError::ChangeNotFound { .. } => StatusCode::NOT_FOUND,
             StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            StoreError::Sqlite { .. } | StoreError::FutureSchema { .. } | StoreError::Corrupt { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -195,11 +215,7 @@ impl ResponseError for ApiError {
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
-            ApiError::Export(
-                crate::export::ExportError::UnknownLevel { .. }
-                | crate::export::ExportError::UnknownFormat(_),
-            ) => StatusCode::NOT_FOUND,
-            ApiError::Export(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Export(e) => ApiError::export_problem(e).1,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Geocode(GeocodeError::NotFound { .. }) => StatusCode::NOT_FOUND,
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_status(e),
@@ -244,6 +260,10 @@ impl ResponseError for ApiError {
                     Some(*current)
                 }
                 ApiError::Tile(e) => e.current_revision(),
+                _ => None,
+            },
+            refusal: match self {
+                ApiError::Align(AlignError::Rejected { reason, .. }) => Some(reason.kind()),
                 _ => None,
             },
         })

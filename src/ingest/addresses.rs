@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::error::AddressError;
-use crate::lookup::check;
-use crate::lookup::street::normalize;
+use crate::geom::check;
+use crate::ingest::AddressError;
 use crate::store::{AddressPoint, Store};
+use crate::text::street::normalize;
 
 /// Most bad rows listed in an error.
 pub const MAX_REPORTED: usize = 50;

@@ -4,9 +4,9 @@
 pub mod addresses;
 pub mod antimeridian;
 pub mod crs;
+mod error;
 pub mod readers;
 pub mod repair;
-pub mod validity;
 pub mod wkt;
 
 use std::collections::{HashMap, HashSet};
@@ -17,10 +17,10 @@ use geo::{BoundingRect, Geometry, Rect};
 use indicatif::{ProgressBar, ProgressStyle};
 use rstar::{AABB, RTree, RTreeObject};
 
-use crate::error::IngestError;
 use crate::feature::{RawFeature, Unit, UnitKind};
 use crate::store::{DatasetMeta, Store};
 use crs::{CrsDef, Reprojector};
+pub use error::{AddressError, IngestError};
 
 /// What to ingest and how.
 #[derive(Debug, Clone)]

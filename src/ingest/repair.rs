@@ -17,7 +17,8 @@
 use geo::orient::Direction;
 use geo::{BooleanOps, Geometry, LineString, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
 
-use super::{antimeridian, validity};
+use super::antimeridian;
+use crate::geom::validity;
 
 /// A polygonal geometry that passed validation, with the repairs made.
 #[derive(Debug)]

@@ -9,10 +9,10 @@
 use serde::Serialize;
 
 use super::geocode::{Country, Geocoded, MatchLevel, Understood, parse};
-use super::street::{is_suffix, normalize};
-use crate::error::StoreError;
 use crate::snapshot::Snapshot;
+use crate::store::StoreError;
 use crate::store::{AddressPoint, Store};
+use crate::text::street::{is_suffix, normalize};
 
 /// Why an address could not be geocoded.
 #[derive(Debug, thiserror::Error)]

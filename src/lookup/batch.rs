@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::check;
+use crate::geom::check;
 use crate::snapshot::Snapshot;
 
 /// Most points in one batch.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::batch::{BatchError, MAX_BATCH_POINTS, OwnerCells, csv_header, push_field};
-use super::check;
+use crate::geom::check;
 use crate::snapshot::Snapshot;
 
 /// Chunks per core, so a slow core does not hold up the others.

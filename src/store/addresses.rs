@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// An address point as stored and as a geocode answer names it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -16,7 +16,7 @@ pub struct AddressPoint {
     pub number: String,
     /// Street as written in the source.
     pub street: String,
-    /// Normalised street (see [`crate::lookup::street::normalize`]).
+    /// Normalised street (see [`crate::text::street::normalize`]).
     pub street_norm: String,
     /// Unit (apartment, suite), often empty.
     #[serde(skip_serializing_if = "String::is_empty")]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Store;
 use crate::align::state::Account;
 use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Territory, UnitIndex};
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// An alignment as listed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
-use crate::error::StoreError;
-use crate::feature::{Properties, Unit, UnitKind};
+use crate::feature::{Properties, StoredUnit, Unit, UnitKind};
+use crate::store::StoreError;
 
 /// What the store records about a dataset's origin.
 #[derive(Debug, Clone)]
@@ -47,21 +47,6 @@ pub struct DatasetInfo {
     pub bbox: Option<[f64; 4]>,
     /// Names of the numeric properties (metrics) of its units.
     pub metrics: Vec<String>,
-}
-
-/// A unit as stored.
-#[derive(Debug, Clone)]
-pub struct StoredUnit {
-    /// Unit id.
-    pub id: String,
-    /// Polygon or point unit.
-    pub kind: UnitKind,
-    /// For point units, the polygon unit containing it.
-    pub parent: Option<String>,
-    /// Attributes and metrics.
-    pub properties: Properties,
-    /// Geometry in EPSG:4326.
-    pub geometry: Geometry<f64>,
 }
 
 impl Store {

@@ -7,6 +7,7 @@
 mod addresses;
 mod alignments;
 mod datasets;
+mod error;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -17,9 +18,8 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use addresses::{AddressPoint, MAX_STREET_CANDIDATES};
 pub use alignments::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange};
-pub use datasets::{DatasetInfo, DatasetMeta, StoredUnit};
-
-use crate::error::StoreError;
+pub use datasets::{DatasetInfo, DatasetMeta};
+pub use error::StoreError;
 
 /// Handle to a geoalign store file.
 ///

@@ -66,7 +66,7 @@ pub use cache::{EncodedTile, TileCache, TileKey};
 pub use service::TileService;
 pub use tile_id::{MAX_ZOOM, TileId, lonlat_to_world, world_to_lonlat};
 
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// How tiles are cut, simplified and cached.
 #[derive(Debug, Clone)]

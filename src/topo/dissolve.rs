@@ -17,7 +17,7 @@ use geo::{MultiPolygon, Orient, Polygon, unary_union};
 
 use super::stitch::{self, Directed};
 use super::{NONE, Topology, assemble};
-use crate::ingest::validity;
+use crate::geom::validity;
 
 /// Relative tolerance of the area check.
 const AREA_TOLERANCE: f64 = 1e-9;

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use common::{sample_engine, shared};
 use geo::{Area, BooleanOps, MultiPolygon, Validation};
 use geoalign::align::Op;
+use geoalign::engine::AlignError;
 use geoalign::engine::Engine;
-use geoalign::error::{AlignError, StoreError};
 use geoalign::snapshot::Snapshot;
+use geoalign::store::StoreError;
 
 const SHEET: &str = include_str!("../../data/nyc_alignment.csv");
 

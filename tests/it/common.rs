@@ -76,7 +76,7 @@ pub fn sample_engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
 pub fn undo(
     engine: &geoalign::engine::Engine,
     alignment: &str,
-) -> Result<geoalign::engine::ChangeOutcome, geoalign::error::AlignError> {
+) -> Result<geoalign::engine::ChangeOutcome, geoalign::engine::AlignError> {
     let undo = geoalign::engine::Undo {
         expected_revision: engine.snapshot(alignment)?.revision,
         revision: None,

@@ -5,7 +5,7 @@ use crate::common;
 
 use common::sample_engine;
 use geoalign::engine::Engine;
-use geoalign::error::AddressError;
+use geoalign::ingest::AddressError;
 use geoalign::ingest::addresses::ingest_addresses;
 use geoalign::lookup::address::GeocodeError;
 use geoalign::lookup::geocode::{Country, MatchLevel};
@@ -484,7 +484,7 @@ mod http {
             .set_payload("id,address\n")
             .insert_header((
                 "content-length",
-                (geoalign::http::lookup::MAX_BATCH_BYTES + 1).to_string(),
+                (geoalign::config::MAX_BATCH_BYTES + 1).to_string(),
             ));
         let (status, body) = call(huge).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

@@ -215,6 +215,8 @@ async fn alignment_change_history_undo_over_http() {
             .unwrap()
             .contains("unknown territory 'NOPE'")
     );
+    assert_eq!(problem["refusal"], "unknown_territory");
+    assert_eq!(problem["current_revision"], serde_json::Value::Null);
 
     let unknown_op = json!({"expected_revision": revision + 1, "changes": [{"op": "teleport"}]});
     let (status, problem) = send(

@@ -4,8 +4,8 @@ use crate::common;
 
 use common::{fixture, ingest_fixture, metres, options, shared, store};
 use geo::{Area, BoundingRect, CoordsIter, Geometry, Validation};
-use geoalign::error::IngestError;
 use geoalign::feature::UnitKind;
+use geoalign::ingest::IngestError;
 use geoalign::ingest::crs::CrsDef;
 use geoalign::ingest::ingest;
 

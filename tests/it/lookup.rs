@@ -389,7 +389,7 @@ fn real_addresses_from_the_us_zip_points() {
 
 #[test]
 fn nearest_reps_equal_a_brute_force_scan() {
-    use geoalign::lookup::RepIndex;
+    use geoalign::index::RepIndex;
     let mut next = uniform(3);
     let reps: Vec<(String, f64, f64)> = (0..3_000)
         .map(|i| {

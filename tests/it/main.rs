@@ -13,6 +13,7 @@ mod gdal;
 mod geocode;
 mod http;
 mod ingest;
+mod layers;
 mod lookup;
 mod ogc;
 mod openapi;

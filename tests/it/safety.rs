@@ -11,10 +11,12 @@ use std::sync::Arc;
 use actix_web::test as atest;
 use actix_web::{App, http::StatusCode, web};
 use geoalign::align::Op;
+use geoalign::engine::AlignError;
 use geoalign::engine::{Engine, Undo};
-use geoalign::error::{AlignError, IngestError, StoreError};
 use geoalign::http::{AppState, configure};
+use geoalign::ingest::IngestError;
 use geoalign::store::Store;
+use geoalign::store::StoreError;
 use serde_json::{Value, json};
 
 fn assign(unit: &str, territory: &str) -> Op {

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use common::{fixture, options, shared, store};
 use geo::{Area, BooleanOps, Coord, LineString, MultiPolygon, Polygon, Validation, polygon, unary_union};
 use geoalign::feature::UnitKind;
-use geoalign::ingest::{ingest, validity};
+use geoalign::geom::validity;
+use geoalign::ingest::ingest;
 use geoalign::topo::{DissolveMethod, Dissolved, Topology, dissolve, dissolve_all};
 
 const TOLERANCE: f64 = 1e-7;

@@ -7,8 +7,8 @@ use geozero::ToGeo;
 use geozero::wkt::Wkt;
 
 use super::{Layer, malformed};
-use crate::error::IngestError;
 use crate::feature::{Properties, RawFeature};
+use crate::ingest::IngestError;
 
 const FORMAT: &str = "CSV";
 const LON: [&str; 5] = ["lon", "lng", "long", "longitude", "x"];

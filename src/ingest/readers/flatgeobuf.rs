@@ -8,8 +8,8 @@ use flatgeobuf::{FallibleStreamingIterator, FgbReader};
 use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
 
 use super::{Layer, malformed};
-use crate::error::IngestError;
 use crate::feature::{Properties, RawFeature};
+use crate::ingest::IngestError;
 use crate::ingest::crs::CrsDef;
 
 const FORMAT: &str = "FlatGeobuf";

@@ -9,8 +9,8 @@ use gdal::{Dataset, Metadata};
 use geo::Geometry;
 
 use super::Layer;
-use crate::error::IngestError;
 use crate::feature::{Properties, RawFeature};
+use crate::ingest::IngestError;
 use crate::ingest::crs::CrsDef;
 
 /// Reads one layer with OGR; `s_srs` overrides the layer's CRS.

@@ -6,8 +6,8 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point, Pol
 use serde_json::Value;
 
 use super::{Layer, malformed};
-use crate::error::IngestError;
 use crate::feature::{Properties, RawFeature};
+use crate::ingest::IngestError;
 use crate::ingest::crs::CrsDef;
 
 const FORMAT: &str = "GeoJSON";

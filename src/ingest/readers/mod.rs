@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::error::IngestError;
 use crate::feature::RawFeature;
+use crate::ingest::IngestError;
 
 use super::crs::CrsDef;
 

@@ -6,8 +6,8 @@ use shapefile::dbase::FieldValue;
 use shapefile::{Reader, Shape};
 
 use super::{Layer, malformed};
-use crate::error::IngestError;
 use crate::feature::{Properties, RawFeature};
+use crate::ingest::IngestError;
 use crate::ingest::crs::CrsDef;
 
 const FORMAT: &str = "Shapefile";

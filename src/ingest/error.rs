@@ -1,8 +1,10 @@
-//! Error types, one enum per layer, each carrying the context a user needs
-//! (file, feature id, field, parameter). [`crate::http::problem`] maps them to
-//! HTTP status codes in exactly one place.
+//! Errors of the ingest layer: boundary files ([`IngestError`]) and address points
+//! ([`AddressError`]), each carrying the file, feature, field or line a user needs.
+//! [`crate::http::problem`] and the CLI map them to statuses and exit codes.
 
 use std::path::PathBuf;
+
+use crate::store::StoreError;
 
 /// Errors while reading, reprojecting or validating a boundary file.
 #[derive(Debug, thiserror::Error)]
@@ -113,130 +115,6 @@ pub enum IngestError {
         path: PathBuf,
         /// GDAL's error.
         source: gdal::errors::GdalError,
-    },
-}
-
-/// Errors of alignment work: change sets, sheets, undo.
-#[derive(Debug, thiserror::Error)]
-pub enum AlignError {
-    /// A store error (not found, stale revision, SQLite).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// An operation of a change set was refused; nothing was applied.
-    #[error("alignment '{alignment}': operation {index} ({op}) refused: {reason}")]
-    Rejected {
-        /// Alignment name.
-        alignment: String,
-        /// Index of the refused operation in the change set.
-        index: usize,
-        /// Summary of the operation.
-        op: String,
-        /// Why it was refused.
-        reason: String,
-    },
-    /// A sheet was refused; every problem is listed by line.
-    #[error("sheet refused: {0}")]
-    Sheet(#[from] crate::align::sheet::SheetError),
-    /// Nothing left to undo.
-    #[error("alignment '{0}' has no change set left to undo")]
-    NothingToUndo(String),
-    /// The change set was undone already (undoing it twice is refused).
-    #[error("alignment '{alignment}': revision {revision} was undone already, by revision {by}")]
-    AlreadyUndone {
-        /// Alignment name.
-        alignment: String,
-        /// Revision asked to be undone.
-        revision: i64,
-        /// The revision that undid it.
-        by: i64,
-    },
-    /// Units the undone change set moved were changed again since; undoing it would
-    /// overwrite those later edits.
-    #[error(
-        "alignment '{alignment}': undoing revision {revision} would overwrite later changes of unit(s) {} (revision(s) {}); undo those first, or pass force",
-        units.join(", "),
-        later.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-    )]
-    UndoConflict {
-        /// Alignment name.
-        alignment: String,
-        /// Revision asked to be undone.
-        revision: i64,
-        /// Units changed since (at most the first 20).
-        units: Vec<String>,
-        /// The later revisions that changed them.
-        later: Vec<i64>,
-    },
-    /// A request that makes no sense (bad levels, missing dataset, ...).
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// Errors of the SQLite store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite reported an error.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// Database file.
-        path: PathBuf,
-        /// SQLite's error.
-        source: rusqlite::Error,
-    },
-    /// The database was written by a newer geoalign.
-    #[error("store {path}: schema version {found} is newer than this build knows ({known})")]
-    FutureSchema {
-        /// Database file.
-        path: PathBuf,
-        /// `user_version` found.
-        found: i64,
-        /// Highest version this build migrates to.
-        known: i64,
-    },
-    /// A named dataset does not exist.
-    #[error("dataset '{0}' not found")]
-    DatasetNotFound(String),
-    /// A unit id does not exist in the dataset.
-    #[error("unit '{unit}' not found in dataset '{dataset}'")]
-    UnitNotFound {
-        /// Dataset name.
-        dataset: String,
-        /// Unit id.
-        unit: String,
-    },
-    /// A named alignment does not exist.
-    #[error("alignment '{0}' not found")]
-    AlignmentNotFound(String),
-    /// An alignment of that name exists already.
-    #[error("alignment '{0}' already exists")]
-    AlignmentExists(String),
-    /// The change was based on an older revision than the current one.
-    #[error("alignment '{alignment}' is at revision {current}, not {expected}; reload and retry")]
-    StaleRevision {
-        /// Alignment name.
-        alignment: String,
-        /// Revision the client based its change on.
-        expected: i64,
-        /// Current revision.
-        current: i64,
-    },
-    /// No change set with that revision.
-    #[error("alignment '{alignment}' has no change set at revision {revision}")]
-    ChangeNotFound {
-        /// Alignment name.
-        alignment: String,
-        /// Revision asked for.
-        revision: i64,
-    },
-    /// Stored geometry or JSON could not be decoded (corrupt store).
-    #[error("store {path}: corrupt row {what}: {reason}")]
-    Corrupt {
-        /// Database file.
-        path: PathBuf,
-        /// Which row.
-        what: String,
-        /// Decoder message.
-        reason: String,
     },
 }
 

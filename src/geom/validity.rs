@@ -26,7 +26,7 @@ struct Segment {
 ///
 /// ```
 /// use geo::{polygon, MultiPolygon};
-/// use geoalign::ingest::validity::is_valid;
+/// use geoalign::geom::validity::is_valid;
 /// let square = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)];
 /// let bowtie = polygon![(x: 0., y: 0.), (x: 1., y: 1.), (x: 1., y: 0.), (x: 0., y: 1.)];
 /// assert!(is_valid(&MultiPolygon::new(vec![square])));

@@ -13,9 +13,12 @@ use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
 use crate::align::{AlignmentState, Op};
 use crate::change::Change;
-use crate::error::{AlignError, StoreError};
 use crate::snapshot::{DatasetModel, Snapshot};
-use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store};
+use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store, StoreError};
+
+mod error;
+
+pub use error::AlignError;
 
 struct Live {
     /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.
@@ -274,7 +277,8 @@ impl Engine {
                 let model = self.dataset(dataset)?;
                 let levels =
                     levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
-                let state = AlignmentState::new(levels, model.units.len()).map_err(AlignError::Invalid)?;
+                let state = AlignmentState::new(levels, model.units.len())
+                    .map_err(|r| AlignError::Invalid(r.to_string()))?;
                 (model, state)
             }
         };
@@ -295,7 +299,7 @@ impl Engine {
         check_name(name)?;
         let model = self.dataset(dataset)?;
         let levels = levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
-        AlignmentState::new(levels.clone(), 0).map_err(AlignError::Invalid)?;
+        AlignmentState::new(levels.clone(), 0).map_err(|r| AlignError::Invalid(r.to_string()))?;
         let columns = columns.unwrap_or_else(|| SheetColumns::for_levels(&levels));
         let (state, report) = sheet::import(reader, &levels, &columns, &model.units)?;
         let info = self.store.create_alignment(name, dataset, &state, &model.units)?;
@@ -396,7 +400,7 @@ impl Engine {
                     alignment: alignment.to_owned(),
                     index,
                     op: ops[index].summary(),
-                    reason,
+                    reason: Box::new(reason),
                 })?;
         if next == *current.state {
             tracing::info!(

@@ -1,8 +1,21 @@
-//! The operations of a change set, as the API and CLI accept them.
+//! The operations of a change set, as the API and CLI accept them, and
+//! [`AlignmentState::apply`], which dispatches each to its family: one file each for
+//! assignment (assign, unassign), territories (create, rename, delete, merge, move),
+//! reps, accounts and locks.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::refusal::Refusal;
+use super::state::AlignmentState;
+use super::units::UnitIndex;
+
+mod accounts;
+mod assignment;
+mod locks;
+mod reps;
+mod territories;
 
 /// One edit of an alignment. A change set applies a list of these all or nothing.
 ///
@@ -217,5 +230,64 @@ impl Op {
             Op::UpsertAccounts { accounts } => format!("upsert {} account(s)", accounts.len()),
             Op::DeleteAccounts { accounts } => format!("delete {} account(s)", accounts.len()),
         }
+    }
+}
+
+impl AlignmentState {
+    /// Applies one operation; returns the operations that undo it, in order.
+    pub fn apply(&mut self, op: &Op, units: &UnitIndex) -> Result<Vec<Op>, Refusal> {
+        match op {
+            Op::Assign {
+                units: ids,
+                territory,
+            } => self.assign(units, ids, territory),
+            Op::Unassign { units: ids } => self.unassign(units, ids),
+            Op::CreateTerritory {
+                code,
+                name,
+                level,
+                parent,
+            } => self.create_territory(code, name.as_ref(), level.as_ref(), parent.as_ref()),
+            Op::RenameTerritory { code, name, level } => self.rename_territory(code, name, level.as_ref()),
+            Op::DeleteTerritory {
+                code,
+                level,
+                reassign_to,
+            } => self.delete_territory(units, code, level.as_ref(), reassign_to.as_deref()),
+            Op::MergeTerritories { from, into, level } => {
+                self.merge_territories(units, from, into, level.as_ref())
+            }
+            Op::MoveTerritory {
+                territory,
+                parent,
+                level,
+            } => self.move_territory(territory, parent.as_ref(), level.as_ref()),
+            Op::SetRep { territory, reps } => self.set_rep(territory, reps),
+            Op::OverrideAccount { account, territory } => self.override_account(account, territory.as_ref()),
+            Op::Lock {
+                territories,
+                units: ids,
+                level,
+                locked,
+            } => self.lock(units, territories, ids, level.as_ref(), *locked),
+            Op::UpsertReps { reps } => self.upsert_reps(reps),
+            Op::DeleteReps { reps } => self.delete_reps(reps),
+            Op::UpsertAccounts { accounts } => self.upsert_accounts(accounts),
+            Op::DeleteAccounts { accounts } => self.delete_accounts(accounts),
+        }
+    }
+}
+
+/// Refuses a location (of `what`, named lazily) that is half given, not finite or
+/// out of range; none at all is fine.
+fn check_location(what: impl Fn() -> String, lon: Option<f64>, lat: Option<f64>) -> Result<(), Refusal> {
+    match (lon, lat) {
+        (None, None) => Ok(()),
+        (Some(x), Some(y)) if x.is_finite() && y.is_finite() && x.abs() <= 180.0 && y.abs() <= 90.0 => Ok(()),
+        (lon, lat) => Err(Refusal::BadLocation {
+            what: what(),
+            lon,
+            lat,
+        }),
     }
 }

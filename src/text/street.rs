@@ -125,7 +125,7 @@ fn token(word: &str, before_suffix: bool, alone: bool) -> String {
 /// Normalises a street name.
 ///
 /// ```
-/// use geoalign::lookup::street::normalize;
+/// use geoalign::text::street::normalize;
 /// assert_eq!(normalize("West 34th Street"), "W 34TH ST");
 /// assert_eq!(normalize("WEST 34 STREET"), "W 34TH ST");
 /// assert_eq!(normalize("w. 34th st."), "W 34TH ST");
