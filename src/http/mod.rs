@@ -26,6 +26,7 @@ pub use problem::ApiError;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::export::cache::ExportCache;
 use crate::store::Store;
 use crate::tiles::TileService;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Tiles of the engine's alignments (one cache shared by every worker).
     pub tiles: Arc<TileService>,
+    /// Export files written once per revision and served from disk.
+    pub exports: Arc<ExportCache>,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
 }
@@ -58,6 +61,7 @@ impl AppState {
         AppState {
             store: engine.store().clone(),
             tiles: TileService::attached(engine.clone(), config.tile_options()),
+            exports: Arc::new(ExportCache::new()),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }
