@@ -37,32 +37,18 @@ fn table_name(layer: &Layer) -> String {
     name
 }
 
-/// GeoPackage binary geometry: `GP`, version 0, flags, srs_id, envelope, WKB.
+/// GeoPackage binary geometry (geozero): `GP`, version 0, little-endian flags, srs_id
+/// 4326, envelope `[minx, maxx, miny, maxy]` (none for points), WKB.
 pub fn geometry_blob(geometry: &Geometry<f64>) -> Result<Vec<u8>, String> {
-    let wkb = geometry
-        .to_wkb(CoordDimensions::xy())
-        .map_err(|e| e.to_string())?;
     let envelope = match geometry {
-        Geometry::Point(_) => None,
-        g => g.bounding_rect(),
+        Geometry::Point(_) => Vec::new(),
+        g => g
+            .bounding_rect()
+            .map_or_else(Vec::new, |r| vec![r.min().x, r.max().x, r.min().y, r.max().y]),
     };
-    let mut out = Vec::with_capacity(wkb.len() + 40);
-    out.extend_from_slice(b"GP");
-    out.push(0);
-    // bit 0: little endian; bits 1-3: envelope [minx, maxx, miny, maxy] (1) or none (0).
-    out.push(if envelope.is_some() {
-        0b0000_0011
-    } else {
-        0b0000_0001
-    });
-    out.extend_from_slice(&4326i32.to_le_bytes());
-    if let Some(r) = envelope {
-        for v in [r.min().x, r.max().x, r.min().y, r.max().y] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    out.extend_from_slice(&wkb);
-    Ok(out)
+    geometry
+        .to_gpkg_wkb(CoordDimensions::xy(), Some(4326), envelope)
+        .map_err(|e| e.to_string())
 }
 
 /// Writes `layer` as a new GeoPackage at `path` (which must not exist).

@@ -1,13 +1,13 @@
 //! `GET /api/alignments/{a}/export/{level}.{fgb|geojson|gpkg|csv}`: an alignment level
 //! as a file for GIS tools. Each (alignment, revision, level, format) is written once
-//! to a cache file on disk and streamed from there in chunks, so a large export is never
-//! held whole in memory. Byte ranges (`Range`, 206, 416, `Accept-Ranges`) and an ETag
-//! tied to the revision let GDAL's `/vsicurl/` and flatgeobuf's HTTP client read only
-//! the index and the features of a bbox.
+//! to a cache file on disk ([`crate::export::cache::ExportCache`]) and streamed from
+//! there in chunks, so a large export is never held whole in memory. Byte ranges
+//! (`Range`, 206, 416, `Accept-Ranges`) and an ETag tied to the revision let GDAL's
+//! `/vsicurl/` and flatgeobuf's HTTP client read only the index and the features of a
+//! bbox.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, route, web};
@@ -15,8 +15,8 @@ use bytes::Bytes;
 
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
-use crate::export::{ExportError, Format, Layer, Level, export_file};
-use crate::snapshot::Snapshot;
+use crate::export::cache::CachedExport;
+use crate::export::{Format, Level};
 
 /// Bytes read from the cache file per streamed chunk.
 const CHUNK: usize = 1024 * 1024;
@@ -24,58 +24,6 @@ const CHUNK: usize = 1024 * 1024;
 /// Registers the export route (before the alignments' `{collection}` routes).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(export);
-}
-
-/// Prefix of the export cache folders in the temporary directory.
-const CACHE_PREFIX: &str = "geoalign-exports-";
-
-/// Folder of the export cache (one per server process: revisions are per store).
-/// On first use, the folders of processes that are gone are removed.
-fn cache_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        remove_stale_caches();
-        std::env::temp_dir().join(format!("{CACHE_PREFIX}{}", std::process::id()))
-    })
-}
-
-/// Removes cache folders whose process no longer runs (where `/proc` tells).
-fn remove_stale_caches() {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(CACHE_PREFIX)
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => tracing::info!(dir = %entry.path().display(), "removed a stale export cache"),
-                Err(e) => {
-                    tracing::warn!(dir = %entry.path().display(), error = %e, "cannot remove a stale export cache")
-                }
-            }
-        }
-    }
-}
-
-/// The cache key of an alignment instance: a SHA-256 of its instance stamp and name
-/// (hex, 128 bits), so that no two alignments share a key however their names are
-/// spelt (`x.y`, `x y`), nor two instances of one name, nor alignments of two stores.
-fn cache_key(s: &Snapshot) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::new()
-        .chain_update(s.instance.to_le_bytes())
-        .chain_update(s.alignment.as_bytes())
-        .finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A download file name for an alignment: ASCII letters, digits, `-` and `_`, others as
@@ -93,102 +41,25 @@ fn download_name(name: &str) -> String {
         .collect()
 }
 
-/// The ETag of an export: alignment instance, revision, level, format.
-pub fn etag(s: &Snapshot, level: Level, format: Format) -> String {
-    format!(
-        "\"{}-r{}-{}.{}\"",
-        cache_key(s),
-        s.revision,
-        level.name(s),
-        format.extension()
-    )
-}
-
-/// Writes (once) and returns the cache file of an export.
-pub fn cached_file(s: &Snapshot, level: Level, format: Format) -> Result<PathBuf, ExportError> {
-    let io = |target: &Path| {
-        let target = target.display().to_string();
-        move |source| ExportError::Io {
-            format: format.extension(),
-            target,
-            source,
-        }
-    };
-    let dir = cache_dir().join(cache_key(s));
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let stem = format!("{}.{}", level.name(s), format.extension());
-    let path = dir.join(format!("r{}-{stem}", s.revision));
-    if path.exists() {
-        return Ok(path);
-    }
-    let started = std::time::Instant::now();
-    let part = dir.join(format!(
-        "part-{}-{:?}-{stem}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let layer = Layer::new(s, level);
-    export_file(&layer, format, &part, &|_| {})?;
-    std::fs::rename(&part, &path).map_err(io(&path))?;
-    tracing::info!(
-        alignment = %s.alignment,
-        revision = s.revision,
-        file = %stem,
-        features = layer.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "export written"
-    );
-    // Older revisions of the same export are no longer served.
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(rest) = name.strip_prefix('r')
-                && let Some((revision, other)) = rest.split_once('-')
-                && other == stem
-                && revision.parse::<i64>().is_ok_and(|r| r < s.revision)
-            {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    Ok(path)
-}
-
 /// Parses a `Range` header against a file of `length` bytes: the inclusive byte
-/// range to send (several ranges are coalesced into the one covering them all).
+/// range to send (several ranges are coalesced into the one covering them all). The
+/// syntax is checked by `http-range-header` (byte ranges only, RFC 9110); a range
+/// starting past the end, or an empty suffix, is not satisfiable.
 pub fn parse_range(value: &str, length: u64) -> Result<(u64, u64), ApiError> {
+    use http_range_header::SyntacticallyCorrectRange as Spec;
     let bad = |reason: &str| ApiError::RangeNotSatisfiable {
         length,
         reason: format!("'{value}': {reason}"),
     };
-    let specs = value
-        .trim()
-        .strip_prefix("bytes=")
-        .ok_or_else(|| bad("only byte ranges (bytes=first-last) are served"))?;
+    let ranges = http_range_header::parse_range_header(value.trim()).map_err(|e| bad(&e.to_string()))?;
+    let last = length.saturating_sub(1);
     let mut covering: Option<(u64, u64)> = None;
-    for spec in specs.split(',') {
-        let (first, last) = spec
-            .trim()
-            .split_once('-')
-            .ok_or_else(|| bad("expected first-last, first- or -suffix"))?;
-        let number = |t: &str| t.trim().parse::<u64>().map_err(|_| bad("not a byte position"));
-        let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
-            (true, true) => return Err(bad("empty range")),
-            (true, false) => {
-                let suffix = number(last)?;
-                if suffix == 0 || length == 0 {
-                    return Err(bad("empty suffix"));
-                }
-                (length.saturating_sub(suffix), length - 1)
-            }
-            (false, true) => (number(first)?, length.saturating_sub(1)),
-            (false, false) => {
-                let (a, b) = (number(first)?, number(last)?);
-                if b < a {
-                    return Err(bad("last byte before first"));
-                }
-                (a, b.min(length.saturating_sub(1)))
-            }
+    for spec in ranges.into_ranges() {
+        let (start, end) = match spec {
+            Spec::FromLast(0) => return Err(bad("empty suffix")),
+            Spec::FromLast(suffix) => (length.saturating_sub(suffix), last),
+            Spec::FromStart(first) => (first, last),
+            Spec::Indexed(first, end) => (first, end.min(last)),
         };
         if start >= length {
             return Err(bad("starts past the end"));
@@ -286,16 +157,13 @@ pub async fn export(
     let format: Format = extension.parse()?;
     let s = snapshot(&state, alignment).await?;
     let level = Level::parse(&s, level_name)?;
-    let tag = etag(&s, level, format);
+    let exports = state.exports.clone();
     let cache = s.clone();
-    let path = blocking(move || cached_file(&cache, level, format)).await?;
-    let length = std::fs::metadata(&path)
-        .map_err(|source| ExportError::Io {
-            format: format.extension(),
-            target: path.display().to_string(),
-            source,
-        })?
-        .len();
+    let CachedExport {
+        path,
+        length,
+        etag: tag,
+    } = blocking(move || exports.file(&cache, level, format)).await?;
     let headers = req.headers();
     let disposition = format!(
         "attachment; filename=\"{}_{}.{}\"",

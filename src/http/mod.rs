@@ -27,6 +27,7 @@ pub use problem::ApiError;
 
 use crate::config::{Config, MAX_BATCH_BYTES};
 use crate::engine::Engine;
+use crate::export::cache::ExportCache;
 use crate::store::Store;
 use crate::tiles::TileService;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub tiles: Arc<TileService>,
     /// Every commit, for the live event streams.
     pub events: events::ChangeFeed,
+    /// Export files written once per revision and served from disk.
+    pub exports: Arc<ExportCache>,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
 }
@@ -62,6 +65,7 @@ impl AppState {
             store: engine.store().clone(),
             tiles: TileService::attached(engine.clone(), config.tile_options()),
             events: events::ChangeFeed::attached(&engine),
+            exports: Arc::new(ExportCache::new()),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }

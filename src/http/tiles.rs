@@ -9,8 +9,8 @@
 //!
 //! Tiles: ETag from the tile's bytes and `If-None-Match` -> 304, gzip bytes cached once
 //! and sent for `Accept-Encoding: gzip`, HEAD, 204 for an empty tile, CORS for map
-//! clients on other origins. A cache hit, and from z4 a tile of an alignment whose view
-//! is prepared, are answered without leaving the worker.
+//! clients on other origins. Which thread renders a tile is the tile service's
+//! decision ([`crate::tiles::TileService::tile_inline`]).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -23,6 +23,7 @@ use utoipa::IntoParams;
 use super::body::AlignmentPath;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking};
+use crate::tiles::service::Inline;
 use crate::tiles::{EncodedTile, style, tile_id, tilejson};
 
 /// Content type of Mapbox Vector Tiles.
@@ -31,8 +32,6 @@ pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache-Control of the unversioned tile URL.
 pub const SHORT: &str = "public, max-age=30";
-/// Lowest zoom whose cold tiles render on the HTTP worker rather than the blocking pool.
-const INLINE_MINZOOM: u32 = 4;
 
 /// The documented paths that answer a CORS preflight (`OPTIONS`), as registered below.
 pub const PREFLIGHT_PATHS: [&str; 5] = [
@@ -287,15 +286,9 @@ async fn serve_tile(
 ) -> Result<HttpResponse, ApiError> {
     let tile = tile_id(z, x, y)?;
     let service = state.tiles.clone();
-    let (served, encoded) = if let Some(hit) = service.cached(&alignment, revision, tile) {
-        hit
-    } else if let Some(view) = service.prepared_view(&alignment).filter(|_| z >= INLINE_MINZOOM) {
-        // From z4 a tile renders in 0.05-15 ms on national data, and a hop to the
-        // blocking pool and back cost about 15% of a cold tile's CPU; z0-3 tiles (up
-        // to ~30 ms) and preparing a view (store reads, seconds) leave the worker.
-        service.tile_in(&view, &alignment, revision, tile)?
-    } else {
-        blocking(move || service.tile(&alignment, revision, tile)).await?
+    let (served, encoded) = match service.tile_inline(&alignment, revision, tile)? {
+        Inline::Ready(served, encoded) => (served, encoded),
+        Inline::Blocking => blocking(move || service.tile(&alignment, revision, tile)).await?,
     };
     Ok(tile_response(req, served, revision.is_some(), &encoded))
 }

@@ -130,11 +130,39 @@ pub fn export(
     };
     enum Writer {
         Mb(MbtilesWriter),
-        Pm(PmtilesWriter),
+        Pm(Box<PmtilesWriter>),
     }
+    let doc = tilejson(&view, "", tile_options);
+    let b = bounds(&view);
+    let c = center(&view, tile_options);
+    let c = [
+        c[0],
+        c[1],
+        c[2].clamp(f64::from(options.minzoom), f64::from(options.maxzoom)),
+    ];
+    let description = format!(
+        "alignment '{}' of dataset '{}' at revision {}",
+        options.alignment, view.snapshot.dataset.name, view.snapshot.revision
+    );
     let mut writer = match options.format {
         Format::Mbtiles => Writer::Mb(MbtilesWriter::create(&options.output)?),
-        Format::Pmtiles => Writer::Pm(PmtilesWriter::create(&options.output)?),
+        Format::Pmtiles => Writer::Pm(Box::new(PmtilesWriter::create(
+            &options.output,
+            &PmtilesInfo {
+                minzoom: options.minzoom,
+                maxzoom: options.maxzoom,
+                bounds: b,
+                center: c,
+                metadata: serde_json::json!({
+                    "name": options.alignment,
+                    "description": description,
+                    "version": view.snapshot.revision.to_string(),
+                    "type": "overlay",
+                    "format": "pbf",
+                    "vector_layers": doc["vector_layers"],
+                }),
+            },
+        )?)),
     };
     let done = AtomicUsize::new(0);
     for chunk in tiles.chunks(512) {
@@ -187,18 +215,6 @@ pub fn export(
         }
     }
     progress(tiles.len(), tiles.len());
-    let doc = tilejson(&view, "", tile_options);
-    let b = bounds(&view);
-    let c = center(&view, tile_options);
-    let c = [
-        c[0],
-        c[1],
-        c[2].clamp(f64::from(options.minzoom), f64::from(options.maxzoom)),
-    ];
-    let description = format!(
-        "alignment '{}' of dataset '{}' at revision {}",
-        options.alignment, view.snapshot.dataset.name, view.snapshot.revision
-    );
     match writer {
         Writer::Mb(w) => {
             let json = serde_json::json!({ "vector_layers": doc["vector_layers"] });
@@ -215,20 +231,7 @@ pub fn export(
                 ("json", json.to_string()),
             ])?
         }
-        Writer::Pm(w) => w.finish(&PmtilesInfo {
-            minzoom: options.minzoom,
-            maxzoom: options.maxzoom,
-            bounds: b,
-            center: c,
-            metadata: serde_json::json!({
-                "name": options.alignment,
-                "description": description,
-                "version": view.snapshot.revision.to_string(),
-                "type": "overlay",
-                "format": "pbf",
-                "vector_layers": doc["vector_layers"],
-            }),
-        })?,
+        Writer::Pm(w) => w.finish()?,
     }
     Ok(summary)
 }

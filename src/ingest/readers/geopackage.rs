@@ -4,7 +4,7 @@ use std::path::Path;
 
 use geo::Geometry;
 use geozero::ToGeo;
-use geozero::wkb::Wkb;
+use geozero::wkb::GpkgWkb;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
@@ -135,30 +135,24 @@ pub fn read(path: &Path, layer: Option<&str>) -> Result<Layer, IngestError> {
     })
 }
 
-/// Decodes a GeoPackage binary geometry: header, optional envelope, then WKB.
+/// Flags of the GeoPackage binary header that geozero's reader does not act on.
+const EMPTY: u8 = 0b0001_0000;
+const EXTENDED: u8 = 0b0010_0000;
+
+/// Decodes a GeoPackage binary geometry (header, envelope, WKB) with geozero; a header
+/// flagged empty is no geometry, extended (vendor) geometry types are refused.
 fn geometry(blob: &[u8]) -> Result<Option<Geometry<f64>>, String> {
-    if blob.len() < 8 || &blob[..2] != b"GP" {
+    let [b'G', b'P', _, flags, ..] = *blob else {
         return Err("geometry blob lacks the GeoPackage 'GP' header".into());
-    }
-    let flags = blob[3];
-    if flags & 0b0010_0000 != 0 {
+    };
+    if flags & EXTENDED != 0 {
         return Err("extended GeoPackage geometry types are not supported".into());
     }
-    let envelope = match (flags >> 1) & 0b111 {
-        0 => 0,
-        1 => 32,
-        2 | 3 => 48,
-        4 => 64,
-        other => return Err(format!("invalid envelope indicator {other}")),
-    };
-    if flags & 0b0001_0000 != 0 {
-        return Ok(None); // empty geometry
+    if flags & EMPTY != 0 {
+        return Ok(None);
     }
-    let wkb = blob
-        .get(8 + envelope..)
-        .ok_or("geometry blob shorter than its header")?;
-    Wkb(wkb)
+    GpkgWkb(blob)
         .to_geo()
         .map(Some)
-        .map_err(|e| format!("invalid WKB: {e}"))
+        .map_err(|e| format!("invalid GeoPackage geometry: {e}"))
 }
