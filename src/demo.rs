@@ -43,6 +43,7 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         replace: true,
         drop_alignments: false,
         points: false,
+        cleaning: Default::default(),
         progress,
     };
     let points = IngestOptions {

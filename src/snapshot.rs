@@ -13,7 +13,6 @@ use serde::Serialize;
 use crate::align::metrics::TerritoryMetrics;
 use crate::align::{AlignmentState, UnitIndex};
 use crate::change::Change;
-use crate::geom::validity;
 use crate::index::RepIndex;
 use crate::index::grid::PointGrid;
 use crate::store::Store;
@@ -142,25 +141,28 @@ impl DatasetModel {
         self.grid.locate(lon, lat).map(|p| self.unit_of_topo[p as usize])
     }
 
-    fn dissolve(&self, members: &[u32]) -> (MultiPolygon<f64>, bool) {
+    /// Dissolves units (by index) into an outline that passed the topology's checks;
+    /// `code` names the territory for the log when it did not come from the topology.
+    fn dissolve(&self, code: &str, members: &[u32]) -> (MultiPolygon<f64>, DissolveMethod) {
         let polygons: Vec<u32> = members
             .iter()
             .filter_map(|&u| self.topo_of_unit[u as usize])
             .collect();
         if polygons.is_empty() {
-            return (MultiPolygon::new(Vec::new()), false);
+            return (MultiPolygon::new(Vec::new()), DissolveMethod::Topology);
         }
         let dissolved = topo::dissolve(&self.topology, &polygons);
-        if matches!(dissolved.method, DissolveMethod::Topology) && !validity::is_valid(&dissolved.geometry) {
-            // Safety net: never serve an invalid outline.
-            tracing::warn!(dataset = %self.name, units = polygons.len(), "invalid topology dissolve; using the overlay");
-            let parts = polygons.iter().map(|&p| &self.polygons[p as usize]);
-            return (geo::unary_union(parts), true);
+        if let Some(problem) = &dissolved.problem {
+            tracing::warn!(
+                dataset = %self.name,
+                territory = code,
+                units = polygons.len(),
+                method = ?dissolved.method,
+                problem = %problem,
+                "territory not dissolved from the topology"
+            );
         }
-        (
-            dissolved.geometry,
-            matches!(dissolved.method, DissolveMethod::Fallback),
-        )
+        (dissolved.geometry, dissolved.method)
     }
 }
 
@@ -171,8 +173,8 @@ pub struct Shape {
     pub members: Vec<u32>,
     /// Its outline.
     pub geometry: MultiPolygon<f64>,
-    /// Whether the outline came from the overlay fallback, not the topology.
-    pub fallback: bool,
+    /// How the outline was made: topology, overlay fallback, or failed (then empty).
+    pub method: DissolveMethod,
     /// Its metrics.
     pub metrics: TerritoryMetrics,
 }
@@ -379,9 +381,9 @@ impl Snapshot {
                     all.sort_unstable();
                     all
                 };
-                let (geometry, fallback) = match self.shapes[level].get(code) {
-                    Some(old) if old.members == members => (old.geometry.clone(), old.fallback),
-                    _ => self.dataset.dissolve(&members),
+                let (geometry, method) = match self.shapes[level].get(code) {
+                    Some(old) if old.members == members => (old.geometry.clone(), old.method),
+                    _ => self.dataset.dissolve(code, &members),
                 };
                 let leaves: Vec<&str> = if level == 0 {
                     vec![code.as_str()]
@@ -407,7 +409,7 @@ impl Snapshot {
                     Arc::new(Shape {
                         members,
                         geometry,
-                        fallback,
+                        method,
                         metrics,
                     }),
                 );

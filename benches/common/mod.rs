@@ -37,6 +37,7 @@ pub fn ingested(path: &Path) -> (tempfile::TempDir, Store) {
         replace: false,
         drop_alignments: false,
         points: false,
+        cleaning: Default::default(),
         progress: false,
     };
     ingest(&store, &options).expect("ingest zip5_us");

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use geoalign::config::Config;
 use geoalign::ingest::crs::CrsDef;
+use geoalign::ingest::cleaning::{Cleaning, DEFAULT_GAP_M};
 use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
 
@@ -37,6 +38,17 @@ pub struct Ingest {
     /// Add the file's points to an existing dataset as point units (PO-box ZIPs).
     #[arg(long)]
     points: bool,
+    /// Snap tolerance for coverage cleaning, in metres (default: the coordinates'
+    /// precision, 1 cm to 1 m).
+    #[arg(long, value_name = "METRES", value_parser = parse_snap)]
+    snap: Option<f64>,
+    /// Enclosed gaps and overlaps up to this width (metres) are given to one unit.
+    #[arg(long, value_name = "METRES", value_parser = parse_gap, default_value_t = DEFAULT_GAP_M)]
+    gap: f64,
+    /// Keep the raw geometry: no coverage cleaning (dissolves where units overlap or
+    /// leave gaps may then fall back to an overlay).
+    #[arg(long, conflicts_with = "snap")]
+    no_clean: bool,
 }
 
 #[derive(Args)]
@@ -48,13 +60,38 @@ pub struct IngestAddresses {
     dataset: Option<String>,
 }
 
+fn parse_snap(text: &str) -> Result<f64, String> {
+    parse_metres("--snap", text)
+}
+
+fn parse_gap(text: &str) -> Result<f64, String> {
+    parse_metres("--gap", text)
+}
+
+fn parse_metres(name: &'static str, text: &str) -> Result<f64, String> {
+    let metres = text
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("{name} takes a number of metres, not '{text}'"))?;
+    Cleaning::check_tolerance(name, metres)
+}
+
 fn parse_crs(text: &str) -> Result<CrsDef, String> {
     CrsDef::parse_user(text).ok_or_else(|| format!("'{text}' is not EPSG:N, a PROJ string or WKT"))
 }
 
 impl Ingest {
+    fn cleaning(&self) -> Cleaning {
+        Cleaning {
+            enabled: !self.no_clean,
+            snap_m: self.snap,
+            gap_m: self.gap,
+        }
+    }
+
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
         let store = open_store(config)?;
+        let cleaning = self.cleaning();
         let options = IngestOptions {
             path: self.file,
             dataset: self.dataset,
@@ -64,6 +101,7 @@ impl Ingest {
             replace: self.replace,
             drop_alignments: self.drop_alignments,
             points: self.points,
+            cleaning,
             progress: true,
         };
         out.text(ingest(&store, &options)?)

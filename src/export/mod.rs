@@ -541,7 +541,7 @@ impl<'a> Layer<'a> {
                     Field::Real(m.perimeter_km),
                     Field::Integer(m.parts as i64),
                     Field::Real(m.polsby_popper),
-                    Field::Text(if shape.fallback { "fallback" } else { "topology" }.to_owned()),
+                    Field::Text(shape.method.as_str().to_owned()),
                 ]);
                 for name in &self.metrics {
                     fields.push(Field::Real(m.sums.get(name).copied().unwrap_or(0.0)));

@@ -16,6 +16,7 @@ use crate::align::metrics::{MetricSummary, TerritoryMetrics, deviation, summaris
 use crate::align::{Op, plural};
 use crate::snapshot::{Snapshot, UnitDifference};
 use crate::store::{AlignmentInfo, ChangeRecord};
+use crate::topo::DissolveMethod;
 
 /// Body of `GET /api/alignments`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -148,8 +149,20 @@ fn level_of(s: &Snapshot, collection: &str) -> Result<usize, ApiError> {
 pub enum Dissolve {
     /// From the shared-edge topology.
     Topology,
-    /// By polygon union (the topology could not be used).
+    /// By polygon union (the topology outline failed its checks).
     Fallback,
+    /// Both failed their checks: no outline is served.
+    Failed,
+}
+
+impl From<DissolveMethod> for Dissolve {
+    fn from(method: DissolveMethod) -> Dissolve {
+        match method {
+            DissolveMethod::Topology => Dissolve::Topology,
+            DissolveMethod::Fallback => Dissolve::Fallback,
+            DissolveMethod::Failed => Dissolve::Failed,
+        }
+    }
 }
 
 /// A territory (district, region) with its metrics.
@@ -189,11 +202,7 @@ fn item(s: &Snapshot, level: usize, code: &str) -> Option<TerritoryItem> {
         locked: territory.locked,
         reps,
         metrics: shape.metrics.clone(),
-        dissolve: if shape.fallback {
-            Dissolve::Fallback
-        } else {
-            Dissolve::Topology
-        },
+        dissolve: shape.method.into(),
         deviation: None,
     })
 }

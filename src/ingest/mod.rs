@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod antimeridian;
+pub mod cleaning;
 pub mod crs;
 mod error;
 pub mod readers;
@@ -19,6 +20,7 @@ use rstar::{AABB, RTree, RTreeObject};
 
 use crate::feature::{RawFeature, Unit, UnitKind};
 use crate::store::{DatasetMeta, Store};
+use cleaning::{Cleaning, CleaningSummary};
 use crs::{CrsDef, Reprojector};
 pub use error::{AddressError, IngestError};
 
@@ -43,6 +45,8 @@ pub struct IngestOptions {
     pub drop_alignments: bool,
     /// Add the features as point units to an existing dataset.
     pub points: bool,
+    /// How polygon units are cleaned into a coverage.
+    pub cleaning: Cleaning,
     /// Show a progress bar on stderr.
     pub progress: bool,
 }
@@ -92,6 +96,10 @@ pub struct IngestReport {
     pub units_vanished: usize,
     /// On a replace: units new to the dataset (unassigned in every kept alignment).
     pub units_appeared: usize,
+    /// What coverage cleaning did (polygon ingests that clean).
+    pub cleaning: Option<CleaningSummary>,
+    /// A polygon ingest that kept the raw geometry (`--no-clean`).
+    pub raw_geometry: bool,
 }
 
 impl fmt::Display for IngestReport {
@@ -137,6 +145,15 @@ impl fmt::Display for IngestReport {
                 }
             )?;
         }
+        if let Some(cleaning) = &self.cleaning {
+            write!(f, "{cleaning}")?;
+        }
+        if self.raw_geometry {
+            writeln!(
+                f,
+                "  not cleaned (--no-clean): raw geometry kept; dissolves where units overlap or leave gaps may fall back to an overlay"
+            )?;
+        }
         for (name, lost) in &self.dropped_alignments {
             writeln!(
                 f,
@@ -177,6 +194,7 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
 
     let bar = progress_bar(options.progress, read as u64, "validating");
     let mut units = Vec::with_capacity(read);
+    let mut unit_index = Vec::with_capacity(read);
     let mut rejected = Vec::new();
     let mut repaired = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(read);
@@ -195,6 +213,7 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
                     repaired.push((unit.id.clone(), repairs));
                 }
                 units.push(unit);
+                unit_index.push(index);
             }
             Err((id, reason)) => rejected.push(Rejection { index, id, reason }),
         }
@@ -219,6 +238,16 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         });
     }
 
+    let mut cleaning = None;
+    if !options.points && options.cleaning.enabled {
+        let bar = progress_bar(options.progress, 0, "cleaning");
+        let (summary, emptied) = cleaning::clean_units(&mut units, &unit_index, &options.cleaning);
+        bar.finish_and_clear();
+        rejected.extend(emptied);
+        rejected.sort_by_key(|r| r.index);
+        cleaning = Some(summary);
+    }
+    drop(unit_index);
     let mut report = IngestReport {
         dataset: options.dataset.clone(),
         path: path.to_owned(),
@@ -235,6 +264,8 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         dropped_alignments: Vec::new(),
         units_vanished: 0,
         units_appeared: 0,
+        cleaning,
+        raw_geometry: !options.points && !options.cleaning.enabled,
     };
     if options.points {
         let polygons = store.polygon_units(&options.dataset)?;

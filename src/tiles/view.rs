@@ -16,6 +16,7 @@ use super::TileOptions;
 use super::chains::BoundaryChains;
 use super::colour::colour;
 use super::label::pole_of_inaccessibility;
+use crate::topo::DissolveMethod;
 use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
 use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
@@ -200,7 +201,7 @@ impl PreparedShape {
             let _ = geometry.kept(z, options.tolerance_at(z));
         }
         let label = label_point(&geometry);
-        let members = shape.fallback.then(|| {
+        let members = (shape.method == DissolveMethod::Fallback).then(|| {
             shape
                 .members
                 .iter()

@@ -19,13 +19,20 @@ struct Ring {
     max: Coord<f64>,
 }
 
-/// The MultiPolygon of the rings, with its area (shells minus holes).
+/// The MultiPolygon of the stitched rings, with its area (shells minus holes).
 pub(crate) fn assemble(topology: &Topology, loops: &Loops) -> Result<(MultiPolygon<f64>, f64), &'static str> {
+    rings_to_polygons((0..loops.len()).map(|r| topology.ring_coords(loops.ring(r).iter().copied())))
+}
+
+/// The MultiPolygon of closed rings that meet only at vertices (counter-clockwise:
+/// shells, clockwise: holes), with its area.
+pub(crate) fn rings_to_polygons(
+    rings: impl Iterator<Item = Vec<Coord<f64>>>,
+) -> Result<(MultiPolygon<f64>, f64), &'static str> {
     let mut shells: Vec<Ring> = Vec::new();
     let mut holes: Vec<Ring> = Vec::new();
     let mut total = 0.0;
-    for r in 0..loops.len() {
-        let coords = topology.ring_coords(loops.ring(r).iter().copied());
+    for coords in rings {
         if coords.len() < 4 || coords.first() != coords.last() {
             return Err("ring with fewer than three vertices");
         }

@@ -24,10 +24,13 @@ use super::{Arc, BuildStats, NONE, Topology, area, planar, snap, split};
 
 /// Which unit, polygon and role a ring has.
 #[derive(Debug, Clone, Copy)]
-struct RingMeta {
-    unit: u32,
-    polygon: u32,
-    hole: bool,
+pub(crate) struct RingMeta {
+    /// The ring's unit.
+    pub(crate) unit: u32,
+    /// The polygon, numbered over all units.
+    pub(crate) polygon: u32,
+    /// Whether the ring is a hole.
+    pub(crate) hole: bool,
 }
 
 /// See the module documentation.
@@ -40,48 +43,7 @@ pub(super) fn build(units: &[MultiPolygon<f64>], tolerance: f64) -> Topology {
     let mut stats = BuildStats::default();
 
     // 1. Oriented rings.
-    let mut input: Vec<Coord<f64>> = Vec::new();
-    let mut input_off = vec![0u32];
-    let mut meta: Vec<RingMeta> = Vec::new();
-    let mut polygon_count = 0u32;
-    for (unit, multi) in units.iter().enumerate() {
-        for polygon in multi {
-            let mut exterior_kept = false;
-            for (k, ring) in std::iter::once(polygon.exterior())
-                .chain(polygon.interiors())
-                .enumerate()
-            {
-                let hole = k > 0;
-                if hole && !exterior_kept {
-                    break;
-                }
-                let mut coords = ring.0.as_slice();
-                if coords.len() > 1 && coords.first() == coords.last() {
-                    coords = &coords[..coords.len() - 1];
-                }
-                stats.vertices += coords.len();
-                let finite = coords.iter().all(|c| c.x.is_finite() && c.y.is_finite());
-                let twice = if finite { area::twice_signed(coords) } else { 0.0 };
-                if coords.len() < 3 || twice == 0.0 {
-                    stats.dropped_rings += 1;
-                    continue;
-                }
-                if (twice > 0.0) == hole {
-                    input.extend(coords.iter().rev());
-                } else {
-                    input.extend_from_slice(coords);
-                }
-                input_off.push(input.len() as u32);
-                meta.push(RingMeta {
-                    unit: unit as u32,
-                    polygon: polygon_count,
-                    hole,
-                });
-                exterior_kept |= !hole;
-            }
-            polygon_count += u32::from(exterior_kept);
-        }
-    }
+    let (input, input_off, meta) = oriented_rings(units, &mut stats);
 
     // 2. Snap, drop collapsed rings, insert T-junction vertices.
     let snapped = snap::snap(&input, tolerance);
@@ -316,6 +278,60 @@ pub(super) fn build(units: &[MultiPolygon<f64>], tolerance: f64) -> Topology {
         unclean,
         stats,
     }
+}
+
+/// Every ring of every unit, oriented so that its unit lies on its left (exterior rings
+/// counter-clockwise, holes clockwise), without the repeated closing vertex: the
+/// coordinates, ring `r` being `coords[off[r]..off[r + 1]]`, and each ring's unit,
+/// polygon and role. Degenerate rings (fewer than three vertices, no area, a non-finite
+/// coordinate) and the holes of a dropped exterior are left out and counted in `stats`.
+pub(crate) fn oriented_rings(
+    units: &[MultiPolygon<f64>],
+    stats: &mut BuildStats,
+) -> (Vec<Coord<f64>>, Vec<u32>, Vec<RingMeta>) {
+    let mut input: Vec<Coord<f64>> = Vec::new();
+    let mut input_off = vec![0u32];
+    let mut meta: Vec<RingMeta> = Vec::new();
+    let mut polygon_count = 0u32;
+    for (unit, multi) in units.iter().enumerate() {
+        for polygon in multi {
+            let mut exterior_kept = false;
+            for (k, ring) in std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .enumerate()
+            {
+                let hole = k > 0;
+                if hole && !exterior_kept {
+                    break;
+                }
+                let mut coords = ring.0.as_slice();
+                if coords.len() > 1 && coords.first() == coords.last() {
+                    coords = &coords[..coords.len() - 1];
+                }
+                stats.vertices += coords.len();
+                let finite = coords.iter().all(|c| c.x.is_finite() && c.y.is_finite());
+                let twice = if finite { area::twice_signed(coords) } else { 0.0 };
+                if coords.len() < 3 || twice == 0.0 {
+                    stats.dropped_rings += 1;
+                    continue;
+                }
+                if (twice > 0.0) == hole {
+                    input.extend(coords.iter().rev());
+                } else {
+                    input.extend_from_slice(coords);
+                }
+                input_off.push(input.len() as u32);
+                meta.push(RingMeta {
+                    unit: unit as u32,
+                    polygon: polygon_count,
+                    hole,
+                });
+                exterior_kept |= !hole;
+            }
+            polygon_count += u32::from(exterior_kept);
+        }
+    }
+    (input, input_off, meta)
 }
 
 /// Cuts the edge graph into arcs.

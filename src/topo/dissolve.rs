@@ -5,40 +5,62 @@
 //! [`super::assemble`] into a MultiPolygon. The cost is one pass over the group's arc
 //! references plus the outline's coordinates: the units' interiors are never overlaid.
 //!
-//! The result is checked before it is returned: the rings must close, holes must find
-//! a shell, the area must equal the sum of the units' areas, and where the build found
-//! the group's units overlapping or crossing something the geometry is validated. A
-//! group that fails, or that holds a unit claiming the same side of an edge as another
-//! unit, is dissolved with `geo::unary_union` instead and marked
-//! [`DissolveMethod::Fallback`].
+//! Every result is checked before it is returned: the outline must be OGC-valid and its
+//! area must equal the sum of the units' areas (to 1e-9 relative). With both, and the
+//! outline made exactly of the arcs with the group on one side, it *is* the union of the
+//! units: a valid polygon is determined by its boundary. A group that fails, or that
+//! holds a unit claiming the same side of an edge as another unit, is dissolved by the
+//! [`overlay_union`] instead, which must pass the same checks (its area within
+//! [`OVERLAY_AREA_TOLERANCE`], as the overlay rounds coordinates to a grid; no more than
+//! the units' sum where they overlap) and is marked [`DissolveMethod::Fallback`]. An
+//! overlay that fails too gives an empty outline marked [`DissolveMethod::Failed`]: a
+//! wrong outline is never served.
 
-use geo::orient::Direction;
-use geo::{MultiPolygon, Orient, Polygon, unary_union};
+use geo::{Area, MultiPolygon, Polygon};
 
 use super::stitch::{self, Directed};
-use super::{NONE, Topology, assemble};
+use super::{NONE, Topology, assemble, overlay_union};
 use crate::geom::validity;
 
-/// Relative tolerance of the area check.
-const AREA_TOLERANCE: f64 = 1e-9;
+/// Relative tolerance of the area check of a topology outline.
+pub const AREA_TOLERANCE: f64 = 1e-9;
+
+/// Relative tolerance of the area check of an overlay union, which rounds coordinates
+/// to a fixed grid.
+pub const OVERLAY_AREA_TOLERANCE: f64 = 1e-7;
 
 /// How a dissolved geometry was produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DissolveMethod {
     /// Stitched from shared arcs.
     Topology,
-    /// `geo::unary_union` (i_overlay), because the units' topology was not clean.
+    /// The [`overlay_union`], because the topology outline failed its checks.
     Fallback,
+    /// Both failed their checks: the outline is empty rather than wrong.
+    Failed,
+}
+
+impl DissolveMethod {
+    /// The method's name in the API and in exports: `topology`, `fallback`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DissolveMethod::Topology => "topology",
+            DissolveMethod::Fallback => "fallback",
+            DissolveMethod::Failed => "failed",
+        }
+    }
 }
 
 /// A dissolved group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dissolved {
     /// The group's outline: a valid MultiPolygon, exterior rings counter-clockwise,
-    /// holes clockwise. Empty for a group without units.
+    /// holes clockwise. Empty for a group without units, or when the dissolve failed.
     pub geometry: MultiPolygon<f64>,
     /// How it was produced.
     pub method: DissolveMethod,
+    /// Why the topology outline was not served, with the figures (None when it was).
+    pub problem: Option<String>,
 }
 
 /// Dissolves one group of units into a valid MultiPolygon (exterior CCW, holes CW).
@@ -185,7 +207,7 @@ fn directed(topology: &Topology, arc_ref: u32) -> Directed {
 }
 
 /// Stitches, assembles and checks a group's outline; falls back to an overlay when the
-/// topology cannot give a clean result.
+/// topology cannot give a right result.
 fn finish(
     topology: &Topology,
     units: &[u32],
@@ -197,51 +219,75 @@ fn finish(
         return Dissolved {
             geometry: MultiPolygon::new(Vec::new()),
             method: DissolveMethod::Topology,
+            problem: None,
         };
     }
     if dirty {
-        return fallback(topology, units, "a unit overlaps another along an edge");
+        return fallback(topology, units, expected_area, "a unit overlaps another along an edge".into());
     }
     let loops = match stitch::stitch(topology, &mut outline) {
         Ok(loops) => loops,
-        Err(reason) => return fallback(topology, units, reason),
+        Err(reason) => return fallback(topology, units, expected_area, reason.into()),
     };
     let (geometry, area) = match assemble::assemble(topology, &loops) {
         Ok(done) => done,
-        Err(reason) => return fallback(topology, units, reason),
+        Err(reason) => return fallback(topology, units, expected_area, reason.into()),
     };
-    if (area - expected_area).abs() > AREA_TOLERANCE * expected_area.abs().max(f64::MIN_POSITIVE) {
-        return fallback(topology, units, "outline area differs from the units' area");
+    if !within(area, expected_area, AREA_TOLERANCE) {
+        return fallback(
+            topology,
+            units,
+            expected_area,
+            format!("outline area {area:e} differs from the units' {expected_area:e}"),
+        );
     }
-    // Where the build found overlaps or crossings around the group's units, the result
-    // must prove itself valid (then it is the exact union: overlapping units would give
-    // its rings a winding number of 2 somewhere).
-    let suspect = units.iter().any(|&u| topology.unclean[u as usize]);
-    if suspect && !validity::is_valid(&geometry) {
-        return fallback(topology, units, "units overlap or cross");
+    if !validity::is_valid(&geometry) {
+        return fallback(topology, units, expected_area, "outline is not OGC-valid".into());
     }
     Dissolved {
         geometry,
         method: DissolveMethod::Topology,
+        problem: None,
     }
 }
 
-/// `geo::unary_union` of the units as built.
-fn fallback(topology: &Topology, units: &[u32], reason: &'static str) -> Dissolved {
-    tracing::debug!(units = units.len(), reason, "dissolve falls back to unary_union");
+/// Whether `area` equals `expected` to `tolerance` relative.
+fn within(area: f64, expected: f64, tolerance: f64) -> bool {
+    (area - expected).abs() <= tolerance * expected.abs().max(f64::MIN_POSITIVE)
+}
+
+/// The [`overlay_union`] of the units as built, checked: valid, and its area the units'
+/// sum (no more than it where the units overlap or cross).
+fn fallback(topology: &Topology, units: &[u32], expected_area: f64, why: String) -> Dissolved {
+    tracing::debug!(units = units.len(), reason = %why, "dissolve falls back to the overlay");
     let polygons: Vec<Polygon<f64>> = units
         .iter()
         .flat_map(|&u| topology.unit_geometry(u as usize).0)
         .collect();
-    let geometry = unary_union(&polygons).orient(Direction::Default);
-    if !validity::is_valid(&geometry) {
-        tracing::warn!(
-            units = units.len(),
-            "unary_union fallback gave an invalid geometry"
-        );
+    let geometry = overlay_union(&polygons);
+    let area = geometry.unsigned_area();
+    let overlapping = units
+        .iter()
+        .any(|&u| topology.unclean[u as usize] || topology.dirty[u as usize]);
+    let area_ok = if overlapping {
+        area <= expected_area * (1.0 + OVERLAY_AREA_TOLERANCE)
+    } else {
+        within(area, expected_area, OVERLAY_AREA_TOLERANCE)
+    };
+    let valid = validity::is_valid(&geometry);
+    if valid && area_ok {
+        return Dissolved {
+            geometry,
+            method: DissolveMethod::Fallback,
+            problem: Some(why),
+        };
     }
     Dissolved {
-        geometry,
-        method: DissolveMethod::Fallback,
+        geometry: MultiPolygon::new(Vec::new()),
+        method: DissolveMethod::Failed,
+        problem: Some(format!(
+            "{why}; the overlay {} (area {area:e}, units' {expected_area:e})",
+            if valid { "has the wrong area" } else { "is not OGC-valid" }
+        )),
     }
 }

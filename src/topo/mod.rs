@@ -14,10 +14,12 @@
 //! Arc coordinates live in one contiguous buffer ([`Topology::arc`]), so they can be
 //! simplified once per zoom level and shared by both sides.
 //!
-//! Where the input is not a clean coverage — two edges of one group's outline cross or
-//! overlap (found once, at build time), a unit overlaps another along an edge, stitching
-//! fails, or the area does not add up — that group falls back to `geo`'s
-//! [`unary_union`](geo::unary_union) and says so in [`Dissolved::method`].
+//! Every dissolve is checked: the outline must be OGC-valid and its area the sum of its
+//! units' areas. Where it is not — the input is not a clean coverage (see [`clean`],
+//! which makes it one at ingest), a unit overlaps another along an edge, stitching
+//! fails — that group is dissolved by the [`overlay_union`] instead, checked the same
+//! way, and says so in [`Dissolved::method`]; an overlay that fails too is not served
+//! ([`DissolveMethod::Failed`]).
 //!
 //! ```
 //! use geo::{MultiPolygon, Area, polygon};
@@ -36,8 +38,10 @@
 mod area;
 mod assemble;
 mod build;
+pub mod clean;
 mod dissolve;
 mod faces;
+mod overlay;
 mod planar;
 mod snap;
 mod split;
@@ -47,6 +51,7 @@ mod strips;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 pub use dissolve::{DissolveMethod, Dissolved, dissolve, dissolve_all};
+pub use overlay::overlay_union;
 
 /// Marks "no unit" on a side of an arc.
 pub(crate) const NONE: u32 = u32::MAX;

@@ -32,10 +32,13 @@ impl Rings {
 }
 
 /// A point to insert into segment `segment`, at parameter `t` from its lower point id.
-struct Insertion {
-    segment: u32,
-    t: f64,
-    point: u32,
+pub(crate) struct Insertion {
+    /// Index of the undirected segment `(low, high)` in the caller's sorted list.
+    pub(crate) segment: u32,
+    /// Position along the segment from its lower point id, in `(0, 1)`.
+    pub(crate) t: f64,
+    /// The point inserted.
+    pub(crate) point: u32,
 }
 
 /// Inserts into every segment of `rings` walked by one ring only (a shared segment has
@@ -104,15 +107,34 @@ pub(crate) fn split(points: &[Coord<f64>], rings: &mut Rings, tolerance: f64) ->
             });
         }
     });
+    insert(points.len(), rings, &segments, insertions)
+}
+
+/// Inserts points into the segments of `rings` (`segments`: sorted undirected point-id
+/// pairs, `low < high`; each insertion names one of them), in order along each segment
+/// and in every ring walking it, either way. A point inserted twice into one segment, or
+/// equal to one of its ends, is inserted once or not at all. Returns the number of
+/// points inserted, counting each segment once.
+pub(crate) fn insert(
+    point_count: usize,
+    rings: &mut Rings,
+    segments: &[(u32, u32)],
+    mut insertions: Vec<Insertion>,
+) -> usize {
+    insertions.retain(|i| {
+        let (a, b) = segments[i.segment as usize];
+        i.point != a && i.point != b
+    });
     if insertions.is_empty() {
         return 0;
     }
     insertions.sort_unstable_by(|x, y| x.segment.cmp(&y.segment).then(x.t.total_cmp(&y.t)));
+    insertions.dedup_by(|x, y| x.segment == y.segment && x.point == y.point);
     let count = insertions.len();
     let seg_start = |s: u32| insertions.partition_point(|i| i.segment < s);
 
     // Only segments whose two ends are both marked can have insertions.
-    let mut marked = vec![false; points.len()];
+    let mut marked = vec![false; point_count];
     for i in &insertions {
         let (a, b) = segments[i.segment as usize];
         marked[a as usize] = true;

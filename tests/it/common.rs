@@ -44,6 +44,7 @@ pub fn options(path: PathBuf, name: &str) -> IngestOptions {
         replace: false,
         drop_alignments: false,
         points: false,
+        cleaning: Default::default(),
         progress: false,
     }
 }

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 const ORDER: &[&[&str]] = &[
     &["geom", "text", "feature"],
+    &["topo"],
     &["align"],
     &["store"],
     &["ingest"],
-    &["topo"],
     &["index"],
     &["snapshot", "change"],
     &["engine"],
