@@ -75,6 +75,10 @@ pub struct IngestReport {
     pub crs: String,
     /// Whether the CRS was assumed (lon/lat without a declaration).
     pub crs_assumed: bool,
+    /// How the coordinates reached WGS 84 where the summary should say so: the datum
+    /// shift used and its accuracy (NAD27 with or without its grid), or that GDAL/PROJ
+    /// did a CRS the native reprojector cannot.
+    pub notes: Vec<String>,
     /// Features read.
     pub read: usize,
     /// Units stored.
@@ -117,6 +121,9 @@ impl fmt::Display for IngestReport {
             ""
         };
         writeln!(f, "  crs: {}{assumed} -> EPSG:4326", self.crs)?;
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
+        }
         writeln!(
             f,
             "  read {}, stored {}, repaired {}, rejected {}",
@@ -254,6 +261,7 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         format: layer.format,
         crs: crs_label.clone(),
         crs_assumed,
+        notes: reprojector.as_ref().map(Reprojector::notes).unwrap_or_default(),
         read,
         stored: 0,
         repaired,

@@ -183,7 +183,7 @@ fn datum(geogcs: &Wkt) -> Result<String, String> {
         format!("+a={a} +rf={rf}")
     };
     let shift = match datum.child("TOWGS84") {
-        Some(t) => Some(
+        Some(t) => Some(Shift::Towgs84(
             t.args()
                 .iter()
                 .filter_map(|v| match v {
@@ -192,11 +192,14 @@ fn datum(geogcs: &Wkt) -> Result<String, String> {
                 })
                 .collect::<Vec<_>>()
                 .join(","),
-        ),
-        None => known_shift(&normalize(datum.text(0).unwrap_or(""))).map(str::to_owned),
+        )),
+        None => known_shift(&normalize(datum.text(0).unwrap_or(""))),
     };
-    if let Some(shift) = shift {
-        out.push_str(&format!(" +towgs84={shift}"));
+    match shift {
+        Some(Shift::Towgs84(shift)) => out.push_str(&format!(" +towgs84={shift}")),
+        // The reprojector chooses: the NAD27 grid when installed, else a 3-parameter shift.
+        Some(Shift::Nad27) => out.push_str(" +datum=NAD27"),
+        None => {}
     }
     if let Some(pm) = geogcs.child("PRIMEM").and_then(|p| p.number(1))
         && pm != 0.0
@@ -206,9 +209,24 @@ fn datum(geogcs: &Wkt) -> Result<String, String> {
     Ok(out)
 }
 
+/// How a datum reaches WGS 84.
+enum Shift {
+    /// `+towgs84=` parameters.
+    Towgs84(String),
+    /// NAD27: `+datum=NAD27`, left to [`super::crs::Reprojector`].
+    Nad27,
+}
+
 /// Datum shifts to WGS 84 for datums that WKT names without a TOWGS84.
-fn known_shift(datum: &str) -> Option<&'static str> {
+fn known_shift(datum: &str) -> Option<Shift> {
     let datum = datum.trim_start_matches('d');
+    if datum.contains("northamerican1927") || datum.contains("nad27") {
+        return Some(Shift::Nad27);
+    }
+    Some(Shift::Towgs84(known_towgs84(datum)?.to_owned()))
+}
+
+fn known_towgs84(datum: &str) -> Option<&'static str> {
     Some(match datum {
         d if d.contains("wgs1984") || d.contains("wgs84") => "0,0,0",
         d if d.contains("northamerican1983") || d.contains("nad83") => "0,0,0",
@@ -224,7 +242,6 @@ fn known_shift(datum: &str) -> Option<&'static str> {
         d if d.contains("ch1903plus") || d.contains("ch1903+") => "674.374,15.056,405.346,0,0,0,0",
         d if d.contains("ch1903") => "674.4,15.1,405.3,0,0,0,0",
         d if d.contains("osgb1936") => "446.448,-125.157,542.06,0.15,0.247,0.842,-20.489",
-        d if d.contains("northamerican1927") || d.contains("nad27") => "-8,160,176,0,0,0,0",
         _ => return None,
     })
 }

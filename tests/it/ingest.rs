@@ -408,3 +408,257 @@ fn national_grids_and_state_plane_match_gdal() {
         assert!(off < tolerance, "EPSG:{code}: {off:.2} m from GDAL");
     }
 }
+
+/// A unit's id and a lon/lat.
+type Vertex = (&'static str, f64, f64);
+
+/// First exterior-ring vertex of 06001, 06002 and 06010 of each NAD27 fixture, as
+/// `ogr2ogr -t_srs EPSG:4326` puts it (GDAL 3.6.2, PROJ 9.1, no grids: PROJ used
+/// EPSG:1173 "NAD27 to WGS 84 (4)"). See tests/fixtures/README.md.
+const NAD27_BY_OGR2OGR: [(&str, [Vertex; 3]); 3] = [
+    (
+        "ct_060_nad27.geojson",
+        [
+            ("06001", -72.869292996, 41.832754028),
+            ("06002", -72.781137030, 41.844945956),
+            ("06010", -72.983250007, 41.710812980),
+        ],
+    ),
+    (
+        "ct_060_nad27_26718.geojson",
+        [
+            ("06001", -72.869293002, 41.832754004),
+            ("06002", -72.781136997, 41.844946002),
+            ("06010", -72.983249997, 41.710813003),
+        ],
+    ),
+    (
+        "ct_060_nad27_utm18/ct_060.shp",
+        [
+            ("06001", -72.869292997, 41.832754000),
+            ("06002", -72.781136997, 41.844946000),
+            ("06010", -72.983249997, 41.710813000),
+        ],
+    ),
+];
+
+fn nad27_grid_installed() -> bool {
+    let dirs: Vec<std::path::PathBuf> = geoalign::ingest::crs::GRID_DIRS.iter().map(Into::into).collect();
+    !geoalign::ingest::crs::nad27_grids(&dirs).is_empty()
+}
+
+#[test]
+fn nad27_files_ingest_where_ogr2ogr_puts_them_and_say_how() {
+    let grid = nad27_grid_installed();
+    // Without a grid both use the same 3-parameter shift; a grid moves points by up to ~10 m.
+    let bound = if grid { 15.0 } else { 1.0 };
+    let (_dir, store) = store();
+    for (i, (file, expected)) in NAD27_BY_OGR2OGR.iter().enumerate() {
+        let name = format!("n{i}");
+        let report = ingest_fixture(&store, file, &name);
+        assert_eq!((report.read, report.stored), (3, 3), "{file}");
+        assert!(!report.crs_assumed);
+        let [note] = report.notes.as_slice() else {
+            panic!("{file}: one note expected, got {:?}", report.notes);
+        };
+        if grid {
+            assert!(note.starts_with("NAD27 -> WGS84 with the grid"), "{file}: {note}");
+        } else {
+            assert_eq!(note, geoalign::ingest::crs::NAD27_WITHOUT_GRID, "{file}");
+            assert!(
+                note.starts_with("NAD27 -> WGS84 without the NADCON grid: errors up to ~10 m"),
+                "{note}"
+            );
+        }
+        assert!(
+            report.to_string().contains(&format!("  note: {note}\n")),
+            "{report}"
+        );
+        for (zip, lon, lat) in expected {
+            let unit = store.unit(&name, zip).expect("unit");
+            let nearest = unit
+                .geometry
+                .coords_iter()
+                .map(|c| metres((c.x, c.y), (*lon, *lat)))
+                .fold(f64::INFINITY, f64::min);
+            eprintln!("{file} {zip}: {nearest:.4} m from ogr2ogr");
+            assert!(
+                nearest < bound,
+                "{file} {zip}: {nearest:.3} m from ogr2ogr's answer"
+            );
+        }
+    }
+    assert_eq!(store.dataset("n0").unwrap().source_crs, "EPSG:4267");
+    assert_eq!(store.dataset("n1").unwrap().source_crs, "EPSG:26718");
+}
+
+#[test]
+fn other_crs_carry_no_datum_note() {
+    let (_dir, store) = store();
+    for (i, file) in [
+        "ct_060_utm18n/ct_060.shp",
+        "ct_060_stateplane/ct_060.shp",
+        "ct_060.geojson",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let report = ingest_fixture(&store, file, &format!("o{i}"));
+        assert!(report.notes.is_empty(), "{file}: {:?}", report.notes);
+        assert!(!report.to_string().contains("note:"), "{file}");
+    }
+}
+
+/// A one-subgrid NTv2 file named like Canada's NAD27 grid, covering lon -72.90..-72.75,
+/// lat 41.80..41.90 with a constant shift of 1.5" north and 2.5" west.
+fn write_test_ntv2(dir: &std::path::Path) -> std::path::PathBuf {
+    fn record(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+        out.extend_from_slice(format!("{key:<8}").as_bytes());
+        out.extend_from_slice(value);
+    }
+    let int = |v: i32| [v.to_le_bytes(), [0; 4]].concat();
+    let text = |v: &str| format!("{v:<8}").into_bytes();
+    let real = |v: f64| v.to_le_bytes().to_vec();
+    let mut out = Vec::new();
+    for (key, value) in [
+        ("NUM_OREC", int(11)),
+        ("NUM_SREC", int(11)),
+        ("NUM_FILE", int(1)),
+        ("GS_TYPE", text("SECONDS")),
+        ("VERSION", text("NTv2.0")),
+        ("SYSTEM_F", text("NAD27")),
+        ("SYSTEM_T", text("NAD83")),
+        ("MAJOR_F", real(6378206.4)),
+        ("MINOR_F", real(6356583.8)),
+        ("MAJOR_T", real(6378137.0)),
+        ("MINOR_T", real(6356752.314)),
+        ("SUB_NAME", text("TEST")),
+        ("PARENT", text("NONE")),
+        ("CREATED", text("20250101")),
+        ("UPDATED", text("20250101")),
+        ("S_LAT", real(41.80 * 3600.0)),
+        ("N_LAT", real(41.90 * 3600.0)),
+        ("E_LONG", real(72.75 * 3600.0)),
+        ("W_LONG", real(72.90 * 3600.0)),
+        ("LAT_INC", real(180.0)),
+        ("LONG_INC", real(180.0)),
+        ("GS_COUNT", int(12)),
+    ] {
+        record(&mut out, key, &value);
+    }
+    for _ in 0..12 {
+        for v in [1.5f32, 2.5, 0.0, 0.0] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    record(&mut out, "END", &real(0.0));
+    let path = dir.join("ntv2_0.gsb");
+    std::fs::write(&path, out).expect("write grid");
+    path
+}
+
+#[test]
+fn nad27_grid_is_used_inside_it_and_named_in_the_note() {
+    use geoalign::ingest::crs::{NAD27_WITHOUT_GRID, Reprojector, nad27_grids};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let grid = write_test_ntv2(dir.path());
+    let dirs = vec![dir.path().to_owned()];
+    assert_eq!(nad27_grids(&dirs), vec![grid.canonicalize().unwrap()]);
+    let with_grid = Reprojector::with_grid_dirs(&CrsDef::Epsg(4267), &dirs).expect("grid reprojector");
+    let without = Reprojector::with_grid_dirs(&CrsDef::Epsg(4267), &[]).expect("plain reprojector");
+    assert_eq!(without.notes(), vec![NAD27_WITHOUT_GRID.to_owned()]);
+    assert!(with_grid.notes()[0].contains(&grid.canonicalize().unwrap().display().to_string()));
+    // Inside the grid: where `cs2cs +proj=longlat +ellps=clrk66 +nadgrids=<this grid>
+    // +to +proj=longlat +datum=WGS84` puts it.
+    let inside = geo::coord! { x: -72.8697683, y: 41.8327692 };
+    let shifted = with_grid.coord(inside).expect("inside");
+    let d = metres((shifted.x, shifted.y), (-72.870462744, 41.833185867));
+    assert!(d < 0.01, "{d} m from cs2cs with the grid");
+    // Outside it: the 3-parameter shift, counted in the note.
+    let outside = geo::coord! { x: -72.9898, y: 41.7108 };
+    assert_eq!(with_grid.coord(outside).unwrap(), without.coord(outside).unwrap());
+    let note = &with_grid.notes()[0];
+    assert!(note.starts_with("NAD27 -> WGS84 with the grid"), "{note}");
+    assert!(note.contains("1 coordinate(s) outside the grid"), "{note}");
+    // A projected NAD27 CRS uses the grid too.
+    let utm = Reprojector::with_grid_dirs(&CrsDef::Epsg(26718), &dirs).expect("utm");
+    let lonlat = utm
+        .coord(geo::coord! { x: 676891.316, y: 4633189.507 })
+        .expect("utm inside");
+    let plain = Reprojector::with_grid_dirs(&CrsDef::Epsg(26718), &[])
+        .unwrap()
+        .coord(geo::coord! { x: 676891.316, y: 4633189.507 })
+        .unwrap();
+    let moved = metres((lonlat.x, lonlat.y), (plain.x, plain.y));
+    assert!(
+        moved > 10.0 && moved < 200.0,
+        "the grid moved the point {moved} m"
+    );
+    assert!(utm.notes()[0].starts_with("NAD27 -> WGS84 with the grid"));
+}
+
+#[test]
+fn installed_nad27_grid_is_named_in_the_summary() {
+    if !nad27_grid_installed() {
+        eprintln!(
+            "skipped: no NTv2 NAD27 grid (conus, alaska, ntv2_0.gsb) in {:?}",
+            geoalign::ingest::crs::GRID_DIRS
+        );
+        return;
+    }
+    let (_dir, store) = store();
+    let report = ingest_fixture(&store, "ct_060_nad27.geojson", "g");
+    assert!(
+        report.notes[0].starts_with("NAD27 -> WGS84 with the grid"),
+        "{:?}",
+        report.notes
+    );
+}
+
+fn robinson() -> CrsDef {
+    CrsDef::parse_user("+proj=robin +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs").expect("proj")
+}
+
+#[cfg(not(feature = "gdal"))]
+#[test]
+fn a_crs_proj4rs_cannot_do_is_refused_without_gdal() {
+    let (_dir, store) = store();
+    let mut opts = options(fixture("ct_060_robinson.geojson"), "r");
+    opts.s_srs = Some(robinson());
+    match ingest(&store, &opts) {
+        Err(IngestError::UnknownCrs { path, crs, .. }) => {
+            assert_eq!(path, fixture("ct_060_robinson.geojson"));
+            assert!(crs.contains("+proj=robin"), "{crs}");
+        }
+        other => panic!("expected UnknownCrs, got {other:?}"),
+    }
+    assert!(store.datasets().unwrap().is_empty());
+}
+
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_reprojects_a_crs_proj4rs_cannot_do() {
+    let (_dir, store) = store();
+    let mut opts = options(fixture("ct_060_robinson.geojson"), "r");
+    opts.s_srs = Some(robinson());
+    let report = ingest(&store, &opts).expect("GDAL does Robinson");
+    assert_eq!((report.format, report.stored), ("GeoJSON", 3));
+    let [note] = report.notes.as_slice() else {
+        panic!("one note expected: {:?}", report.notes);
+    };
+    assert!(note.contains("by GDAL/PROJ (not supported natively"), "{note}");
+    // ogr2ogr's answer: the first vertices of ct_060.geojson.
+    for (zip, lon, lat) in [
+        ("06001", -72.869293002, 41.832754003),
+        ("06002", -72.781136998, 41.844946002),
+        ("06010", -72.983249997, 41.710812995),
+    ] {
+        let unit = store.unit("r", zip).expect("unit");
+        let nearest = unit
+            .geometry
+            .coords_iter()
+            .map(|c| metres((c.x, c.y), (lon, lat)))
+            .fold(f64::INFINITY, f64::min);
+        assert!(nearest < 1.0, "{zip}: {nearest:.3} m from ogr2ogr");
+    }
+}

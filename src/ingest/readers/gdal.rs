@@ -47,17 +47,11 @@ pub fn read(path: &Path, layer: Option<&str>, s_srs: Option<&CrsDef>) -> Result<
     };
     let (transform, reprojected_from) = match declared {
         Some(mut srs) => {
-            srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-            let mut wgs84 = SpatialRef::from_epsg(4326).map_err(gdal_err)?;
-            wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
             let label = match (srs.auth_name(), srs.auth_code()) {
                 (Some(auth), Ok(code)) => format!("{auth}:{code}"),
                 _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
             };
-            (
-                Some(CoordTransform::new(&srs, &wgs84).map_err(gdal_err)?),
-                Some(label),
-            )
+            (Some(transform_from(&mut srs).map_err(gdal_err)?), Some(label))
         }
         None => (None, None),
     };
@@ -105,6 +99,20 @@ pub fn read(path: &Path, layer: Option<&str>, s_srs: Option<&CrsDef>) -> Result<
 
 fn layer_names(dataset: &Dataset) -> Vec<String> {
     dataset.layers().map(|l| l.name()).collect()
+}
+
+/// GDAL/PROJ's transformation from `def` to EPSG:4326, both in traditional GIS axis
+/// order (x = lon or easting, y = lat or northing): for the CRSs the native
+/// reprojector cannot do.
+pub(crate) fn to_wgs84(def: &CrsDef) -> gdal::errors::Result<CoordTransform> {
+    transform_from(&mut spatial_ref(def)?)
+}
+
+fn transform_from(srs: &mut SpatialRef) -> gdal::errors::Result<CoordTransform> {
+    srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut wgs84 = SpatialRef::from_epsg(4326)?;
+    wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    CoordTransform::new(srs, &wgs84)
 }
 
 fn spatial_ref(def: &CrsDef) -> gdal::errors::Result<SpatialRef> {
