@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use geoalign::tiles::{TileId, TileOptions, TileService, lonlat_to_world};
+use geoalign::topo::DissolveMethod;
 
 fn layer_sizes(tile: &[u8], sizes: &mut BTreeMap<String, usize>) {
     let mut pos = 0;
@@ -70,7 +71,12 @@ fn main() {
     let fallback: Vec<usize> = snapshot
         .shapes
         .iter()
-        .map(|level| level.values().filter(|s| s.fallback).count())
+        .map(|level| {
+            level
+                .values()
+                .filter(|s| s.method != DissolveMethod::Topology)
+                .count()
+        })
         .collect();
     println!("overlay fallbacks per level: {fallback:?}");
     let service = TileService::new(engine.clone(), TileOptions::default());

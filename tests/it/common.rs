@@ -65,11 +65,16 @@ pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 /// The demo sample (NYC units, point ZIPs, alignment `nyc` with reps) in a fresh engine.
 pub fn sample_engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
+    engine_on(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+}
+
+/// The demo sample's files as found in `data` (a copy of `data/`, perhaps altered) in a
+/// fresh engine.
+pub fn engine_on(data: &Path) -> (tempfile::TempDir, geoalign::engine::Engine) {
     let (dir, store) = store();
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    geoalign::demo::load_sample(&store, &data, false).expect("sample");
+    geoalign::demo::load_sample(&store, data, false).expect("sample");
     let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
-    geoalign::demo::load_alignment(&engine, &data).expect("sample alignment");
+    geoalign::demo::load_alignment(&engine, data).expect("sample alignment");
     (dir, engine)
 }
 

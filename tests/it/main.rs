@@ -6,6 +6,7 @@ mod common;
 
 mod align;
 mod browser;
+mod clean;
 mod cli;
 mod events;
 mod export;
