@@ -54,24 +54,15 @@ pub(super) struct Noded {
 /// `ring_unit[r]` (unit on the left, closing vertex not repeated).
 pub(super) fn node(coords: &[Coord<f64>], off: &[u32], ring_unit: &[u32], tolerance: f64) -> Noded {
     let first = snap::snap(coords, tolerance);
-    let mut points = first.points;
-    let ids = first.ids;
-    let mut rings = Rings {
-        pts: Vec::with_capacity(ids.len()),
-        off: vec![0],
+    let input = Rings {
+        pts: (0..coords.len() as u32).collect(),
+        off: off.to_vec(),
     };
-    let mut units = Vec::with_capacity(ring_unit.len());
-    let mut collapsed = 0;
-    for (r, &unit) in ring_unit.iter().enumerate() {
-        let ring = &ids[off[r] as usize..off[r + 1] as usize];
-        if push_ring(&mut rings, ring.iter().copied()) {
-            units.push(unit);
-        } else {
-            collapsed += 1;
-        }
-    }
+    let (mut rings, mut units, mut collapsed) = renumber(&input, ring_unit, &first.ids);
+    drop(input);
+    let mut points = first.points;
     // Where each input vertex is now: followed through later re-snaps.
-    let mut now = ids;
+    let mut now = first.ids;
     let mut noded = Noded {
         points: Vec::new(),
         rings: Rings::default(),
@@ -84,12 +75,20 @@ pub(super) fn node(coords: &[Coord<f64>], off: &[u32], ring_unit: &[u32], tolera
         rounds: 0,
         unresolved: 0,
     };
-    let mut rings_unit = units;
     loop {
         noded.rounds += 1;
+        let started = std::time::Instant::now();
         noded.inserted += split::split(&points, &mut rings, tolerance);
+        let split = started.elapsed();
         let (added, met) = insert_crossings(&mut points, &mut rings, tolerance);
         noded.crossings += added;
+        tracing::debug!(
+            round = noded.rounds,
+            split_ms = split.as_secs_f64() * 1e3,
+            crossings_ms = (started.elapsed() - split).as_secs_f64() * 1e3,
+            meeting_pairs = met,
+            "noding round"
+        );
         if met == 0 {
             break;
         }
@@ -100,21 +99,9 @@ pub(super) fn node(coords: &[Coord<f64>], off: &[u32], ring_unit: &[u32], tolera
         }
         // New points may lie within the tolerance of others (or equal them): snap again.
         let again = snap::snap(&points, tolerance);
-        let mut kept = Rings {
-            pts: Vec::with_capacity(rings.pts.len()),
-            off: vec![0],
-        };
-        let mut kept_units = Vec::with_capacity(rings_unit.len());
-        for (r, &unit) in rings_unit.iter().enumerate() {
-            let ring = rings.ring(r).iter().map(|&p| again.ids[p as usize]);
-            if push_ring(&mut kept, ring) {
-                kept_units.push(unit);
-            } else {
-                collapsed += 1;
-            }
-        }
-        rings = kept;
-        rings_unit = kept_units;
+        let dropped;
+        (rings, units, dropped) = renumber(&rings, &units, &again.ids);
+        collapsed += dropped;
         for p in &mut now {
             *p = again.ids[*p as usize];
         }
@@ -131,8 +118,27 @@ pub(super) fn node(coords: &[Coord<f64>], off: &[u32], ring_unit: &[u32], tolera
     noded.collapsed_rings = collapsed;
     noded.points = points;
     noded.rings = rings;
-    noded.ring_unit = rings_unit;
+    noded.ring_unit = units;
     noded
+}
+
+/// The rings with every point renumbered by `map`, without consecutive repeats, and
+/// their units; rings left with fewer than three points are dropped and counted.
+fn renumber(rings: &Rings, ring_unit: &[u32], map: &[u32]) -> (Rings, Vec<u32>, usize) {
+    let mut out = Rings {
+        pts: Vec::with_capacity(rings.pts.len()),
+        off: vec![0],
+    };
+    let mut units = Vec::with_capacity(ring_unit.len());
+    let mut dropped = 0;
+    for (r, &unit) in ring_unit.iter().enumerate() {
+        if push_ring(&mut out, rings.ring(r).iter().map(|&p| map[p as usize])) {
+            units.push(unit);
+        } else {
+            dropped += 1;
+        }
+    }
+    (out, units, dropped)
 }
 
 /// Appends a ring without consecutive repeats; returns false (appending nothing) when
