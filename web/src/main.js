@@ -1,26 +1,108 @@
-// geoalign map viewer: draws an alignment from the server's default style and shows
-// who owns the unit under the pointer. Seed of the web editor: one module per concern
-// (map setup here, hover in hover.js); more tools plug in through `app`.
+// geoalign map editor: draws an alignment from the server's default style and lets a
+// planner select units, reassign them, undo, and see other planners' commits live.
+// One module per tool (hover, select, assign, history, live, balance), each plugging
+// into `app`: the map, the alignment, its revision and territories, and a small event
+// bus (`app.on(name, fn)`, `app.emit(name, detail)`):
+//   'territories'  the territory list (with metrics) of a new revision arrived
+//   'drawn'        the map shows the tiles of `app.drawnRevision`
+//   'selection'    the selection changed
+//   'metric'       the chosen metric changed
 import * as maplibregl from '/web/vendor/maplibre-gl/maplibre-gl.mjs';
+import { alignmentPath, getJSON } from './api.js';
 import { installHover } from './hover.js';
+import { installSelect } from './select.js';
+import { installAssign } from './assign.js';
+import { installHistory } from './history.js';
+import { installLive } from './live.js';
+import { installBalance } from './balance.js';
 
 const params = new URLSearchParams(window.location.search);
 const status = document.getElementById('status');
 
 async function pickAlignment() {
   if (params.get('alignment')) return params.get('alignment');
-  const res = await fetch('/api/alignments');
-  if (!res.ok) throw new Error(`GET /api/alignments: ${res.status}`);
-  const body = await res.json();
+  const body = await getJSON('/api/alignments');
   const first = (body.alignments || [])[0];
   if (!first) throw new Error('no alignment in this store');
   return first.name;
 }
 
+function bus() {
+  const handlers = new Map();
+  return {
+    on(name, fn) {
+      if (!handlers.has(name)) handlers.set(name, []);
+      handlers.get(name).push(fn);
+    },
+    emit(name, detail) {
+      for (const fn of handlers.get(name) || []) {
+        try {
+          fn(detail);
+        } catch (e) {
+          console.error(e);
+        }
+      }
+    },
+  };
+}
+
+// The line shown under the editor's buttons: refusals, conflicts, notices.
+function messenger(element) {
+  let timer = null;
+  return (text, kind = 'info') => {
+    clearTimeout(timer);
+    element.textContent = text || '';
+    element.dataset.kind = kind;
+    element.hidden = !text;
+    if (text && kind === 'info') timer = setTimeout(() => { element.hidden = true; }, 6000);
+  };
+}
+
+// Editor layers over the style's units: the optimistic owner colour of units just
+// reassigned (feature-state `pending` = the territory's colour index) and the selection.
+function addEditorLayers(map) {
+  const palette = map.getLayer('territory-fill') ? map.getPaintProperty('territory-fill', 'fill-color') : null;
+  const pendingIndex = ['coalesce', ['feature-state', 'pending'], -1];
+  const colour = Array.isArray(palette) && palette[0] === 'match'
+    ? ['match', pendingIndex, ...palette.slice(2)]
+    : '#7f8c8d';
+  const before = map.getLayer('unit-line') ? 'unit-line' : undefined;
+  map.addLayer({
+    id: 'editor-pending',
+    type: 'fill',
+    source: 'alignment',
+    'source-layer': 'units',
+    paint: { 'fill-color': colour, 'fill-opacity': ['case', ['>=', pendingIndex, 0], 0.9, 0] },
+  }, before);
+  map.addLayer({
+    id: 'editor-selected',
+    type: 'fill',
+    source: 'alignment',
+    'source-layer': 'units',
+    paint: {
+      'fill-color': '#1565c0',
+      'fill-opacity': ['case', ['boolean', ['feature-state', 'selected'], false], 0.4, 0],
+    },
+  });
+  map.addLayer({
+    id: 'editor-selected-line',
+    type: 'line',
+    source: 'alignment',
+    'source-layer': 'units',
+    paint: {
+      'line-color': '#0d3c78',
+      'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 2, 0],
+    },
+  });
+}
+
 async function start() {
   const alignment = await pickAlignment();
   const style = params.get('style') || 'default';
-  const tilejson = await (await fetch(`/tiles/${encodeURIComponent(alignment)}.json`)).json();
+  const [tilejson, overview] = await Promise.all([
+    getJSON(`/tiles/${encodeURIComponent(alignment)}.json`),
+    getJSON(alignmentPath(alignment)),
+  ]);
   const [west, south, east, north] = tilejson.bounds;
   const map = new maplibregl.Map({
     container: 'map',
@@ -29,16 +111,122 @@ async function start() {
     fitBoundsOptions: { padding: 20 },
     attributionControl: false,
     hash: params.has('hash'),
+    boxZoom: false,
   });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
-  const app = { map, alignment, tilejson };
+  const unitLayer = tilejson.vector_layers.find((l) => l.id === 'units') || { fields: {} };
+  const app = {
+    ...bus(),
+    maplibregl,
+    map,
+    alignment,
+    tilejson,
+    overview,
+    levels: overview.levels,
+    revision: tilejson.revision,
+    drawnRevision: tilejson.revision,
+    territories: [],
+    summary: {},
+    metric: params.get('metric') || 'population',
+    metricFromUrl: params.has('metric'),
+    author: localStorage.getItem('geoalign.author') || 'planner',
+    unitMetrics: Object.keys(unitLayer.fields).filter((k) => unitLayer.fields[k] === 'unit metric'),
+    message: messenger(document.getElementById('message')),
+    path: alignmentPath(alignment),
+  };
   window.geoalign = app;
+
+  // A refused change set or undo, explained: the problem's detail; on a stale revision
+  // the view is refreshed (the selection stays, to apply again); a refusal (locked
+  // territory or unit) is also shown on the map where the planner last clicked.
+  let popup = null;
+  app.refused = (e) => {
+    const detail = (e.problem && e.problem.detail) || e.message;
+    if (popup) popup.remove();
+    if (e.status === 409 && e.problem && 'current_revision' in e.problem) {
+      app.message(`Someone changed this alignment; your view was refreshed. Nothing was applied: check your selection and apply again. (${detail})`, 'conflict');
+      app.refresh().catch((err) => console.warn(err));
+      return;
+    }
+    app.message(detail, 'error');
+    if (e.status === 422 && app.lastClick) {
+      popup = new maplibregl.Popup({ closeButton: true, className: 'refusal' })
+        .setLngLat(app.lastClick)
+        .setText(detail)
+        .addTo(map);
+    }
+  };
+
+  // Loads the territories of the current revision and, when the revision moved, points
+  // the tile source at the new TileJSON (tiles are per revision, so MapLibre reloads
+  // them in place). Calls arriving meanwhile are folded into one more round.
+  let running = null;
+  let again = false;
+  async function load() {
+    const [level, info] = await Promise.all([
+      getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}`),
+      getJSON(app.path),
+    ]);
+    app.territories = level.items;
+    app.summary = level.summary;
+    app.overview = info;
+    const moved = level.revision !== app.revision;
+    app.revision = level.revision;
+    status.textContent = `${alignment} · revision ${app.revision}`;
+    document.body.dataset.apiRevision = String(app.revision);
+    app.emit('territories', app.territories);
+    if (moved) {
+      const revision = app.revision;
+      const source = map.getSource('alignment');
+      if (source) {
+        source.setUrl(`${window.location.origin}/tiles/${encodeURIComponent(alignment)}.json?revision=${revision}`);
+        map.once('idle', () => {
+          if (revision < app.drawnRevision) return;
+          app.drawnRevision = revision;
+          document.body.dataset.revision = String(revision);
+          app.emit('drawn', revision);
+        });
+        map.triggerRepaint();
+      }
+    }
+  }
+  app.refresh = () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await load();
+      } while (again);
+    })().finally(() => { running = null; });
+    return running;
+  };
+
+  const author = document.getElementById('author');
+  author.value = app.author;
+  author.addEventListener('change', () => {
+    app.author = author.value.trim() || 'planner';
+    localStorage.setItem('geoalign.author', app.author);
+  });
+
   installHover(app, document.getElementById('hover'));
   status.textContent = `${alignment} · revision ${tilejson.revision}`;
-  map.once('idle', () => {
-    document.body.dataset.ready = 'true';
-  });
+  document.body.dataset.revision = String(tilejson.revision);
+  const idle = new Promise((resolve) => map.once('idle', resolve));
+  await new Promise((resolve) => map.once('load', resolve));
+  addEditorLayers(map);
+  installSelect(app);
+  installAssign(app);
+  installHistory(app);
+  installBalance(app);
+  installLive(app);
+  await app.refresh();
+  await idle;
+  // Test hook: the map is drawn and every panel has its first data.
+  document.body.dataset.ready = 'true';
 }
 
 start().catch((e) => {

@@ -1,0 +1,119 @@
+// Reassign: a searchable list of the alignment's territories (with the chosen metric)
+// and an Assign button that posts one change set (`assign`, with `expected_revision`).
+// The selected units take the territory's colour at once (feature-state `pending`,
+// drawn by the `editor-pending` layer); the state is dropped when the tiles of the new
+// revision, with the new outlines, are on the map. Refusals leave the selection as it was.
+import { escape, formatNumber, metricValue, postJSON } from './api.js';
+
+export function installAssign(app) {
+  const { map } = app;
+  const search = document.querySelector('[data-testid="territory-search"]');
+  const list = document.getElementById('territory-list');
+  const button = document.querySelector('[data-testid="assign"]');
+  let target = null;
+  const pending = []; // { revision, fids }
+
+  const setPending = (fids, value) => {
+    for (const fid of fids) {
+      const feature = { source: 'alignment', sourceLayer: 'units', id: fid };
+      if (value === null) map.removeFeatureState(feature, 'pending');
+      else map.setFeatureState(feature, { pending: value });
+    }
+  };
+
+  // The colour index the tiles give a territory (-1 when none of its tiles is loaded).
+  function colourOf(code) {
+    for (const sourceLayer of ['territories', 'labels']) {
+      const found = map.querySourceFeatures('alignment', { sourceLayer, filter: ['==', ['get', 'id'], code] });
+      const hit = found.find((f) => typeof f.properties.color === 'number');
+      if (hit) return hit.properties.color;
+    }
+    return 8;
+  }
+
+  function matches(item, words) {
+    const text = `${item.code} ${item.name} ${item.reps.join(' ')}`.toLowerCase();
+    return words.every((w) => text.includes(w));
+  }
+
+  function renderList() {
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const items = app.territories.filter((t) => matches(t, words));
+    list.innerHTML = items.map((t) => {
+      const label = t.name && t.name !== t.code ? `${t.code} · ${t.name}` : t.code;
+      return `<li role="option" tabindex="-1" data-code="${escape(t.code)}" aria-selected="${t.code === target}"${t.locked ? ' data-locked="true"' : ''}>
+        <span class="code">${escape(label)}${t.locked ? ' <span title="locked">🔒</span>' : ''}</span>
+        <span class="value">${escape(formatNumber(metricValue(t, app.metric)))}</span></li>`;
+    }).join('') || '<li class="empty">no territory matches</li>';
+    renderButton();
+  }
+
+  function renderButton() {
+    const n = app.selection.units.size;
+    button.disabled = !(n > 0 && target);
+    button.textContent = target ? `Assign ${n || ''} ${n === 1 ? 'unit' : 'units'} to ${target}`.replace('  ', ' ') : 'Assign';
+  }
+
+  function pick(code) {
+    target = code;
+    app.target = code;
+    app.emit('target', code);
+    list.querySelectorAll('[role="option"]').forEach((li) => li.setAttribute('aria-selected', String(li.dataset.code === code)));
+    renderButton();
+  }
+
+  list.addEventListener('click', (e) => {
+    const li = e.target.closest('[role="option"]');
+    if (li) pick(li.dataset.code);
+  });
+  search.addEventListener('input', renderList);
+  search.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      const first = list.querySelector('[role="option"]');
+      if (first) pick(first.dataset.code);
+    }
+  });
+
+  async function apply() {
+    const ids = app.selection.ids();
+    if (ids.length === 0) return app.message('Select units on the map first.');
+    if (!target) return app.message('Pick a territory to assign them to.');
+    const territory = target;
+    const fids = [...app.selection.units.values()].map((u) => u.fid);
+    setPending(fids, colourOf(territory));
+    button.disabled = true;
+    try {
+      const outcome = await postJSON(`${app.path}/changes`, {
+        expected_revision: app.revision,
+        changes: [{ op: 'assign', units: ids, territory }],
+        author: app.author,
+      });
+      pending.push({ revision: outcome.revision, fids });
+      app.selection.clear();
+      app.message(`${ids.length} ${ids.length === 1 ? 'unit' : 'units'} assigned to ${territory} (revision ${outcome.revision}).`);
+      app.emit('committed', outcome);
+      await app.refresh();
+    } catch (e) {
+      setPending(fids, null);
+      app.refused(e);
+    } finally {
+      renderButton();
+    }
+  }
+
+  button.addEventListener('click', apply);
+  app.on('apply', apply);
+  app.on('selection', renderButton);
+  app.on('territories', renderList);
+  app.on('metric', renderList);
+  app.on('drawn', (revision) => {
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (pending[i].revision <= revision) {
+        setPending(pending[i].fids, null);
+        pending.splice(i, 1);
+      }
+    }
+  });
+  renderList();
+}

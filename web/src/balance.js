@@ -1,0 +1,118 @@
+// Balance panel: every territory's value of the chosen metric as a bar against the level
+// mean (the line) with the tolerance band shaded, coloured by deviation; the summary
+// (mean, CV, max |deviation|, unassigned units); the open selection's effect when a
+// territory is picked (the value after, per territory it touches). Click a bar to fly there.
+import { escape, formatNumber, getJSON, metricValue } from './api.js';
+
+function bbox(geometry) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return b;
+}
+
+export function installBalance(app) {
+  const panel = document.querySelector('[data-testid="balance-panel"]');
+  const select = document.getElementById('metric');
+  const tolerance = document.getElementById('tolerance');
+  const bars = document.getElementById('balance-bars');
+  const summary = document.getElementById('balance-summary');
+
+  let chosen = false;
+  function metrics() {
+    const keys = Object.keys(app.summary || {});
+    if (!keys.includes(app.metric) && keys.length) app.metric = keys[0];
+    if (!chosen && keys.length) {
+      // First view: the population-like metric most territories have (sample data
+      // often fills only some of them), else the unit count.
+      chosen = true;
+      const filled = (k) => app.territories.filter((t) => metricValue(t, k) > 0).length;
+      const candidates = keys.filter((k) => /population/i.test(k)).sort((a, b) => filled(b) - filled(a));
+      if (!app.metricFromUrl) app.metric = candidates[0] || (keys.includes('units') ? 'units' : keys[0]);
+    }
+    const options = keys.map((k) => `<option value="${escape(k)}"${k === app.metric ? ' selected' : ''}>${escape(k)}</option>`).join('');
+    if (select.dataset.options !== options) {
+      select.innerHTML = options;
+      select.dataset.options = options;
+    }
+    select.value = app.metric;
+  }
+
+  // The selection's effect: value moved out of each owner and into the picked territory.
+  function deltas() {
+    const out = new Map();
+    const target = app.target;
+    if (!target || !app.selection || app.selection.units.size === 0) return out;
+    const leaf = app.levels[0];
+    for (const { properties } of app.selection.units.values()) {
+      const owner = properties[leaf];
+      if (owner === target) continue;
+      const v = app.metric === 'units' ? 1 : (typeof properties[app.metric] === 'number' ? properties[app.metric] : 0);
+      if (owner) out.set(owner, (out.get(owner) || 0) - v);
+      out.set(target, (out.get(target) || 0) + v);
+    }
+    return out;
+  }
+
+  function render() {
+    metrics();
+    const metric = app.metric;
+    const s = (app.summary || {})[metric];
+    const tol = Math.max(0, Number(tolerance.value) || 0) / 100;
+    if (!s) {
+      bars.innerHTML = '';
+      summary.textContent = '';
+      return;
+    }
+    const items = [...app.territories].sort((a, b) => metricValue(b, metric) - metricValue(a, metric));
+    const change = deltas();
+    const max = Math.max(s.max, s.mean * (1 + tol), ...items.map((t) => metricValue(t, metric) + (change.get(t.code) || 0)), 1e-9);
+    const pct = (v) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(2)}%`;
+    const band = s.mean > 0
+      ? `left:${pct(s.mean * (1 - tol))};width:calc(${pct(s.mean * (1 + tol))} - ${pct(s.mean * (1 - tol))})` : 'display:none';
+    bars.innerHTML = items.map((t) => {
+      const v = metricValue(t, metric);
+      const d = s.mean > 0 ? (v - s.mean) / s.mean : 0;
+      const level = Math.abs(d) <= tol ? 'ok' : Math.abs(d) <= 2 * tol ? 'warn' : 'bad';
+      const delta = change.get(t.code);
+      const after = delta ? ` → <b>${escape(formatNumber(v + delta))}</b>` : '';
+      return `<button type="button" class="bar-row" data-code="${escape(t.code)}" data-deviation="${level}" title="${escape(t.name)}: ${escape(formatNumber(v))} (${(d * 100).toFixed(1)}% from the mean)">
+        <span class="bar-label">${escape(t.code)}</span>
+        <span class="bar-track"><span class="band" style="${band}"></span>
+          <span class="bar" style="width:${pct(v)}"></span>
+          ${delta ? `<span class="bar-after" style="width:${pct(v + delta)}"></span>` : ''}
+          <span class="mean" style="left:${pct(s.mean)}"></span></span>
+        <span class="bar-value" data-value="${v}">${escape(formatNumber(v))}${after}</span></button>`;
+    }).join('');
+    const o = app.overview || {};
+    summary.innerHTML = `mean <b>${escape(formatNumber(s.mean))}</b> · CV <b>${escape(formatNumber(s.cv))}</b>
+      · max |dev| <b>${escape((s.max_abs_deviation * 100).toFixed(1))}%</b>
+      · unassigned units <b>${escape(formatNumber(o.unassigned_units ?? 0))}</b>`;
+  }
+
+  select.addEventListener('change', () => {
+    app.metric = select.value;
+    app.emit('metric', app.metric);
+  });
+  tolerance.addEventListener('input', render);
+  bars.addEventListener('click', async (e) => {
+    const row = e.target.closest('.bar-row');
+    if (!row) return;
+    try {
+      const feature = await getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}/${encodeURIComponent(row.dataset.code)}`);
+      if (!feature.geometry) return app.message(`${row.dataset.code} has no outline`);
+      const [w, s, e2, n] = bbox(feature.geometry);
+      app.map.fitBounds([[w, s], [e2, n]], { padding: 60, maxZoom: 13 });
+    } catch (err) {
+      app.message(err.message, 'error');
+    }
+  });
+  for (const name of ['territories', 'metric', 'selection', 'target']) app.on(name, render);
+  panel.hidden = false;
+  render();
+}

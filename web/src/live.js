@@ -1,0 +1,32 @@
+// Live: subscribes to the alignment's server-sent events. A `change` past the revision on
+// display (another planner's commit, or ours arriving first) refreshes territories,
+// tiles and panels; `resync` (this client fell behind) and a reconnect whose `hello`
+// is ahead do the same. EventSource reconnects by itself after a dropped connection.
+
+export function installLive(app) {
+  const events = new EventSource(`${app.path}/events`);
+  const indicator = document.getElementById('live');
+  const refresh = (revision) => {
+    if (revision === undefined || revision > app.revision) {
+      app.refresh().catch((e) => console.warn('refresh', e));
+    }
+  };
+  events.addEventListener('hello', (e) => {
+    indicator.dataset.state = 'on';
+    indicator.title = 'live: commits by others appear here';
+    refresh(JSON.parse(e.data).revision);
+  });
+  events.addEventListener('change', (e) => {
+    const change = JSON.parse(e.data);
+    if (change.revision > app.revision && change.author && change.author !== app.author) {
+      app.message(`${change.author} committed revision ${change.revision}${change.summary ? `: ${change.summary}` : ''}`);
+    }
+    refresh(change.revision);
+  });
+  events.addEventListener('resync', () => refresh(undefined));
+  events.addEventListener('error', () => {
+    indicator.dataset.state = 'off';
+    indicator.title = 'live updates disconnected; reconnecting';
+  });
+  app.events = events;
+}
