@@ -33,7 +33,11 @@ export function installBalance(app) {
       chosen = true;
       const filled = (k) => app.territories.filter((t) => metricValue(t, k) > 0).length;
       const candidates = keys.filter((k) => /population/i.test(k)).sort((a, b) => filled(b) - filled(a));
-      if (!app.metricFromUrl) app.metric = candidates[0] || (keys.includes('units') ? 'units' : keys[0]);
+      const first = candidates[0] || (keys.includes('units') ? 'units' : keys[0]);
+      if (!app.metricFromUrl && first !== app.metric) {
+        app.metric = first;
+        app.emit('metric', app.metric);
+      }
     }
     const options = keys.map((k) => `<option value="${escape(k)}"${k === app.metric ? ' selected' : ''}>${escape(k)}</option>`).join('');
     if (select.dataset.options !== options) {

@@ -176,21 +176,46 @@ async function start() {
     status.textContent = `${alignment} · revision ${app.revision}`;
     document.body.dataset.apiRevision = String(app.revision);
     app.emit('territories', app.territories);
-    if (moved) {
-      const revision = app.revision;
-      const source = map.getSource('alignment');
-      if (source) {
-        source.setUrl(`${window.location.origin}/tiles/${encodeURIComponent(alignment)}.json?revision=${revision}`);
-        map.once('idle', () => {
-          if (revision < app.drawnRevision) return;
-          app.drawnRevision = revision;
-          document.body.dataset.revision = String(revision);
-          app.emit('drawn', revision);
-        });
-        map.triggerRepaint();
-      }
-    }
+    if (moved) whenDrawn(app.revision);
   }
+
+  // Points the tile source at the TileJSON of `revision` and marks the map drawn once
+  // the source has loaded the tiles of that revision (`drawn`; test hook
+  // `body[data-revision]`).
+  function whenDrawn(revision) {
+    const source = map.getSource('alignment');
+    if (!source) return;
+    source.setUrl(`${window.location.origin}/tiles/${encodeURIComponent(alignment)}.json?revision=${revision}`);
+    // The source fires `metadata` (new TileJSON), then `content`, on which MapLibre
+    // starts reloading every tile; from then on "loaded" means loaded at `revision`.
+    let reloading = false;
+    const check = (e) => {
+      if (revision < app.drawnRevision) return done();
+      const tiles = source.tiles || [];
+      if (!tiles.some((t) => t.includes(`/${revision}/`))) return undefined;
+      if (e && e.sourceId === 'alignment' && e.sourceDataType === 'content') {
+        reloading = true;
+        return undefined;
+      }
+      if (!reloading || !map.isSourceLoaded('alignment')) return undefined;
+      app.drawnRevision = revision;
+      document.body.dataset.revision = String(revision);
+      app.emit('drawn', revision);
+      return done();
+    };
+    // A reload whose tiles come back unchanged may end without an event or a repaint:
+    // look again every 50 ms too.
+    const timer = setInterval(check, 50);
+    const done = () => {
+      clearInterval(timer);
+      map.off('sourcedata', check);
+      map.off('idle', check);
+    };
+    map.on('sourcedata', check);
+    map.on('idle', check);
+    map.triggerRepaint();
+  }
+
   app.refresh = () => {
     if (running) {
       again = true;

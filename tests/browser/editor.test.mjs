@@ -1,0 +1,305 @@
+// The map editor in headless Chromium, end to end against the API: a unit is selected
+// and its summary shown, reassigned through the UI (the API's revision and the unit's
+// owner change, and so does the tile under it), undone and redone; a second browser
+// context sees the first one's commit without reloading; a locked territory refuses
+// with its reason shown; a stale view gets the 409 explained and is refreshed.
+// Every wait is for a condition; the tests leave the owners as they found them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, ALIGNMENT, launchBrowser } from './common.mjs';
+
+const API = `${BASE}/api/alignments/${encodeURIComponent(ALIGNMENT)}`;
+const WAIT = { timeout: 30_000 };
+
+async function get(path) {
+  const res = await fetch(`${API}${path}`);
+  assert.ok(res.ok, `GET ${path}: ${res.status}`);
+  return res.json();
+}
+
+async function post(path, body) {
+  const res = await fetch(`${API}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.ok, `POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const revision = async () => (await get('')).revision;
+
+async function ownerAt(lngLat) {
+  const res = await fetch(`${BASE}/api/lookup?alignment=${encodeURIComponent(ALIGNMENT)}&lon=${lngLat.lng}&lat=${lngLat.lat}`);
+  const body = await res.json();
+  return { unit: body.unit, territory: body.owner && body.owner.territory, revision: body.revision };
+}
+
+// Waits until `check` returns something truthy (polling the API), and returns it.
+async function until(check, what, timeout = 15_000) {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - started > timeout) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The browser logs a failed fetch ("Failed to load resource: ... 409") as a console
+// error of its own; the refusal tests expect exactly those.
+const EXPECTED_REFUSAL = /Failed to load resource: the server responded with a status of (409|422)/;
+
+async function openEditor(context, errors) {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${BASE}/?alignment=${ALIGNMENT}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
+  return page;
+}
+
+// A unit in the middle of a territory's label (the label point lies inside the
+// territory's largest part): its id, owner, screen point and coordinates; one where the
+// API's point lookup finds the same unit (not one beside it on a simplified edge).
+async function unitOnScreen(page, skip = []) {
+  const candidates = await page.evaluate((skipCodes) => {
+    const { map } = window.geoalign;
+    const r = map.getCanvas().getBoundingClientRect();
+    const out = [];
+    for (const label of map.queryRenderedFeatures({ layers: ['labels-territory'] })) {
+      if (skipCodes.includes(label.properties.id)) continue;
+      const p = map.project(label.geometry.coordinates);
+      if (p.x < 320 || p.x > r.width - 310 || p.y < 40 || p.y > r.height - 60) continue; // under a panel
+      const unit = map.queryRenderedFeatures(p, { layers: ['unit-fill'] })[0];
+      if (!unit || unit.properties.territory !== label.properties.id) continue;
+      const lngLat = map.unproject(p);
+      out.push({
+        id: unit.properties.id, fid: unit.id, owner: label.properties.id,
+        x: r.left + p.x, y: r.top + p.y, lngLat: { lng: lngLat.lng, lat: lngLat.lat },
+      });
+    }
+    return out;
+  }, skip);
+  for (const c of candidates) {
+    const found = await ownerAt(c.lngLat);
+    if (found.unit === c.id && found.territory === c.owner) return c;
+  }
+  return null;
+}
+
+// The owner the tiles on display give the unit at a point.
+const tileOwner = (page, unit) => page.evaluate(({ x, y }) => {
+  const { map } = window.geoalign;
+  const r = map.getCanvas().getBoundingClientRect();
+  const f = map.queryRenderedFeatures([x - r.left, y - r.top], { layers: ['unit-fill'] })[0];
+  return f && f.properties.territory;
+}, unit);
+
+// Waits until the page shows (panels and tiles) the API's current revision.
+async function showsCurrent(page) {
+  const current = await revision();
+  await page.waitForFunction((r) => document.body.dataset.apiRevision === String(r)
+    && document.body.dataset.revision === String(r), current, WAIT);
+  return current;
+}
+
+async function select(page, unit) {
+  await page.mouse.click(unit.x, unit.y);
+  await page.waitForFunction(() => document.querySelector('[data-testid="selection-summary"]').dataset.count === '1', null, WAIT);
+}
+
+async function pickAndAssign(page, code) {
+  await page.fill('[data-testid="territory-search"]', code);
+  await page.click(`#territory-list [role="option"][data-code="${code}"]`);
+  await page.click('[data-testid="assign"]');
+}
+
+let chromium;
+let territories;
+before(async () => {
+  chromium = await launchBrowser();
+  territories = (await get('/territory')).items;
+  assert.ok(territories.length >= 3, 'the sample has territories');
+});
+after(async () => { await chromium.close(); });
+
+test('the editor loads with its panels and no console errors', { timeout: 120_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  for (const id of ['selection-summary', 'territory-search', 'assign', 'undo', 'redo', 'history', 'balance-panel']) {
+    assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, `${id} present`);
+  }
+  const options = await page.locator('#territory-list [role="option"]').count();
+  assert.equal(options, territories.length, 'every territory in the picker');
+  await page.fill('[data-testid="territory-search"]', territories[1].code);
+  assert.ok(await page.locator('#territory-list [role="option"]').count() < options, 'search filters the list');
+  assert.equal(await page.locator('#balance-bars .bar-row').count(), territories.length, 'one bar per territory');
+  assert.ok(await page.locator('[data-testid="history"] li').count() >= 1, 'history lists the log');
+  assert.equal(await page.evaluate(() => typeof window.geoalign.map.getStyle), 'function', 'window.geoalign.map is the map');
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('a unit is selected, reassigned through the UI, undone and redone', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const start = await showsCurrent(page);
+  const unit = await unitOnScreen(page);
+  assert.ok(unit, 'a unit under a territory label');
+  assert.deepEqual(await ownerAt(unit.lngLat), { unit: unit.id, territory: unit.owner, revision: start });
+
+  // Select: the summary shows the unit before anything is applied.
+  await select(page, unit);
+  const summary = await page.locator('[data-testid="selection-summary"]').innerText();
+  assert.match(summary, /units\s+1\b/);
+  assert.match(summary, new RegExp(`from ${unit.owner}`));
+  const metrics = await page.evaluate(() => window.geoalign.unitMetrics);
+  for (const m of metrics) assert.ok(summary.includes(m), `summary sums ${m}`);
+  assert.equal(await revision(), start, 'selecting commits nothing');
+  // Escape discards, a click selects again.
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.querySelector('[data-testid="selection-summary"]').dataset.count === '0', null, WAIT);
+  await select(page, unit);
+
+  // Reassign to another unlocked territory.
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  const posted = page.waitForResponse((r) => r.url().endsWith('/changes') && r.request().method() === 'POST');
+  await pickAndAssign(page, target);
+  const response = await posted;
+  assert.equal(response.status(), 200);
+  const outcome = await response.json();
+  assert.equal(outcome.previous_revision, start);
+  // Optimistic recolour or already the new tiles: either way the unit shows the target.
+  await page.waitForFunction(({ fid, target: t, revision: r }) => {
+    const { map } = window.geoalign;
+    const s = map.getFeatureState({ source: 'alignment', sourceLayer: 'units', id: fid });
+    return s.pending !== undefined || Number(document.body.dataset.revision) >= r;
+  }, { fid: unit.fid, target, revision: outcome.revision }, WAIT);
+  assert.equal(await revision(), outcome.revision, 'the API revision moved');
+  assert.ok(outcome.revision > start);
+  assert.equal((await ownerAt(unit.lngLat)).territory, target, 'the API gives the unit its new owner');
+  await showsCurrent(page);
+  assert.equal(await tileOwner(page, unit), target, 'the tile under the unit shows the new owner');
+  const latest = page.locator('[data-testid="history"] li').first();
+  assert.match(await latest.innerText(), new RegExp(`assign 1 unit\\(s\\) to ${target}[\\s\\S]*r${outcome.revision} · planner`));
+  assert.equal(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'), '0', 'applied selection is cleared');
+
+  // Undo restores the owner; redo re-applies; undo again restores.
+  await page.click('[data-testid="undo"]');
+  await until(async () => (await ownerAt(unit.lngLat)).territory === unit.owner, 'undo to restore the owner');
+  await showsCurrent(page);
+  assert.equal(await tileOwner(page, unit), unit.owner, 'the tile shows the owner again');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="redo"]').disabled, null, WAIT);
+  await page.click('[data-testid="redo"]');
+  await until(async () => (await ownerAt(unit.lngLat)).territory === target, 'redo to re-apply');
+  await showsCurrent(page);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="undo"]').disabled, null, WAIT);
+  await page.click('[data-testid="undo"]');
+  await until(async () => (await ownerAt(unit.lngLat)).territory === unit.owner, 'the second undo');
+  await showsCurrent(page);
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('a second browser context sees the commit without reloading', { timeout: 180_000 }, async () => {
+  const [one, two] = [await chromium.newContext(), await chromium.newContext()];
+  const errors = [];
+  const first = await openEditor(one, errors);
+  const second = await openEditor(two, errors);
+  await showsCurrent(first);
+  const start = await showsCurrent(second);
+  const navigations = [];
+  second.on('framenavigated', (f) => { if (f === second.mainFrame()) navigations.push(f.url()); });
+  const unit = await unitOnScreen(first);
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  await select(first, unit);
+  const posted = first.waitForResponse((r) => r.url().endsWith('/changes') && r.request().method() === 'POST');
+  await pickAndAssign(first, target);
+  const outcome = await (await posted).json();
+  const committed = Date.now();
+  await second.waitForFunction((r) => document.body.dataset.apiRevision === String(r), outcome.revision, WAIT);
+  const panels = Date.now() - committed;
+  await second.waitForFunction((r) => document.body.dataset.revision === String(r), outcome.revision, WAIT);
+  const tiles = Date.now() - committed;
+  console.log(`# second context: panels at revision ${outcome.revision} ${panels} ms after the commit, tiles ${tiles} ms`);
+  assert.ok(panels < 1000, `the second context saw the commit after ${panels} ms`);
+  assert.ok(outcome.revision > start);
+  assert.equal(await tileOwner(second, unit), target, "the second context's tiles show the new owner");
+  assert.match(await second.locator('[data-testid="history"] li').first().innerText(), new RegExp(`to ${target}`));
+  assert.deepEqual(navigations, [], 'the second page did not reload');
+  // Undone from the second context: the first sees that too.
+  await second.click('[data-testid="undo"]');
+  await until(async () => (await ownerAt(unit.lngLat)).territory === unit.owner, 'undo from the second context');
+  await showsCurrent(first);
+  assert.equal(await tileOwner(first, unit), unit.owner);
+  assert.deepEqual(errors, [], 'console errors');
+  await one.close();
+  await two.close();
+});
+
+test('a locked territory refuses with its reason shown', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  await showsCurrent(page);
+  const unit = await unitOnScreen(page);
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  await post('/changes', { expected_revision: await revision(), changes: [{ op: 'lock', territories: [target] }], author: 'test' });
+  try {
+    const locked = await showsCurrent(page); // the page learnt of the lock from the event stream
+    await page.waitForFunction((code) => document.querySelector(`#territory-list [data-code="${code}"]`)?.dataset.locked === 'true', target, WAIT);
+    await select(page, unit);
+    const posted = page.waitForResponse((r) => r.url().endsWith('/changes') && r.request().method() === 'POST');
+    await pickAndAssign(page, target);
+    const response = await posted;
+    assert.equal(response.status(), 422);
+    const problem = await response.json();
+    await page.waitForFunction(() => !document.getElementById('message').hidden, null, WAIT);
+    const message = await page.locator('[data-testid="message"]').innerText();
+    assert.equal(message, problem.detail, 'the problem detail is shown');
+    assert.match(message, new RegExp(`territory '${target}' is locked`));
+    assert.match(await page.locator('.refusal').innerText(), /is locked/, 'and on the map');
+    assert.equal(await revision(), locked, 'nothing committed');
+    assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+    assert.equal(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'), '1', 'the selection is kept');
+    await page.waitForFunction((fid) => window.geoalign.map.getFeatureState({ source: 'alignment', sourceLayer: 'units', id: fid }).pending === undefined, unit.fid, WAIT);
+  } finally {
+    await post('/changes', { expected_revision: await revision(), changes: [{ op: 'lock', territories: [target], locked: false }], author: 'test' });
+  }
+  assert.deepEqual(errors.filter((e) => !EXPECTED_REFUSAL.test(e)), [], 'console errors');
+  await context.close();
+});
+
+test('a stale view gets the 409 explained and is refreshed', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const seen = await showsCurrent(page);
+  // Deafen the page to the event stream, then commit elsewhere: its view is now stale.
+  await page.evaluate(() => window.geoalign.events.close());
+  const other = territories.find((t) => !t.locked).code;
+  const elsewhere = await post('/changes', { expected_revision: seen, changes: [{ op: 'rename_territory', code: other, name: `${other} renamed ${Date.now()}` }], author: 'someone' });
+  const unit = await unitOnScreen(page);
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  await select(page, unit);
+  const posted = page.waitForResponse((r) => r.url().endsWith('/changes') && r.request().method() === 'POST');
+  await pickAndAssign(page, target);
+  assert.equal((await posted).status(), 409);
+  await page.waitForFunction(() => !document.getElementById('message').hidden, null, WAIT);
+  assert.match(await page.locator('[data-testid="message"]').innerText(), /someone changed this alignment; your view was refreshed/i);
+  await page.waitForFunction((r) => document.body.dataset.apiRevision === String(r), elsewhere.revision, WAIT);
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner, 'nothing applied');
+  assert.equal(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'), '1', 'nothing lost: the selection is kept');
+  // Applying again now succeeds, and is undone.
+  await page.click('[data-testid="assign"]');
+  await until(async () => (await ownerAt(unit.lngLat)).territory === target, 'the retried assign');
+  await post('/undo', { expected_revision: await revision(), author: 'test' });
+  await post('/undo', { expected_revision: await revision(), author: 'test' });
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+  assert.deepEqual(errors.filter((e) => !EXPECTED_REFUSAL.test(e)), [], 'console errors');
+  await context.close();
+});
