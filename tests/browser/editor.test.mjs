@@ -183,10 +183,18 @@ test('a unit is selected, reassigned through the UI, undone and redone', { timeo
   assert.ok(outcome.revision > start);
   assert.equal((await ownerAt(unit.lngLat)).territory, target, 'the API gives the unit its new owner');
   await showsCurrent(page);
+  const timing = await page.evaluate(() => window.geoalign.lastAssign);
+  console.log(`# assign (in the page, from the click): recoloured ${timing.recoloured?.toFixed(0)} ms, committed ${timing.committed?.toFixed(0)} ms, tiles of revision ${timing.revision} drawn ${timing.drawn?.toFixed(0)} ms`);
   assert.equal(await tileOwner(page, unit), target, 'the tile under the unit shows the new owner');
   const latest = page.locator('[data-testid="history"] li').first();
   assert.match(await latest.innerText(), new RegExp(`assign 1 unit\\(s\\) to ${target}[\\s\\S]*r${outcome.revision} · planner`));
   assert.equal(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'), '0', 'applied selection is cleared');
+  // The balance panel shows the new numbers of the chosen metric.
+  const metric = await page.evaluate(() => window.geoalign.metric);
+  const after = (await get('/territory')).items.find((t) => t.code === target);
+  const expected = metric in after.metrics.sums ? after.metrics.sums[metric] : after.metrics[metric];
+  await page.waitForFunction(({ code, value }) => Number(document.querySelector(`#balance-bars [data-code="${code}"] .bar-value`)?.dataset.value) === value,
+    { code: target, value: expected }, WAIT);
 
   // Undo restores the owner; redo re-applies; undo again restores.
   await page.click('[data-testid="undo"]');
@@ -201,6 +209,42 @@ test('a unit is selected, reassigned through the UI, undone and redone', { timeo
   await page.click('[data-testid="undo"]');
   await until(async () => (await ownerAt(unit.lngLat)).territory === unit.owner, 'the second undo');
   await showsCurrent(page);
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('a box selection goes to a new territory, and undo removes it', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  await showsCurrent(page);
+  const unit = await unitOnScreen(page);
+  await page.click('#tool-box');
+  await page.mouse.move(unit.x - 20, unit.y - 20);
+  await page.mouse.down();
+  await page.mouse.move(unit.x, unit.y, { steps: 3 });
+  await page.mouse.move(unit.x + 20, unit.y + 20, { steps: 3 });
+  await page.mouse.up();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-summary"]').dataset.count) >= 1, null, WAIT);
+  const count = Number(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'));
+  const ids = await page.evaluate(() => window.geoalign.selection.ids());
+  assert.ok(ids.includes(unit.id), `the box holds the unit under its centre (${ids})`);
+  assert.match(await page.locator('[data-testid="selection-summary"]').innerText(), new RegExp(`units\\s+${count}\\b`));
+  await page.click('#tool-box');
+  const code = `TX${Date.now() % 1_000_000}`;
+  await page.fill('[data-testid="territory-search"]', code);
+  await page.click(`#territory-list [data-new="true"][data-code="${code}"]`);
+  // Enter applies (focus off the search field).
+  await page.locator('#status').click();
+  await page.keyboard.press('Enter');
+  const created = await until(async () => (await get('/territory')).items.find((t) => t.code === code), `territory ${code}`);
+  assert.ok(created.metrics.units >= count, `the new territory holds the box (${created.metrics.units} units: point units inside follow their polygon)`);
+  assert.equal((await ownerAt(unit.lngLat)).territory, code);
+  await showsCurrent(page);
+  assert.equal(await page.locator(`#territory-list [role="option"][data-code="${code}"]:not([data-new])`).count(), 1, 'the picker lists it');
+  await page.click('[data-testid="undo"]');
+  await until(async () => !(await get('/territory')).items.some((t) => t.code === code), `undo to remove ${code}`);
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });

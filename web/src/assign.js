@@ -44,7 +44,16 @@ export function installAssign(app) {
       return `<li role="option" tabindex="-1" data-code="${escape(t.code)}" aria-selected="${t.code === target}"${t.locked ? ' data-locked="true"' : ''}>
         <span class="code">${escape(label)}${t.locked ? ' <span title="locked">🔒</span>' : ''}</span>
         <span class="value">${escape(formatNumber(metricValue(t, app.metric)))}</span></li>`;
-    }).join('') || '<li class="empty">no territory matches</li>';
+    }).join('');
+    // A code no territory has yet: offer to create it with the selection.
+    const typed = search.value.trim();
+    const exists = app.territories.some((t) => t.code.toLowerCase() === typed.toLowerCase());
+    if (typed && !exists && /^[\w.-]{1,40}$/.test(typed)) {
+      list.insertAdjacentHTML('beforeend', `<li role="option" tabindex="-1" class="new" data-code="${escape(typed)}" data-new="true" aria-selected="${typed === target}">
+        <span class="code">+ new territory ${escape(typed)}</span></li>`);
+    } else if (!items.length) {
+      list.innerHTML = '<li class="empty">no territory matches</li>';
+    }
     renderButton();
   }
 
@@ -75,23 +84,46 @@ export function installAssign(app) {
     }
   });
 
+  // A new territory joins the parent (one level up) most of the selection is in.
+  function parentOf(units) {
+    const level = app.levels[1];
+    if (!level) return {};
+    const counts = new Map();
+    for (const { properties } of units) {
+      if (properties[level]) counts.set(properties[level], (counts.get(properties[level]) || 0) + 1);
+    }
+    const best = [...counts].sort((a, b) => b[1] - a[1])[0];
+    return best ? { parent: best[0] } : {};
+  }
+
   async function apply() {
     const ids = app.selection.ids();
     if (ids.length === 0) return app.message('Select units on the map first.');
     if (!target) return app.message('Pick a territory to assign them to.');
     const territory = target;
+    const exists = app.territories.some((t) => t.code === territory);
     const fids = [...app.selection.units.values()].map((u) => u.fid);
+    // Timings from the click, for the speed figures (`app.lastAssign`, ms).
+    const t0 = performance.now();
+    const timing = { units: ids.length };
+    app.lastAssign = timing;
     setPending(fids, colourOf(territory));
+    map.once('render', () => { timing.recoloured = performance.now() - t0; });
+    map.triggerRepaint();
     button.disabled = true;
     try {
       const outcome = await postJSON(`${app.path}/changes`, {
         expected_revision: app.revision,
-        changes: [{ op: 'assign', units: ids, territory }],
+        changes: exists ? [{ op: 'assign', units: ids, territory }]
+          : [{ op: 'create_territory', code: territory, ...parentOf([...app.selection.units.values()]) },
+            { op: 'assign', units: ids, territory }],
         author: app.author,
       });
-      pending.push({ revision: outcome.revision, fids });
+      timing.committed = performance.now() - t0;
+      timing.revision = outcome.revision;
+      pending.push({ revision: outcome.revision, fids, timing, t0 });
       app.selection.clear();
-      app.message(`${ids.length} ${ids.length === 1 ? 'unit' : 'units'} assigned to ${territory} (revision ${outcome.revision}).`);
+      app.message(`${ids.length} ${ids.length === 1 ? 'unit' : 'units'} assigned to ${exists ? '' : 'new territory '}${territory} (revision ${outcome.revision}).`);
       app.emit('committed', outcome);
       await app.refresh();
     } catch (e) {
@@ -110,6 +142,7 @@ export function installAssign(app) {
   app.on('drawn', (revision) => {
     for (let i = pending.length - 1; i >= 0; i--) {
       if (pending[i].revision <= revision) {
+        pending[i].timing.drawn = performance.now() - pending[i].t0;
         setPending(pending[i].fids, null);
         pending.splice(i, 1);
       }
