@@ -143,6 +143,30 @@ test('the editor loads with its panels and no console errors', { timeout: 120_00
   await context.close();
 });
 
+test('search finds a ZIP, a territory and an address and shows the owner', { timeout: 120_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const sheet = await (await fetch(`${API}/export/unit.csv`)).text();
+  const [zip, owner] = sheet.split('\n')[1].split(',');
+  const search = async (q) => {
+    const before = await page.locator('#search-result').innerText().catch(() => '');
+    await page.fill('[data-testid="search"]', q);
+    await page.press('[data-testid="search"]', 'Enter');
+    await page.waitForFunction((b) => { const r = document.getElementById('search-result'); return !r.hidden && r.innerText !== b; }, before, WAIT);
+    return page.locator('#search-result').innerText();
+  };
+  assert.match(await search(zip), new RegExp(`unit ${zip} → ${owner}`));
+  assert.deepEqual(await page.evaluate(() => window.geoalign.selection.ids()), [zip], 'the unit found is selected');
+  const t = territories[2];
+  assert.match(await search(t.code.toLowerCase()), new RegExp(`territory ${t.code}`));
+  await page.waitForFunction(() => !window.geoalign.map.isMoving(), null, WAIT);
+  const geocoded = await (await fetch(`${BASE}/api/geocode?alignment=${ALIGNMENT}&q=${encodeURIComponent('350 5th Ave New York')}`)).json();
+  assert.match(await search('350 5th Ave New York'), new RegExp(`unit ${geocoded.unit}, ${geocoded.owner.territory}`));
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
 test('a unit is selected, reassigned through the UI, undone and redone', { timeout: 180_000 }, async () => {
   const context = await chromium.newContext();
   const errors = [];

@@ -55,3 +55,26 @@ export function metricValue(item, metric) {
   if (m.account_sums && metric in m.account_sums) return m.account_sums[metric];
   return typeof m[metric] === 'number' ? m[metric] : 0;
 }
+
+// `[west, south, east, north]` of a GeoJSON geometry.
+export function geometryBounds(geometry) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return b;
+}
+
+// Flies the map to a territory's dissolved outline; resolves to its GeoJSON feature.
+export async function flyToTerritory(app, code) {
+  const feature = await getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}/${encodeURIComponent(code)}`);
+  if (feature.geometry) {
+    const [w, s, e, n] = geometryBounds(feature.geometry);
+    app.map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 13 });
+  }
+  return feature;
+}

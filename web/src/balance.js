@@ -2,19 +2,7 @@
 // mean (the line) with the tolerance band shaded, coloured by deviation; the summary
 // (mean, CV, max |deviation|, unassigned units); the open selection's effect when a
 // territory is picked (the value after, per territory it touches). Click a bar to fly there.
-import { escape, formatNumber, getJSON, metricValue } from './api.js';
-
-function bbox(geometry) {
-  const b = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
-      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
-    } else c.forEach(walk);
-  };
-  walk(geometry.coordinates);
-  return b;
-}
+import { escape, flyToTerritory, formatNumber, metricValue } from './api.js';
 
 export function installBalance(app) {
   const panel = document.querySelector('[data-testid="balance-panel"]');
@@ -108,10 +96,8 @@ export function installBalance(app) {
     const row = e.target.closest('.bar-row');
     if (!row) return;
     try {
-      const feature = await getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}/${encodeURIComponent(row.dataset.code)}`);
-      if (!feature.geometry) return app.message(`${row.dataset.code} has no outline`);
-      const [w, s, e2, n] = bbox(feature.geometry);
-      app.map.fitBounds([[w, s], [e2, n]], { padding: 60, maxZoom: 13 });
+      const feature = await flyToTerritory(app, row.dataset.code);
+      if (!feature.geometry) app.message(`${row.dataset.code} has no outline`);
     } catch (err) {
       app.message(err.message, 'error');
     }
