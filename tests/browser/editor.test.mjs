@@ -74,6 +74,9 @@ async function unitOnScreen(page, skip = []) {
       if (p.x < 320 || p.x > r.width - 310 || p.y < 40 || p.y > r.height - 60) continue; // under a panel
       const unit = map.queryRenderedFeatures(p, { layers: ['unit-fill'] })[0];
       if (!unit || unit.properties.territory !== label.properties.id) continue;
+      // Well inside the unit: the same unit 3 px around the point.
+      const around = [[-3, 0], [3, 0], [0, -3], [0, 3]].map(([dx, dy]) => map.queryRenderedFeatures([p.x + dx, p.y + dy], { layers: ['unit-fill'] })[0]);
+      if (around.some((f) => !f || f.properties.id !== unit.properties.id)) continue;
       const lngLat = map.unproject(p);
       out.push({
         id: unit.properties.id, fid: unit.id, owner: label.properties.id,
@@ -108,6 +111,7 @@ async function showsCurrent(page) {
 async function select(page, unit) {
   await page.mouse.click(unit.x, unit.y);
   await page.waitForFunction(() => document.querySelector('[data-testid="selection-summary"]').dataset.count === '1', null, WAIT);
+  assert.deepEqual(await page.evaluate(() => window.geoalign.selection.ids()), [unit.id], 'the clicked unit is selected');
 }
 
 async function pickAndAssign(page, code) {
@@ -256,19 +260,66 @@ test('a box selection goes to a new territory, and undo removes it', { timeout: 
   assert.match(await page.locator('[data-testid="selection-summary"]').innerText(), new RegExp(`units\\s+${count}\\b`));
   await page.click('#tool-box');
   const code = `TX${Date.now() % 1_000_000}`;
-  await page.fill('[data-testid="territory-search"]', code);
-  await page.click(`#territory-list [data-new="true"][data-code="${code}"]`);
-  // Enter applies (focus off the search field).
-  await page.locator('#status').click();
-  await page.keyboard.press('Enter');
-  const created = await until(async () => (await get('/territory')).items.find((t) => t.code === code), `territory ${code}`);
-  assert.ok(created.metrics.units >= count, `the new territory holds the box (${created.metrics.units} units: point units inside follow their polygon)`);
-  assert.equal((await ownerAt(unit.lngLat)).territory, code);
-  await showsCurrent(page);
-  assert.equal(await page.locator(`#territory-list [role="option"][data-code="${code}"]:not([data-new])`).count(), 1, 'the picker lists it');
-  await page.click('[data-testid="undo"]');
-  await until(async () => !(await get('/territory')).items.some((t) => t.code === code), `undo to remove ${code}`);
-  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+  try {
+    await page.fill('[data-testid="territory-search"]', code);
+    await page.click(`#territory-list [data-new="true"][data-code="${code}"]`);
+    // Enter applies (focus off the search field).
+    await page.locator('#status').click();
+    await page.keyboard.press('Enter');
+    const created = await until(async () => (await get('/territory')).items.find((t) => t.code === code), `territory ${code}`);
+    assert.ok(created.metrics.units >= count, `the new territory holds the box (${created.metrics.units} units: point units inside follow their polygon)`);
+    assert.equal((await ownerAt(unit.lngLat)).territory, code);
+    await showsCurrent(page);
+    assert.equal(await page.locator(`#territory-list [role="option"][data-code="${code}"]:not([data-new])`).count(), 1, 'the picker lists it');
+    await page.click('[data-testid="undo"]');
+    await until(async () => !(await get('/territory')).items.some((t) => t.code === code), `undo to remove ${code}`);
+    assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+  } finally {
+    // Leave no territory behind, even when an assertion failed half-way.
+    if ((await get('/territory')).items.some((t) => t.code === code)) {
+      await post('/changes', { expected_revision: await revision(), changes: [{ op: 'delete_territory', code, reassign_to: unit.owner }], author: 'test' });
+    }
+  }
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('a what-if copy is edited and compared with the original', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const name = `${ALIGNMENT}-test-${Date.now() % 1_000_000}`;
+  await page.click('#scenarios summary');
+  await page.fill('#scenario-name', name);
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('alignment') === name, WAIT), page.click('#scenario-copy')]);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
+  assert.equal(await page.locator('[data-testid="scenario-select"]').inputValue(), name);
+  assert.match(await page.locator('#status').innerText(), new RegExp(name));
+  const unit = await unitOnScreen(page);
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  await select(page, unit);
+  const posted = page.waitForResponse((r) => r.url().endsWith(`/${name}/changes`) && r.request().method() === 'POST');
+  await pickAndAssign(page, target);
+  assert.equal((await posted).status(), 200, 'the what-if takes the change');
+  const whatIf = await (await fetch(`${BASE}/api/lookup?alignment=${name}&lon=${unit.lngLat.lng}&lat=${unit.lngLat.lat}`)).json();
+  assert.equal(whatIf.owner.territory, target);
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner, 'the original is untouched');
+  if (!(await page.locator('#scenarios').evaluate((d) => d.open))) await page.click('#scenarios summary');
+  await page.selectOption('#compare-with', ALIGNMENT);
+  await page.click('[data-testid="compare"]');
+  await page.waitForFunction(() => !document.getElementById('compare-result').hidden, null, WAIT);
+  // The unit moved (with any point units inside it, which follow their polygon).
+  const diff = await (await fetch(`${BASE}/api/alignments/${name}/diff?against=${ALIGNMENT}`)).json();
+  assert.ok(diff.units.some((u) => u.unit === unit.id && u.territory === target && u.against === unit.owner), 'the API diff has the unit');
+  const table = await page.locator('#compare-result').innerText();
+  assert.match(table, new RegExp(`^${diff.units.length} units? differ`));
+  const moved = await page.locator(`#compare-result tr[data-transfer="${unit.owner} → ${target}"] td[title]`).getAttribute('title');
+  assert.ok(moved.split(', ').includes(unit.id), `transfers list the unit: ${moved}`);
+  const filter = await page.evaluate(() => window.geoalign.map.getFilter('editor-compare'));
+  assert.deepEqual(filter[2][1].sort(), diff.units.map((u) => u.unit).sort(), 'the moved units are outlined');
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('alignment') === ALIGNMENT, WAIT), page.selectOption('[data-testid="scenario-select"]', ALIGNMENT)]);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
+  assert.match(await page.locator('#status').innerText(), new RegExp(`^${ALIGNMENT} ·`));
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });

@@ -1,6 +1,7 @@
 // geoalign map editor: draws an alignment from the server's default style and lets a
 // planner select units, reassign them, undo, and see other planners' commits live.
-// One module per tool (hover, select, assign, history, live, balance, search), each plugging
+// One module per tool (hover, select, assign, history, live, balance, search, scenarios,
+// exports), each plugging
 // into `app`: the map, the alignment, its revision and territories, and a small event
 // bus (`app.on(name, fn)`, `app.emit(name, detail)`):
 //   'territories'  the territory list (with metrics) of a new revision arrived
@@ -16,6 +17,8 @@ import { installHistory } from './history.js';
 import { installLive } from './live.js';
 import { installBalance } from './balance.js';
 import { installSearch } from './search.js';
+import { installScenarios } from './scenarios.js';
+import { installExports } from './exports.js';
 
 const params = new URLSearchParams(window.location.search);
 const status = document.getElementById('status');
@@ -250,6 +253,8 @@ async function start() {
   installBalance(app);
   installLive(app);
   installSearch(app);
+  installScenarios(app);
+  installExports(app);
   await app.refresh();
   await idle;
   // Test hook: the map is drawn and every panel has its first data.
