@@ -284,6 +284,59 @@ test('a box selection goes to a new territory, and undo removes it', { timeout: 
   await context.close();
 });
 
+test('brush and lasso paint a selection, through the painting filters', { timeout: 120_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const unit = await unitOnScreen(page);
+  const count = () => page.locator('[data-testid="selection-summary"]').getAttribute('data-count').then(Number);
+  const ids = () => page.evaluate(() => window.geoalign.selection.ids());
+  const drag = async (points) => {
+    await page.mouse.move(...points[0]);
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(...p, { steps: 2 });
+    await page.mouse.up();
+  };
+  const square = (r) => [[-r, -r], [r, -r], [r, r], [-r, r], [-r, -r + 1]].map(([dx, dy]) => [unit.x + dx, unit.y + dy]);
+  // Brush: a short stroke over the unit.
+  await page.click('#tool-brush');
+  await drag([[unit.x - 2, unit.y], [unit.x + 2, unit.y]]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-summary"]').dataset.count) >= 1, null, WAIT);
+  assert.ok((await ids()).includes(unit.id), 'the brush painted the unit under it');
+  await page.keyboard.press('Escape');
+  // Lasso: a square around the unit holds no unit the same box would not.
+  await page.click('#tool-lasso');
+  await drag(square(60));
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-summary"]').dataset.count) >= 1, null, WAIT);
+  const lassoed = await ids();
+  await page.keyboard.press('Escape');
+  await page.click('#tool-box');
+  await drag([[unit.x - 60, unit.y - 60], [unit.x + 60, unit.y + 60]]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-summary"]').dataset.count) >= 1, null, WAIT);
+  const boxed = await ids();
+  assert.ok(lassoed.every((id) => boxed.includes(id)), `lasso ${lassoed} inside box ${boxed}`);
+  await page.keyboard.press('Escape');
+  // Stay inside the parent: a wide box keeps to the first unit's district.
+  await page.check('#stay-inside');
+  await drag([[unit.x - 150, unit.y - 150], [unit.x + 150, unit.y + 150]]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-summary"]').dataset.count) >= 1, null, WAIT);
+  const parents = await page.evaluate(() => {
+    const { selection, levels } = window.geoalign;
+    return [...new Set([...selection.units.values()].map((u) => u.properties[levels[1]]))];
+  });
+  assert.equal(parents.length, 1, `one parent: ${parents}`);
+  await page.keyboard.press('Escape');
+  await page.uncheck('#stay-inside');
+  // Only unassigned: painting over assigned units selects none of them.
+  await page.check('#only-unassigned');
+  await drag([[unit.x - 30, unit.y - 30], [unit.x + 30, unit.y + 30]]);
+  const assigned = await page.evaluate(() => [...window.geoalign.selection.units.values()].filter((u) => u.properties[window.geoalign.levels[0]] !== undefined).length);
+  assert.equal(assigned, 0, 'no assigned unit painted');
+  assert.equal(await count(), await page.evaluate(() => window.geoalign.selection.units.size));
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
 test('a what-if copy is edited and compared with the original', { timeout: 180_000 }, async () => {
   const context = await chromium.newContext();
   const errors = [];

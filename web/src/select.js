@@ -1,5 +1,6 @@
 // Select: click selects a unit, shift-click adds or removes one, shift-drag (or drag with
-// the box tool on) adds every unit in the box. Selected units carry feature-state
+// the box tool on) adds every unit in the box, the brush paints units along a drag, the
+// lasso adds those inside a drawn shape. Selected units carry feature-state
 // `selected` (the tiles' feature ids are unit indexes, stable across revisions); the
 // summary panel shows the count and the sum of every unit metric before anything is
 // applied. Escape discards, Enter applies (the assign tool listens for 'apply').
@@ -112,52 +113,138 @@ export function installSelect(app) {
   // Plain clicks come from MapLibre (no click after a pan); shift-clicks and the box
   // tool's clicks from the box handler below, which takes those mouse-downs.
   map.on('click', (e) => {
-    if (e.originalEvent.shiftKey || boxMode || boxing) return;
+    if (e.originalEvent.shiftKey || painting() || boxing) return;
     clickAt(e.point, false);
   });
 
-  // Box selection: shift-drag, or any drag while the box tool is on.
+  // Painting tools: box (also shift-drag in any mode), brush (a circle of the set size
+  // painted along the drag) and lasso (a free shape; units whose centre is inside). They
+  // add to the selection, through the filters "only unassigned" and "stay inside the
+  // parent" (one level up, of the first unit painted into an empty selection).
   let boxing = null;
-  let boxMode = false;
-  boxButton.addEventListener('click', () => {
-    boxMode = !boxMode;
-    boxButton.setAttribute('aria-pressed', String(boxMode));
-    canvas.classList.toggle('boxing', boxMode);
-  });
+  let mode = 'click';
+  const tools = { box: boxButton, brush: document.getElementById('tool-brush'), lasso: document.getElementById('tool-lasso') };
+  const brushSize = document.getElementById('brush-size');
+  const onlyUnassigned = document.getElementById('only-unassigned');
+  const stayInside = document.getElementById('stay-inside');
+  let anchorParent = null;
+  for (const [name, button] of Object.entries(tools)) {
+    button.addEventListener('click', () => {
+      mode = mode === name ? 'click' : name;
+      for (const [n, b] of Object.entries(tools)) b.setAttribute('aria-pressed', String(n === mode));
+      canvas.classList.toggle('boxing', mode !== 'click');
+    });
+  }
+  const painting = () => mode !== 'click';
+
+  function admit(feature) {
+    const p = feature.properties;
+    if (onlyUnassigned.checked && p[app.levels[0]] !== undefined) return false;
+    const parentLevel = app.levels[1];
+    if (stayInside.checked && parentLevel) {
+      if (units.size === 0 && anchorParent === null) anchorParent = p[parentLevel] ?? '';
+      if ((p[parentLevel] ?? '') !== anchorParent) return false;
+    }
+    return true;
+  }
+  const paint = (features) => {
+    if (units.size === 0) anchorParent = null;
+    for (const f of features) if (admit(f)) add(f);
+  };
+
   const point = (e) => {
     const r = canvas.getBoundingClientRect();
     return new app.maplibregl.Point(e.clientX - r.left - canvas.clientLeft, e.clientY - r.top - canvas.clientTop);
   };
+
+  // A unit's centre on screen: the mean of its outer ring's vertices (tile-clipped parts
+  // give nearly the same point for small units).
+  function centre(feature) {
+    const g = feature.geometry;
+    const ring = g.type === 'Polygon' ? g.coordinates[0] : g.type === 'MultiPolygon' ? g.coordinates[0][0] : null;
+    if (!ring || ring.length === 0) return null;
+    let [x, y] = [0, 0];
+    for (const [lon, lat] of ring) { x += lon; y += lat; }
+    return map.project([x / ring.length, y / ring.length]);
+  }
+  function inside(p, polygon) {
+    let hit = false;
+    for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+      const [a, b] = [polygon[i], polygon[j]];
+      if ((a.y > p.y) !== (b.y > p.y) && p.x < ((b.x - a.x) * (p.y - a.y)) / (b.y - a.y) + a.x) hit = !hit;
+    }
+    return hit;
+  }
+
   canvas.addEventListener('mousedown', (e) => {
-    if (e.button !== 0 || !(e.shiftKey || boxMode)) return;
+    if (e.button !== 0 || !(e.shiftKey || painting())) return;
     e.preventDefault();
     e.stopPropagation();
     map.dragPan.disable();
+    const tool = e.shiftKey ? 'box' : mode;
     const start = point(e);
     const div = document.createElement('div');
-    div.className = 'select-box';
-    canvas.appendChild(div);
-    boxing = { start, div, end: start };
+    div.className = tool === 'brush' ? 'select-brush' : 'select-box';
+    let svg = null;
+    if (tool === 'lasso') {
+      svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+      svg.setAttribute('class', 'select-lasso');
+      svg.innerHTML = '<polyline points=""/>';
+      canvas.appendChild(svg);
+    } else {
+      canvas.appendChild(div);
+    }
+    const radius = Math.max(2, Number(brushSize.value) || 12);
+    const path = [start];
+    boxing = { start, end: start };
+    const brushAt = (p) => {
+      Object.assign(div.style, { left: `${p.x - radius}px`, top: `${p.y - radius}px`, width: `${2 * radius}px`, height: `${2 * radius}px` });
+      const near = unitsAt([[p.x - radius, p.y - radius], [p.x + radius, p.y + radius]]).filter((f) => {
+        const c = centre(f);
+        return !c || c.dist(p) <= radius * 1.5 || unitsAt(p).some((u) => u.properties.id === f.properties.id);
+      });
+      paint(near);
+      changed();
+    };
+    if (tool === 'brush') brushAt(start);
     const move = (ev) => {
       const p = point(ev);
       boxing.end = p;
-      const [x0, x1] = [Math.min(start.x, p.x), Math.max(start.x, p.x)];
-      const [y0, y1] = [Math.min(start.y, p.y), Math.max(start.y, p.y)];
-      Object.assign(div.style, { left: `${x0}px`, top: `${y0}px`, width: `${x1 - x0}px`, height: `${y1 - y0}px` });
+      if (tool === 'box') {
+        const [x0, x1] = [Math.min(start.x, p.x), Math.max(start.x, p.x)];
+        const [y0, y1] = [Math.min(start.y, p.y), Math.max(start.y, p.y)];
+        Object.assign(div.style, { left: `${x0}px`, top: `${y0}px`, width: `${x1 - x0}px`, height: `${y1 - y0}px` });
+      } else if (tool === 'brush') {
+        brushAt(p);
+      } else {
+        path.push(p);
+        svg.firstChild.setAttribute('points', path.map((q) => `${q.x},${q.y}`).join(' '));
+      }
     };
     const up = () => {
       document.removeEventListener('mousemove', move);
       document.removeEventListener('mouseup', up);
       div.remove();
+      if (svg) svg.remove();
       map.dragPan.enable();
       const { end } = boxing;
-      if (Math.abs(end.x - start.x) > 3 || Math.abs(end.y - start.y) > 3) {
-        for (const f of unitsAt([start, end])) add(f);
+      const dragged = Math.abs(end.x - start.x) > 3 || Math.abs(end.y - start.y) > 3 || path.length > 3;
+      if (tool === 'box' && dragged) {
+        paint(unitsAt([start, end]));
         changed();
-      } else {
+      } else if (tool === 'lasso' && path.length > 2) {
+        const xs = path.map((q) => q.x);
+        const ys = path.map((q) => q.y);
+        const candidates = unitsAt([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]]);
+        paint(candidates.filter((f) => {
+          const c = centre(f);
+          return c && inside(c, path);
+        }));
+        changed();
+      } else if (!dragged && tool !== 'brush') {
         clickAt(end, e.shiftKey);
       }
-      // The click that follows mouseup belongs to the box.
+      // The click that follows mouseup belongs to the tool.
       setTimeout(() => { boxing = null; }, 0);
     };
     document.addEventListener('mousemove', move);
