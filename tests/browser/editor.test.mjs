@@ -143,6 +143,23 @@ test('the editor loads with its panels and no console errors', { timeout: 120_00
   assert.equal(await page.locator('#balance-bars .bar-row').count(), territories.length, 'one bar per territory');
   assert.ok(await page.locator('[data-testid="history"] li').count() >= 1, 'history lists the log');
   assert.equal(await page.evaluate(() => typeof window.geoalign.map.getStyle), 'function', 'window.geoalign.map is the map');
+  // Balance: a bar's click flies to its territory; the navigator visits detached parts
+  // and unassigned units.
+  const zoom = await page.evaluate(() => window.geoalign.map.getZoom());
+  await page.click(`#balance-bars .bar-row[data-code="${territories[0].code}"]`);
+  await page.waitForFunction((z) => window.geoalign.map.getZoom() > z + 0.5 && !window.geoalign.map.isMoving(), zoom, WAIT);
+  const split = territories.filter((t) => t.metrics.parts > 1);
+  await page.click('#next-part');
+  await page.waitForFunction(() => document.getElementById('navigator-at').textContent !== '', null, WAIT);
+  if (split.length) {
+    const code = await page.locator('#navigator-at').getAttribute('data-code');
+    assert.ok(split.some((t) => t.code === code), `a detached part of a split territory: ${code}`);
+  }
+  const sheet = (await (await fetch(`${API}/export/unit.csv`)).text()).split('\n').slice(1).filter(Boolean).map((l) => l.split(','));
+  const unassigned = sheet.filter((c) => c[1] === '').map((c) => c[0]);
+  await page.click('#next-unassigned');
+  await page.waitForFunction(() => /unassigned unit|no unit/.test(document.getElementById('navigator-at').textContent), null, WAIT);
+  if (unassigned.length) assert.equal(await page.locator('#navigator-at').getAttribute('data-unit'), unassigned[0]);
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });

@@ -2,7 +2,7 @@
 // mean (the line) with the tolerance band shaded, coloured by deviation; the summary
 // (mean, CV, max |deviation|, unassigned units); the open selection's effect when a
 // territory is picked (the value after, per territory it touches). Click a bar to fly there.
-import { escape, flyToTerritory, formatNumber, metricValue } from './api.js';
+import { escape, flyToTerritory, formatNumber, geometryBounds, getJSON, metricValue } from './api.js';
 
 export function installBalance(app) {
   const panel = document.querySelector('[data-testid="balance-panel"]');
@@ -73,8 +73,8 @@ export function installBalance(app) {
       const level = Math.abs(d) <= tol ? 'ok' : Math.abs(d) <= 2 * tol ? 'warn' : 'bad';
       const delta = change.get(t.code);
       const after = delta ? ` → <b>${escape(formatNumber(v + delta))}</b>` : '';
-      return `<button type="button" class="bar-row" data-code="${escape(t.code)}" data-deviation="${level}" title="${escape(t.name)}: ${escape(formatNumber(v))} (${(d * 100).toFixed(1)}% from the mean)">
-        <span class="bar-label">${escape(t.code)}</span>
+      return `<button type="button" class="bar-row" data-code="${escape(t.code)}" data-deviation="${level}" title="${escape(t.name)}: ${escape(formatNumber(v))} (${(d * 100).toFixed(1)}% from the mean); ${t.metrics.parts} part(s), Polsby-Popper ${(t.metrics.polsby_popper ?? 0).toFixed(2)}">
+        <span class="bar-label">${escape(t.code)}${t.metrics.parts > 1 ? `<span class="parts" title="${t.metrics.parts} parts: not contiguous">⚠${t.metrics.parts}</span>` : ''}</span>
         <span class="bar-track"><span class="band" style="${band}"></span>
           <span class="bar" style="width:${pct(v)}"></span>
           ${delta ? `<span class="bar-after" style="width:${pct(v + delta)}"></span>` : ''}
@@ -84,7 +84,8 @@ export function installBalance(app) {
     const o = app.overview || {};
     summary.innerHTML = `mean <b>${escape(formatNumber(s.mean))}</b> · CV <b>${escape(formatNumber(s.cv))}</b>
       · max |dev| <b>${escape((s.max_abs_deviation * 100).toFixed(1))}%</b>
-      · unassigned units <b>${escape(formatNumber(o.unassigned_units ?? 0))}</b>`;
+      · unassigned units <b>${escape(formatNumber(o.unassigned_units ?? 0))}</b>
+      · non-contiguous <b>${app.territories.filter((t) => t.metrics.parts > 1).length}</b>`;
   }
 
   select.addEventListener('change', () => {
@@ -103,6 +104,65 @@ export function installBalance(app) {
     }
   });
   for (const name of ['territories', 'metric', 'selection', 'target']) app.on(name, render);
+
+  // Navigator: step through the detached parts of non-contiguous territories (every part
+  // but the largest) and through the unassigned units.
+  const partButton = document.getElementById('next-part');
+  const unassignedButton = document.getElementById('next-unassigned');
+  const where = document.getElementById('navigator-at');
+  let partIndex = -1;
+  let unassignedIndex = -1;
+  const ringArea = (ring) => {
+    let a = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] + ring[i][0]) * (ring[j][1] - ring[i][1]);
+    return Math.abs(a / 2);
+  };
+  const fly = (geometry) => {
+    const [w, so, e, n] = geometryBounds(geometry);
+    app.map.fitBounds([[w, so], [e, n]], { padding: 120, maxZoom: 14 });
+  };
+  partButton.addEventListener('click', async () => {
+    try {
+      const split = app.territories.filter((t) => t.metrics.parts > 1);
+      const parts = [];
+      for (const t of split) {
+        const feature = await getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}/${encodeURIComponent(t.code)}`);
+        if (!feature.geometry || feature.geometry.type !== 'MultiPolygon') continue;
+        const polygons = feature.geometry.coordinates.map((c) => ({ c, area: ringArea(c[0]) })).sort((a, b) => b.area - a.area);
+        polygons.slice(1).forEach((p, i) => parts.push({ code: t.code, n: i + 2, of: polygons.length, geometry: { type: 'Polygon', coordinates: p.c } }));
+      }
+      if (parts.length === 0) {
+        where.textContent = 'every territory is contiguous';
+        return;
+      }
+      partIndex = (partIndex + 1) % parts.length;
+      const part = parts[partIndex];
+      fly(part.geometry);
+      where.textContent = `${part.code}: detached part ${part.n - 1} of ${part.of - 1} (${partIndex + 1}/${parts.length})`;
+      where.dataset.code = part.code;
+    } catch (err) {
+      app.message(err.message, 'error');
+    }
+  });
+  unassignedButton.addEventListener('click', async () => {
+    try {
+      const res = await fetch(`${app.path}/export/unit.csv`);
+      const lines = (await res.text()).split('\n').slice(1).filter(Boolean);
+      const ids = lines.map((l) => l.split(',')).filter((cells) => cells[1] === '').map((cells) => cells[0].replace(/^"|"$/g, ''));
+      if (ids.length === 0) {
+        where.textContent = 'no unit is unassigned';
+        return;
+      }
+      unassignedIndex = (unassignedIndex + 1) % ids.length;
+      const id = ids[unassignedIndex];
+      const unit = await getJSON(`/api/datasets/${encodeURIComponent(app.overview.dataset)}/units/${encodeURIComponent(id)}`);
+      if (unit.geometry) fly(unit.geometry);
+      where.textContent = `unassigned unit ${id} (${unassignedIndex + 1}/${ids.length})`;
+      where.dataset.unit = id;
+    } catch (err) {
+      app.message(err.message, 'error');
+    }
+  });
   panel.hidden = false;
   render();
 }
