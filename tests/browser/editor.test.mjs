@@ -354,6 +354,32 @@ test('brush and lasso paint a selection, through the painting filters', { timeou
   await context.close();
 });
 
+test('editing districts moves a whole territory to another district', { timeout: 120_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  await showsCurrent(page);
+  const unit = await unitOnScreen(page);
+  const districts = (await get('/district')).items;
+  const parentOf = async (code) => (await get('/territory')).items.find((t) => t.code === code).parent;
+  const from = await parentOf(unit.owner);
+  const to = districts.find((d) => d.code !== from && !d.locked).code;
+  await page.selectOption('#edit-level', '1');
+  await page.mouse.click(unit.x, unit.y);
+  await page.waitForFunction(() => document.querySelector('[data-testid="selection-summary"]').dataset.count === '1', null, WAIT);
+  assert.deepEqual(await page.evaluate(() => window.geoalign.selection.ids()), [unit.owner], 'the click selects the unit\'s territory');
+  assert.match(await page.locator('[data-testid="selection-summary"]').innerText(), new RegExp(`${unit.owner} from ${from}`));
+  assert.equal(await page.locator('#territory-list [role="option"]').count(), districts.length, 'the picker lists districts');
+  await pickAndAssign(page, to);
+  await until(async () => (await parentOf(unit.owner)) === to, `${unit.owner} in ${to}`);
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner, 'its units stay with it');
+  await showsCurrent(page);
+  await page.click('[data-testid="undo"]');
+  await until(async () => (await parentOf(unit.owner)) === from, `${unit.owner} back in ${from}`);
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
 test('a what-if copy is edited and compared with the original', { timeout: 180_000 }, async () => {
   const context = await chromium.newContext();
   const errors = [];

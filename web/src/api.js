@@ -69,9 +69,9 @@ export function geometryBounds(geometry) {
   return b;
 }
 
-// Flies the map to a territory's dissolved outline; resolves to its GeoJSON feature.
-export async function flyToTerritory(app, code) {
-  const feature = await getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}/${encodeURIComponent(code)}`);
+// Flies the map to a territory's (or district's...) dissolved outline; resolves to its GeoJSON feature.
+export async function flyToTerritory(app, code, level = app.levels[0]) {
+  const feature = await getJSON(`${app.path}/${encodeURIComponent(level)}/${encodeURIComponent(code)}`);
   if (feature.geometry) {
     const [w, s, e, n] = geometryBounds(feature.geometry);
     app.map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 13 });

@@ -36,9 +36,14 @@ export function installAssign(app) {
     return words.every((w) => text.includes(w));
   }
 
+  // The targets: territories, or the items of the upper level being edited.
+  const targets = () => (app.editLevel > 0 ? app.levelItems[app.editLevel] || [] : app.territories);
+  const levelName = () => app.levels[app.editLevel];
+  const movedName = (n) => (app.editLevel > 0 ? app.levels[app.editLevel - 1] : 'unit') + (n === 1 ? '' : 's');
+
   function renderList() {
     const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const items = app.territories.filter((t) => matches(t, words));
+    const items = targets().filter((t) => matches(t, words));
     list.innerHTML = items.map((t) => {
       const label = t.name && t.name !== t.code ? `${t.code} · ${t.name}` : t.code;
       return `<li role="option" tabindex="-1" data-code="${escape(t.code)}" aria-selected="${t.code === target}"${t.locked ? ' data-locked="true"' : ''}>
@@ -47,20 +52,20 @@ export function installAssign(app) {
     }).join('');
     // A code no territory has yet: offer to create it with the selection.
     const typed = search.value.trim();
-    const exists = app.territories.some((t) => t.code.toLowerCase() === typed.toLowerCase());
+    const exists = targets().some((t) => t.code.toLowerCase() === typed.toLowerCase());
     if (typed && !exists && /^[\w.-]{1,40}$/.test(typed)) {
       list.insertAdjacentHTML('beforeend', `<li role="option" tabindex="-1" class="new" data-code="${escape(typed)}" data-new="true" aria-selected="${typed === target}">
-        <span class="code">+ new territory ${escape(typed)}</span></li>`);
+        <span class="code">+ new ${escape(levelName())} ${escape(typed)}</span></li>`);
     } else if (!items.length) {
-      list.innerHTML = '<li class="empty">no territory matches</li>';
+      list.innerHTML = `<li class="empty">no ${escape(levelName())} matches</li>`;
     }
     renderButton();
   }
 
   function renderButton() {
-    const n = app.selection.units.size;
+    const n = app.selection.count();
     button.disabled = !(n > 0 && target);
-    button.textContent = target ? `Assign ${n || ''} ${n === 1 ? 'unit' : 'units'} to ${target}`.replace('  ', ' ') : 'Assign';
+    button.textContent = target ? `Assign ${n || ''} ${movedName(n)} to ${target}`.replace('  ', ' ') : 'Assign';
   }
 
   function pick(code) {
@@ -96,10 +101,40 @@ export function installAssign(app) {
     return best ? { parent: best[0] } : {};
   }
 
+  // Editing an upper level: each selected item gets the target as its parent
+  // (`move_territory`), in one change set.
+  async function moveItems() {
+    const k = app.editLevel;
+    const codes = app.selection.ids();
+    const parent = target;
+    const exists = targets().some((t) => t.code === parent);
+    const current = new Map((app.levelItems[k - 1] || []).map((t) => [t.code, t.parent]));
+    const moves = codes.filter((c) => current.get(c) !== parent)
+      .map((c) => ({ op: 'move_territory', territory: c, parent, level: app.levels[k - 1] }));
+    if (moves.length === 0) return app.message(`Already in ${parent}.`);
+    button.disabled = true;
+    try {
+      const outcome = await postJSON(`${app.path}/changes`, {
+        expected_revision: app.revision,
+        changes: exists ? moves : [{ op: 'create_territory', code: parent, level: app.levels[k] }, ...moves],
+        author: app.author,
+      });
+      app.selection.clear();
+      app.message(`${moves.length} ${movedName(moves.length)} moved to ${exists ? '' : `new ${levelName()} `}${parent} (revision ${outcome.revision}).`);
+      app.emit('committed', outcome);
+      await app.refresh();
+    } catch (e) {
+      app.refused(e);
+    } finally {
+      renderButton();
+    }
+  }
+
   async function apply() {
     const ids = app.selection.ids();
     if (ids.length === 0) return app.message('Select units on the map first.');
-    if (!target) return app.message('Pick a territory to assign them to.');
+    if (!target) return app.message(`Pick a ${levelName()} to assign them to.`);
+    if (app.editLevel > 0) return moveItems();
     const territory = target;
     const exists = app.territories.some((t) => t.code === territory);
     const fids = [...app.selection.units.values()].map((u) => u.fid);
@@ -139,6 +174,13 @@ export function installAssign(app) {
   app.on('selection', renderButton);
   app.on('territories', renderList);
   app.on('metric', renderList);
+  app.on('level', () => {
+    target = null;
+    app.target = null;
+    search.value = '';
+    search.placeholder = `Find a ${levelName()}: code, name${app.editLevel === 0 ? ', rep' : ''}`;
+    renderList();
+  });
   app.on('drawn', (revision) => {
     for (let i = pending.length - 1; i >= 0; i--) {
       if (pending[i].revision <= revision) {

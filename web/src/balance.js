@@ -13,7 +13,7 @@ export function installBalance(app) {
 
   let chosen = false;
   function metrics() {
-    const keys = Object.keys(app.summary || {});
+    const keys = Object.keys(app.levelSummaries[app.editLevel] || app.summary || {});
     if (!keys.includes(app.metric) && keys.length) app.metric = keys[0];
     if (!chosen && keys.length) {
       // First view: the population-like metric most territories have (sample data
@@ -39,7 +39,7 @@ export function installBalance(app) {
   function deltas() {
     const out = new Map();
     const target = app.target;
-    if (!target || !app.selection || app.selection.units.size === 0) return out;
+    if (!target || !app.selection || app.editLevel > 0 || app.selection.units.size === 0) return out;
     const leaf = app.levels[0];
     for (const { properties } of app.selection.units.values()) {
       const owner = properties[leaf];
@@ -54,14 +54,14 @@ export function installBalance(app) {
   function render() {
     metrics();
     const metric = app.metric;
-    const s = (app.summary || {})[metric];
+    const s = (app.levelSummaries[app.editLevel] || app.summary || {})[metric];
     const tol = Math.max(0, Number(tolerance.value) || 0) / 100;
     if (!s) {
       bars.innerHTML = '';
       summary.textContent = '';
       return;
     }
-    const items = [...app.territories].sort((a, b) => metricValue(b, metric) - metricValue(a, metric));
+    const items = [...(app.levelItems[app.editLevel] || app.territories)].sort((a, b) => metricValue(b, metric) - metricValue(a, metric));
     const change = deltas();
     const max = Math.max(s.max, s.mean * (1 + tol), ...items.map((t) => metricValue(t, metric) + (change.get(t.code) || 0)), 1e-9);
     const pct = (v) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(2)}%`;
@@ -97,13 +97,13 @@ export function installBalance(app) {
     const row = e.target.closest('.bar-row');
     if (!row) return;
     try {
-      const feature = await flyToTerritory(app, row.dataset.code);
+      const feature = await flyToTerritory(app, row.dataset.code, app.levels[app.editLevel]);
       if (!feature.geometry) app.message(`${row.dataset.code} has no outline`);
     } catch (err) {
       app.message(err.message, 'error');
     }
   });
-  for (const name of ['territories', 'metric', 'selection', 'target']) app.on(name, render);
+  for (const name of ['territories', 'metric', 'selection', 'target', 'level']) app.on(name, render);
 
   // Navigator: step through the detached parts of non-contiguous territories (every part
   // but the largest) and through the unassigned units.

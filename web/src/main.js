@@ -8,8 +8,9 @@
 //   'drawn'        the map shows the tiles of `app.drawnRevision`
 //   'selection'    the selection changed
 //   'metric'       the chosen metric changed
+//   'level'        the level being edited changed (`app.editLevel`)
 import * as maplibregl from '/web/vendor/maplibre-gl/maplibre-gl.mjs';
-import { alignmentPath, getJSON } from './api.js';
+import { alignmentPath, escape, getJSON } from './api.js';
 import { installHover } from './hover.js';
 import { installSelect } from './select.js';
 import { installAssign } from './assign.js';
@@ -89,6 +90,14 @@ function addEditorLayers(map) {
     },
   });
   map.addLayer({
+    id: 'editor-selected-items',
+    type: 'fill',
+    source: 'alignment',
+    'source-layer': 'units',
+    filter: ['in', ['get', 'id'], ['literal', []]],
+    paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.4 },
+  });
+  map.addLayer({
     id: 'editor-selected-line',
     type: 'line',
     source: 'alignment',
@@ -132,6 +141,11 @@ async function start() {
     drawnRevision: tilejson.revision,
     territories: [],
     summary: {},
+    // The level being edited: 0 moves units between territories; k > 0 moves items of
+    // level k - 1 (territories when editing districts) between items of level k.
+    editLevel: 0,
+    levelItems: [],
+    levelSummaries: [],
     metric: params.get('metric') || 'population',
     metricFromUrl: params.has('metric'),
     author: localStorage.getItem('geoalign.author') || 'planner',
@@ -168,10 +182,13 @@ async function start() {
   let running = null;
   let again = false;
   async function load() {
-    const [level, info] = await Promise.all([
-      getJSON(`${app.path}/${encodeURIComponent(app.levels[0])}`),
+    const [info, ...levels] = await Promise.all([
       getJSON(app.path),
+      ...app.levels.map((l) => getJSON(`${app.path}/${encodeURIComponent(l)}`)),
     ]);
+    const level = levels[0];
+    app.levelItems = levels.map((l) => l.items);
+    app.levelSummaries = levels.map((l) => l.summary);
     app.territories = level.items;
     app.summary = level.summary;
     app.overview = info;
@@ -239,6 +256,14 @@ async function start() {
   author.addEventListener('change', () => {
     app.author = author.value.trim() || 'planner';
     localStorage.setItem('geoalign.author', app.author);
+  });
+
+  const levelSelect = document.getElementById('edit-level');
+  levelSelect.innerHTML = app.levels.map((l, i) => `<option value="${i}">${i === 0 ? 'units → territory' : `${escape(app.levels[i - 1])} → ${escape(l)}`}</option>`.replace('territory', escape(app.levels[0]))).join('');
+  levelSelect.addEventListener('change', () => {
+    app.editLevel = Number(levelSelect.value);
+    if (app.selection) app.selection.clear();
+    app.emit('level', app.editLevel);
   });
 
   installHover(app, document.getElementById('hover'));

@@ -4,7 +4,12 @@
 // `selected` (the tiles' feature ids are unit indexes, stable across revisions); the
 // summary panel shows the count and the sum of every unit metric before anything is
 // applied. Escape discards, Enter applies (the assign tool listens for 'apply').
-import { escape, formatNumber } from './api.js';
+//
+// Editing an upper level (`app.editLevel` k > 0), a click or stroke selects the item of
+// level k - 1 that owns the unit (a whole territory when editing districts): the items
+// are outlined by the `editor-selected-items` layer (a filter on the units' owner code)
+// and summed from the level's metrics.
+import { escape, formatNumber, metricValue } from './api.js';
 
 export function installSelect(app) {
   const { map } = app;
@@ -19,7 +24,26 @@ export function installSelect(app) {
     app.emit('selection', selection);
   }
 
+  const items = new Set(); // codes of level editLevel - 1, when editLevel > 0
+  const itemLevel = () => app.levels[app.editLevel - 1];
+  const keyOf = (feature) => (app.editLevel > 0 ? feature.properties[itemLevel()] : feature.properties.id);
+  const count = () => (app.editLevel > 0 ? items.size : units.size);
+  function showItems() {
+    const filter = app.editLevel > 0
+      ? ['in', ['get', itemLevel()], ['literal', [...items]]]
+      : ['in', ['get', 'id'], ['literal', []]];
+    map.setFilter('editor-selected-items', filter);
+  }
+
   function add(feature) {
+    if (app.editLevel > 0) {
+      const code = keyOf(feature);
+      if (code !== undefined && !items.has(code)) {
+        items.add(code);
+        showItems();
+      }
+      return;
+    }
     const id = feature.properties.id;
     if (id === undefined || feature.id === undefined || units.has(id)) return;
     units.set(id, { fid: feature.id, properties: feature.properties });
@@ -27,6 +51,7 @@ export function installSelect(app) {
   }
 
   function remove(id) {
+    if (items.delete(id)) showItems();
     const unit = units.get(id);
     if (!unit) return;
     state(unit.fid, false);
@@ -34,18 +59,25 @@ export function installSelect(app) {
   }
 
   function clear() {
-    if (units.size === 0) return;
+    if (units.size === 0 && items.size === 0) return;
     for (const id of [...units.keys()]) remove(id);
+    items.clear();
+    showItems();
     changed();
   }
 
   const selection = {
     units,
-    ids: () => [...units.keys()],
+    items,
+    // Unit ids, or item codes when an upper level is edited.
+    ids: () => (app.editLevel > 0 ? [...items] : [...units.keys()]),
+    count,
     clear,
     set(features) {
       for (const id of [...units.keys()]) remove(id);
+      items.clear();
       for (const f of features) add(f);
+      showItems();
       changed();
     },
     // Unit properties change with their owner: re-read them from the tiles on display.
@@ -61,12 +93,35 @@ export function installSelect(app) {
   };
   app.selection = selection;
 
+  function renderItems() {
+    const level = app.editLevel - 1;
+    const byCode = new Map((app.levelItems[level] || []).map((t) => [t.code, t]));
+    const metrics = ['units', ...app.unitMetrics];
+    const sums = Object.fromEntries(metrics.map((m) => [m, 0]));
+    const parents = new Map();
+    for (const code of items) {
+      const t = byCode.get(code);
+      if (!t) continue;
+      for (const m of metrics) sums[m] += metricValue(t, m);
+      const parent = t.parent || '(none)';
+      parents.set(parent, (parents.get(parent) || 0) + 1);
+    }
+    const rows = [[app.levels[level], formatNumber(items.size)], ...metrics.map((m) => [m, formatNumber(sums[m])])];
+    panel.dataset.count = String(items.size);
+    panel.innerHTML = `<h2>Selection</h2>
+      <dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd data-metric="${escape(k)}">${escape(v)}</dd>`).join('')}</dl>
+      <p class="owners">${escape([...items].join(', '))} from ${escape([...parents].map(([o, n]) => `${o} (${n})`).join(', '))}</p>
+      <p class="hint">Enter moves them to the picked ${escape(app.levels[app.editLevel])} · Esc discards</p>`;
+  }
+
   function render() {
-    if (units.size === 0) {
-      panel.innerHTML = '<p class="hint">Click a unit to select it; shift-click adds or removes, shift-drag selects a box.</p>';
+    if (count() === 0) {
+      const what = app.editLevel > 0 ? `a unit to select its ${app.levels[app.editLevel - 1]}` : 'a unit to select it';
+      panel.innerHTML = `<p class="hint">Click ${escape(what)}; shift-click adds or removes, shift-drag selects a box.</p>`;
       panel.dataset.count = '0';
       return;
     }
+    if (app.editLevel > 0) return renderItems();
     const sums = {};
     const owners = new Map();
     const leaf = app.levels[0];
@@ -100,7 +155,8 @@ export function installSelect(app) {
     app.lastClick = map.unproject(p);
     if (shift) {
       if (!unit) return;
-      if (units.has(unit.properties.id)) remove(unit.properties.id);
+      const key = keyOf(unit);
+      if (units.has(key) || items.has(key)) remove(key);
       else add(unit);
       changed();
     } else if (unit) {
@@ -139,16 +195,18 @@ export function installSelect(app) {
 
   function admit(feature) {
     const p = feature.properties;
-    if (onlyUnassigned.checked && p[app.levels[0]] !== undefined) return false;
-    const parentLevel = app.levels[1];
+    // One level up from what is painted: units' territories, territories' districts...
+    const ownLevel = app.levels[app.editLevel];
+    if (onlyUnassigned.checked && p[ownLevel] !== undefined) return false;
+    const parentLevel = app.levels[app.editLevel + 1];
     if (stayInside.checked && parentLevel) {
-      if (units.size === 0 && anchorParent === null) anchorParent = p[parentLevel] ?? '';
+      if (count() === 0 && anchorParent === null) anchorParent = p[parentLevel] ?? '';
       if ((p[parentLevel] ?? '') !== anchorParent) return false;
     }
     return true;
   }
   const paint = (features) => {
-    if (units.size === 0) anchorParent = null;
+    if (count() === 0) anchorParent = null;
     for (const f of features) if (admit(f)) add(f);
   };
 
@@ -260,5 +318,7 @@ export function installSelect(app) {
     }
   });
   app.on('drawn', () => selection.reread());
+  app.on('territories', () => { if (app.editLevel > 0) render(); });
+  app.on('level', render);
   render();
 }
