@@ -122,7 +122,7 @@ export function installAssign(app) {
       app.selection.clear();
       app.message(`${moves.length} ${movedName(moves.length)} moved to ${exists ? '' : `new ${levelName()} `}${parent} (revision ${outcome.revision}).`);
       app.emit('committed', outcome);
-      await app.refresh();
+      await app.committed(outcome);
     } catch (e) {
       app.refused(e);
     } finally {
@@ -157,10 +157,12 @@ export function installAssign(app) {
       timing.committed = performance.now() - t0;
       timing.revision = outcome.revision;
       pending.push({ revision: outcome.revision, fids, timing, t0 });
+      // The event stream may have brought this revision's tiles before the answer came.
+      if (app.drawnRevision >= outcome.revision) dropPending(app.drawnRevision);
       app.selection.clear();
       app.message(`${ids.length} ${ids.length === 1 ? 'unit' : 'units'} assigned to ${exists ? '' : 'new territory '}${territory} (revision ${outcome.revision}).`);
       app.emit('committed', outcome);
-      await app.refresh();
+      await app.committed(outcome);
     } catch (e) {
       setPending(fids, null);
       app.refused(e);
@@ -181,7 +183,8 @@ export function installAssign(app) {
     search.placeholder = `Find a ${levelName()}: code, name${app.editLevel === 0 ? ', rep' : ''}`;
     renderList();
   });
-  app.on('drawn', (revision) => {
+  app.on('drawn', (revision) => dropPending(revision));
+  function dropPending(revision) {
     for (let i = pending.length - 1; i >= 0; i--) {
       if (pending[i].revision <= revision) {
         pending[i].timing.drawn = performance.now() - pending[i].t0;
@@ -189,6 +192,6 @@ export function installAssign(app) {
         pending.splice(i, 1);
       }
     }
-  });
+  }
   renderList();
 }

@@ -76,7 +76,7 @@ export function installHistory(app) {
       const outcome = await postJSON(`${app.path}/undo`, { expected_revision: app.revision, revision, author: app.author });
       app.message(`${verb} revision ${revision} (now revision ${outcome.revision}).`);
       app.emit('committed', outcome);
-      await app.refresh();
+      await app.committed(outcome);
     } catch (e) {
       app.refused(e);
     } finally {

@@ -6,8 +6,10 @@
 export function installLive(app) {
   const events = new EventSource(`${app.path}/events`);
   const indicator = document.getElementById('live');
+  // Refreshes unless this page knows of that revision already (its own commit, whose
+  // refresh is under way).
   const refresh = (revision) => {
-    if (revision === undefined || revision > app.revision) {
+    if (revision === undefined || revision > app.knownRevision) {
       app.refresh().catch((e) => console.warn('refresh', e));
     }
   };
@@ -18,10 +20,14 @@ export function installLive(app) {
   });
   events.addEventListener('change', (e) => {
     const change = JSON.parse(e.data);
-    if (change.revision > app.revision && change.author && change.author !== app.author) {
+    if (change.revision <= app.knownRevision) return;
+    if (change.author && change.author !== app.author) {
       app.message(`${change.author} committed revision ${change.revision}${change.summary ? `: ${change.summary}` : ''}`);
     }
-    refresh(change.revision);
+    // Its tiles reload from its bbox at once; the panels follow.
+    app.noteChange(change);
+    app.tilesTo(change.revision);
+    app.refresh().catch((err) => console.warn('refresh', err));
   });
   events.addEventListener('resync', () => refresh(undefined));
   events.addEventListener('error', () => {

@@ -192,33 +192,94 @@ async function start() {
     app.territories = level.items;
     app.summary = level.summary;
     app.overview = info;
-    const moved = level.revision !== app.revision;
     app.revision = level.revision;
+    app.knownRevision = Math.max(app.knownRevision, level.revision);
     status.textContent = `${alignment} · revision ${app.revision}`;
     document.body.dataset.apiRevision = String(app.revision);
+    tilesTo(level.revision);
+    // The panels' DOM (hundreds of rows) is rebuilt after the tiles are on their way.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     app.emit('territories', app.territories);
-    if (moved) whenDrawn(app.revision);
   }
 
-  // Points the tile source at the TileJSON of `revision` and marks the map drawn once
-  // the source has loaded the tiles of that revision (`drawn`; test hook
-  // `body[data-revision]`).
-  function whenDrawn(revision) {
+  // Tiles are per revision. `tileRevision` is the one the source's tile URL names; moving
+  // it on reloads, when every change in between is known (`app.noteChange`: its previous
+  // revision and bbox), only the tiles in view that meet a changed bbox (the server
+  // carries the other tiles forward unchanged); otherwise it points the source at the
+  // TileJSON again and MapLibre reloads every tile in place. The revision counts as
+  // drawn (`drawn`; test hook `body[data-revision]`) once the source has loaded again.
+  let tileRevision = tilejson.revision;
+  const known = new Map(); // revision -> { previous, bbox }
+  const tileTemplate = (revision) => tilejson.tiles[0].replace(`/${tilejson.revision}/{z}/`, `/${revision}/{z}/`);
+  app.knownRevision = tilejson.revision;
+  app.noteChange = (change) => {
+    known.set(change.revision, { previous: change.previous_revision, bbox: change.bbox });
+    app.knownRevision = Math.max(app.knownRevision, change.revision);
+  };
+
+  function changedBoxes(from, to) {
+    const boxes = [];
+    for (let r = to; r > from;) {
+      const k = known.get(r);
+      if (!k || k.previous >= r) return null;
+      if (k.bbox) boxes.push(k.bbox);
+      r = k.previous;
+      if (r < from) return null;
+    }
+    return boxes;
+  }
+
+  // The tiles at the zooms MapLibre may show now that meet one of `boxes`.
+  function tilesIn(boxes) {
+    const maxzoom = tilejson.maxzoom ?? 14;
+    const z0 = Math.max(0, Math.floor(map.getZoom()) - 3);
+    const z1 = Math.min(maxzoom, Math.ceil(map.getZoom()) + 1);
+    const out = [];
+    const tx = (lon, z) => Math.floor(((lon + 180) / 360) * 2 ** z);
+    const ty = (lat, z) => {
+      const r = (Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180;
+      return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z);
+    };
+    for (const [w, s, e, n] of boxes) {
+      for (let z = z0; z <= z1; z++) {
+        const n2 = 2 ** z - 1;
+        const [x0, x1] = [Math.max(0, tx(w, z)), Math.min(n2, tx(e, z))];
+        const [y0, y1] = [Math.max(0, ty(n, z)), Math.min(n2, ty(s, z))];
+        if ((x1 - x0 + 1) * (y1 - y0 + 1) > 4096) return null; // a huge area: reload all
+        for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) out.push({ z, x, y });
+      }
+    }
+    return out;
+  }
+
+  function tilesTo(revision) {
+    if (revision <= tileRevision) return;
     const source = map.getSource('alignment');
     if (!source) return;
-    source.setUrl(`${window.location.origin}/tiles/${encodeURIComponent(alignment)}.json?revision=${revision}`);
-    // The source fires `metadata` (new TileJSON), then `content`, on which MapLibre
-    // starts reloading every tile; from then on "loaded" means loaded at `revision`.
+    const boxes = changedBoxes(tileRevision, revision);
+    const tiles = boxes && tilesIn(boxes);
+    tileRevision = revision;
     let reloading = false;
+    if (tiles) {
+      // Point later tile requests at the new revision, reload only the changed ones.
+      source.tiles = [tileTemplate(revision)];
+      if (source._options) source._options.tiles = source.tiles;
+      if (tiles.length) map.refreshTiles('alignment', tiles);
+      reloading = true;
+    } else {
+      source.setUrl(`${window.location.origin}/tiles/${encodeURIComponent(alignment)}.json?revision=${revision}`);
+    }
+    // After setUrl the source fires `metadata` (new TileJSON), then `content`, on which
+    // MapLibre starts reloading every tile; from then on "loaded" means loaded at `revision`.
     const check = (e) => {
       if (revision < app.drawnRevision) return done();
-      const tiles = source.tiles || [];
-      if (!tiles.some((t) => t.includes(`/${revision}/`))) return undefined;
-      if (e && e.sourceId === 'alignment' && e.sourceDataType === 'content') {
-        reloading = true;
+      if (!reloading) {
+        const urls = source.tiles || [];
+        if (!urls.some((t) => t.includes(`/${revision}/`))) return undefined;
+        if (e && e.sourceId === 'alignment' && e.sourceDataType === 'content') reloading = true;
         return undefined;
       }
-      if (!reloading || !map.isSourceLoaded('alignment')) return undefined;
+      if (!map.isSourceLoaded('alignment')) return undefined;
       app.drawnRevision = revision;
       document.body.dataset.revision = String(revision);
       app.emit('drawn', revision);
@@ -236,6 +297,14 @@ async function start() {
     map.on('idle', check);
     map.triggerRepaint();
   }
+
+  app.tilesTo = tilesTo;
+  // A change set this page committed: its tiles start reloading at once, the panels follow.
+  app.committed = (outcome) => {
+    app.noteChange(outcome);
+    tilesTo(outcome.revision);
+    return app.refresh();
+  };
 
   app.refresh = () => {
     if (running) {
