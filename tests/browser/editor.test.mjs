@@ -140,7 +140,7 @@ test('the editor loads with its panels and no console errors', { timeout: 120_00
   assert.equal(options, territories.length, 'every territory in the picker');
   await page.fill('[data-testid="territory-search"]', territories[1].code);
   assert.ok(await page.locator('#territory-list [role="option"]').count() < options, 'search filters the list');
-  assert.equal(await page.locator('#balance-bars .bar-row').count(), territories.length, 'one bar per territory');
+  await page.waitForFunction((n) => document.querySelectorAll('#balance-bars .bar-row').length === n, territories.length, WAIT); // one bar per territory
   assert.ok(await page.locator('[data-testid="history"] li').count() >= 1, 'history lists the log');
   assert.equal(await page.evaluate(() => typeof window.geoalign.map.getStyle), 'function', 'window.geoalign.map is the map');
   // Balance: a bar's click flies to its territory; the navigator visits detached parts

@@ -103,7 +103,13 @@ export function installBalance(app) {
       app.message(err.message, 'error');
     }
   });
-  for (const name of ['territories', 'metric', 'selection', 'target', 'level']) app.on(name, render);
+  // Hundreds of rows: rebuilt at most once a frame (a brush stroke changes the selection
+  // on every mouse move).
+  let frame = null;
+  const schedule = () => {
+    if (frame === null) frame = requestAnimationFrame(() => { frame = null; render(); });
+  };
+  for (const name of ['territories', 'metric', 'selection', 'target', 'level']) app.on(name, schedule);
 
   // Navigator: step through the detached parts of non-contiguous territories (every part
   // but the largest) and through the unassigned units.
