@@ -51,7 +51,9 @@ export function installBalance(app) {
     return out;
   }
 
+  const levelLabel = document.getElementById('balance-level');
   function render() {
+    levelLabel.textContent = `· ${app.levels[app.editLevel]}`;
     metrics();
     const metric = app.metric;
     const s = (app.levelSummaries[app.editLevel] || app.summary || {})[metric];
