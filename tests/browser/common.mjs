@@ -28,3 +28,22 @@ export async function launch() {
     },
   };
 }
+
+// One Chromium with as many independent contexts (cookies, storage, pages) as a test
+// asks for: two planners on the same alignment.
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+    ],
+  });
+  return {
+    browser,
+    newContext: () => browser.newContext({ viewport: { width: 1024, height: 768 } }),
+    close: () => browser.close(),
+  };
+}

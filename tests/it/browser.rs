@@ -1,7 +1,9 @@
 //! Browser and third-party decoder tests: serves the sample on a free port and runs
-//! `node --test` in tests/browser (every tile of zooms 0-10 decoded with
-//! @mapbox/vector-tile; the viewer in headless Chromium driven by playwright-core,
-//! screenshot in target/browser/viewer.png).
+//! `node --test` in tests/browser, one file at a time (every tile of zooms 0-10 decoded
+//! with @mapbox/vector-tile; the viewer in headless Chromium driven by playwright-core,
+//! screenshot in target/browser/viewer.png; then the editor: select, reassign, undo and
+//! redo, a second context seeing the commit live, a locked territory's refusal, a stale
+//! view's 409).
 //!
 //! Needs node, Debian's chromium and `npm ci` in tests/browser; skipped with a message
 //! when any is missing (.ci/run installs them and sets `GEOALIGN_REQUIRE_BROWSER`, so CI
@@ -68,8 +70,10 @@ fn viewer_and_tiles_in_a_browser() {
         .args([
             "--test",
             "--test-reporter=spec",
+            "--test-concurrency=1",
             "tiles.test.mjs",
             "viewer.test.mjs",
+            "editor.test.mjs",
         ])
         .env("GEOALIGN_URL", &base)
         .env("GEOALIGN_ALIGNMENT", "nyc")

@@ -1,5 +1,6 @@
 // Hover: highlights the unit under the pointer and lists its owners up the levels
-// (from the `units` layer, whose features carry the owning code at every level) with
+// and its metrics (from the `units` layer, whose features carry the owning code at every
+// level and the unit's metrics) with
 // the territory's name and reps (from the `territories` layer).
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -34,6 +35,11 @@ export function installHover(app, panel) {
       for (const key of Object.keys(levels)) {
         if (key !== 'id' && levels[key].startsWith('owning') && unit.properties[key] !== undefined) {
           rows.push([key, unit.properties[key]]);
+        }
+      }
+      for (const key of Object.keys(levels)) {
+        if (levels[key] === 'unit metric' && typeof unit.properties[key] === 'number') {
+          rows.push([key, unit.properties[key].toLocaleString('en-US')]);
         }
       }
     }

@@ -1,0 +1,80 @@
+// The JSON API as the editor uses it: GET and POST helpers that turn an RFC 9457
+// problem (`application/problem+json`) into an ApiError carrying status and detail.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function answer(res, what) {
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = { detail: text };
+  }
+  if (!res.ok) throw new ApiError(res.status, body || { title: `${what}: HTTP ${res.status}` });
+  return body;
+}
+
+export async function getJSON(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-cache' });
+  return answer(res, `GET ${path}`);
+}
+
+export async function postJSON(path, body) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return answer(res, `POST ${path}`);
+}
+
+export const alignmentPath = (alignment) => `/api/alignments/${encodeURIComponent(alignment)}`;
+
+export const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// Numbers as a planner reads them: integers grouped, others with two decimals at most.
+export function formatNumber(v) {
+  if (v === undefined || v === null || Number.isNaN(v)) return '–';
+  const abs = Math.abs(v);
+  const digits = Number.isInteger(v) || abs >= 1000 ? 0 : 2;
+  return v.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+// A territory's value of a metric: a unit metric's sum, an account metric's sum, or one
+// of the shape's own (units, accounts, area_km2, parts, polsby_popper).
+export function metricValue(item, metric) {
+  const m = item.metrics || {};
+  if (m.sums && metric in m.sums) return m.sums[metric];
+  if (m.account_sums && metric in m.account_sums) return m.account_sums[metric];
+  return typeof m[metric] === 'number' ? m[metric] : 0;
+}
+
+// `[west, south, east, north]` of a GeoJSON geometry.
+export function geometryBounds(geometry) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return b;
+}
+
+// Flies the map to a territory's (or district's...) dissolved outline; resolves to its GeoJSON feature.
+export async function flyToTerritory(app, code, level = app.levels[0]) {
+  const feature = await getJSON(`${app.path}/${encodeURIComponent(level)}/${encodeURIComponent(code)}`);
+  if (feature.geometry) {
+    const [w, s, e, n] = geometryBounds(feature.geometry);
+    app.map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 13 });
+  }
+  return feature;
+}
