@@ -17,6 +17,7 @@
 //!    crossings ([`super::planar`]); units along a crossing are marked unclean.
 
 use geo::{Coord, MultiPolygon};
+use rayon::prelude::*;
 
 use super::faces::{self, Sided as Edge};
 use super::split::Rings;
@@ -418,7 +419,7 @@ fn edges(rings: &Rings, meta: &[RingMeta], unit_count: usize) -> (Vec<Edge>, Vec
             keyed.push((key, (base + k) as u32));
         }
     }
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
     let mut seg_ring = vec![0u32; rings.pts.len()];
     for r in 0..rings.len() {
         seg_ring[rings.off[r] as usize..rings.off[r + 1] as usize].fill(r as u32);

@@ -19,11 +19,8 @@ pub(crate) fn conflicts(points: &[Coord<f64>], edges: &[(u32, u32)]) -> Vec<(u32
         .iter()
         .map(|&(a, b)| Bbox::of_segment(points[a as usize], points[b as usize], 0.0))
         .collect();
-    let mut found = Vec::new();
-    strips::overlapping_pairs(&boxes, |i, j| {
-        if meet(points, edges[i as usize], edges[j as usize]) {
-            found.push((i.min(j), i.max(j)));
-        }
+    let mut found = strips::overlapping_pairs(&boxes, |i, j| {
+        meet(points, edges[i as usize], edges[j as usize]).then_some((i.min(j), i.max(j)))
     });
     found.sort_unstable();
     found

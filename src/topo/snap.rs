@@ -8,6 +8,7 @@
 //! far apart) is left untouched.
 
 use geo::Coord;
+use rayon::prelude::*;
 
 /// Distinct points after snapping and the point id of every input coordinate.
 pub(crate) struct Snapped {
@@ -23,7 +24,7 @@ pub(crate) struct Snapped {
 pub(crate) fn snap(coords: &[Coord<f64>], tolerance: f64) -> Snapped {
     let mut order: Vec<u32> = (0..coords.len() as u32).collect();
     let key = |i: u32| coords[i as usize];
-    order.sort_unstable_by(|&a, &b| {
+    order.par_sort_unstable_by(|&a, &b| {
         let (a, b) = (key(a), key(b));
         a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y))
     });

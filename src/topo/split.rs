@@ -7,6 +7,7 @@
 //! every such vertex is inserted, both sides walk the same edges and share arcs.
 
 use geo::Coord;
+use rayon::prelude::*;
 
 use super::strips::{self, Bbox};
 
@@ -55,7 +56,7 @@ pub(crate) fn split(points: &[Coord<f64>], rings: &mut Rings, tolerance: f64) ->
             all.push((p.min(q), p.max(q)));
         }
     }
-    all.sort_unstable();
+    all.par_sort_unstable();
     let mut segments: Vec<(u32, u32)> = Vec::with_capacity(all.len() / 2 + 1);
     let mut on_unmatched = vec![false; points.len()];
     let mut k = 0;
@@ -81,31 +82,28 @@ pub(crate) fn split(points: &[Coord<f64>], rings: &mut Rings, tolerance: f64) ->
         .map(|&(a, b)| Bbox::of_segment(points[a as usize], points[b as usize], tolerance))
         .collect();
     let tol2 = tolerance * tolerance;
-    let mut insertions: Vec<Insertion> = Vec::new();
-    strips::points_in_boxes(&boxes, &candidate_points, |s, c| {
+    let insertions = strips::points_in_boxes(&boxes, &candidate_points, |s, c| {
         let r = candidates[c as usize];
         let (a, b) = segments[s as usize];
         if r == a || r == b {
-            return;
+            return None;
         }
         let (pa, pb, pr) = (points[a as usize], points[b as usize], points[r as usize]);
         let (dx, dy) = (pb.x - pa.x, pb.y - pa.y);
         let len2 = dx * dx + dy * dy;
         if len2 <= 0.0 {
-            return;
+            return None;
         }
         let t = ((pr.x - pa.x) * dx + (pr.y - pa.y) * dy) / len2;
         if t <= 0.0 || t >= 1.0 {
-            return;
+            return None;
         }
         let cross = (pr.x - pa.x) * dy - (pr.y - pa.y) * dx;
-        if cross * cross <= tol2 * len2 {
-            insertions.push(Insertion {
-                segment: s,
-                t,
-                point: r,
-            });
-        }
+        (cross * cross <= tol2 * len2).then_some(Insertion {
+            segment: s,
+            t,
+            point: r,
+        })
     });
     insert(points.len(), rings, &segments, insertions)
 }

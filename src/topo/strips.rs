@@ -6,6 +6,7 @@
 //! coast), and a long segment costs only the strips it crosses.
 
 use geo::Coord;
+use rayon::prelude::*;
 
 /// An axis-aligned box.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +72,7 @@ impl Strips {
                 keyed.push((s, x, i as u32));
             }
         }
-        keyed.sort_unstable();
+        keyed.par_sort_unstable();
         keyed.into_iter().map(|(s, _, i)| (s, i)).collect()
     }
 }
@@ -125,43 +126,67 @@ impl StripIndex {
     }
 }
 
-/// Calls `f(i, j)` once for every pair `i != j` of overlapping boxes (closed boxes:
-/// touching counts).
-pub(crate) fn overlapping_pairs(boxes: &[Bbox], mut f: impl FnMut(u32, u32)) {
-    if boxes.len() < 2 {
-        return;
-    }
-    let strips = Strips::new(boxes);
-    let entries = strips.register(boxes);
+/// The strips of `entries` (sorted by strip): `(strip, start, end)` ranges.
+fn strip_runs(entries: &[(u32, u32)]) -> Vec<(u32, usize, usize)> {
+    let mut runs = Vec::new();
     let mut start = 0;
     while start < entries.len() {
         let strip = entries[start].0;
         let end = start + entries[start..].partition_point(|e| e.0 == strip);
-        let run = &entries[start..end];
-        for (k, &(_, i)) in run.iter().enumerate() {
-            let a = &boxes[i as usize];
-            for &(_, j) in &run[k + 1..] {
-                let b = &boxes[j as usize];
-                if b.min_x > a.max_x {
-                    break;
-                }
-                if b.min_y > a.max_y || b.max_y < a.min_y {
-                    continue;
-                }
-                // Report the pair only in the lowest strip both boxes share.
-                if strips.of(a.min_y.max(b.min_y)) == strip {
-                    f(i, j);
-                }
-            }
-        }
+        runs.push((strip, start, end));
         start = end;
     }
+    runs
 }
 
-/// Calls `f(box, point)` for every point inside (or on the edge of) every box.
-pub(crate) fn points_in_boxes(boxes: &[Bbox], points: &[Coord<f64>], mut f: impl FnMut(u32, u32)) {
+/// `f(i, j)` for every pair `i != j` of overlapping boxes (closed boxes: touching
+/// counts), each pair once; the `Some` answers, collected. Strips run in parallel; the
+/// answers come in a fixed order (by strip, then by box), whatever the thread count.
+pub(crate) fn overlapping_pairs<T: Send>(boxes: &[Bbox], f: impl Fn(u32, u32) -> Option<T> + Sync) -> Vec<T> {
+    if boxes.len() < 2 {
+        return Vec::new();
+    }
+    let strips = Strips::new(boxes);
+    let entries = strips.register(boxes);
+    let runs = strip_runs(&entries);
+    let per_strip: Vec<Vec<T>> = runs
+        .par_iter()
+        .map(|&(strip, start, end)| {
+            let mut found = Vec::new();
+            let run = &entries[start..end];
+            for (k, &(_, i)) in run.iter().enumerate() {
+                let a = &boxes[i as usize];
+                for &(_, j) in &run[k + 1..] {
+                    let b = &boxes[j as usize];
+                    if b.min_x > a.max_x {
+                        break;
+                    }
+                    if b.min_y > a.max_y || b.max_y < a.min_y {
+                        continue;
+                    }
+                    // Report the pair only in the lowest strip both boxes share.
+                    if strips.of(a.min_y.max(b.min_y)) == strip
+                        && let Some(answer) = f(i, j)
+                    {
+                        found.push(answer);
+                    }
+                }
+            }
+            found
+        })
+        .collect();
+    per_strip.into_iter().flatten().collect()
+}
+
+/// `f(box, point)` for every point inside (or on the edge of) every box; the `Some`
+/// answers, collected (strips in parallel, answers in a fixed order).
+pub(crate) fn points_in_boxes<T: Send>(
+    boxes: &[Bbox],
+    points: &[Coord<f64>],
+    f: impl Fn(u32, u32) -> Option<T> + Sync,
+) -> Vec<T> {
     if boxes.is_empty() || points.is_empty() {
-        return;
+        return Vec::new();
     }
     let strips = Strips::new(boxes);
     let entries = strips.register(boxes);
@@ -170,30 +195,36 @@ pub(crate) fn points_in_boxes(boxes: &[Bbox], points: &[Coord<f64>], mut f: impl
         .enumerate()
         .map(|(i, p)| (strips.of(p.y), ordered(p.x), i as u32))
         .collect();
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
     let by_strip: Vec<(u32, u32)> = keyed.into_iter().map(|(s, _, i)| (s, i)).collect();
-    let mut start = 0;
-    while start < entries.len() {
-        let strip = entries[start].0;
-        let end = start + entries[start..].partition_point(|e| e.0 == strip);
-        let lo = by_strip.partition_point(|e| e.0 < strip);
-        let hi = lo + by_strip[lo..].partition_point(|e| e.0 == strip);
-        let strip_points = &by_strip[lo..hi];
-        for &(_, i) in &entries[start..end] {
-            let b = &boxes[i as usize];
-            let first = strip_points.partition_point(|e| points[e.1 as usize].x < b.min_x);
-            for &(_, p) in &strip_points[first..] {
-                let c = points[p as usize];
-                if c.x > b.max_x {
-                    break;
-                }
-                if c.y >= b.min_y && c.y <= b.max_y {
-                    f(i, p);
+    let runs = strip_runs(&entries);
+    let per_strip: Vec<Vec<T>> = runs
+        .par_iter()
+        .map(|&(strip, start, end)| {
+            let mut found = Vec::new();
+            let lo = by_strip.partition_point(|e| e.0 < strip);
+            let hi = lo + by_strip[lo..].partition_point(|e| e.0 == strip);
+            let strip_points = &by_strip[lo..hi];
+            for &(_, i) in &entries[start..end] {
+                let b = &boxes[i as usize];
+                let first = strip_points.partition_point(|e| points[e.1 as usize].x < b.min_x);
+                for &(_, p) in &strip_points[first..] {
+                    let c = points[p as usize];
+                    if c.x > b.max_x {
+                        break;
+                    }
+                    if c.y >= b.min_y
+                        && c.y <= b.max_y
+                        && let Some(answer) = f(i, p)
+                    {
+                        found.push(answer);
+                    }
                 }
             }
-        }
-        start = end;
-    }
+            found
+        })
+        .collect();
+    per_strip.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -230,7 +261,7 @@ mod tests {
             boxes.push(bx(x, y, x + w, y + h));
         }
         let mut found = Vec::new();
-        overlapping_pairs(&boxes, |i, j| found.push((i.min(j), i.max(j))));
+        found.extend(overlapping_pairs(&boxes, |i, j| Some((i.min(j), i.max(j)))));
         found.sort_unstable();
         let before = found.len();
         found.dedup();
@@ -250,7 +281,7 @@ mod tests {
             .map(|_| coord! { x: next() * 10.0, y: next() * 10.0 })
             .collect();
         let mut hits = Vec::new();
-        points_in_boxes(&boxes, &points, |b, p| hits.push((b, p)));
+        hits.extend(points_in_boxes(&boxes, &points, |b, p| Some((b, p))));
         hits.sort_unstable();
         let mut expected = Vec::new();
         for (i, b) in boxes.iter().enumerate() {

@@ -18,6 +18,7 @@
 //! edge, face to face.
 
 use geo::Coord;
+use rayon::prelude::*;
 
 use super::node::Noded;
 use crate::topo::NONE;
@@ -106,7 +107,7 @@ pub(super) fn build(noded: Noded) -> Arrangement {
         }
     }
     drop(rings);
-    walks.sort_unstable_by_key(|w| (w.0, w.1));
+    walks.par_sort_unstable_by_key(|w| (w.0, w.1));
     let mut edges: Vec<(u32, u32)> = Vec::with_capacity(walks.len() / 2 + 1);
     let mut delta_off: Vec<u32> = vec![0];
     let mut deltas: Vec<(u32, i32)> = Vec::new();

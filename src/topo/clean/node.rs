@@ -17,6 +17,7 @@
 
 use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::{Coord, Line};
+use rayon::prelude::*;
 
 use crate::topo::split::{self, Insertion, Rings};
 use crate::topo::{planar, snap};
@@ -172,7 +173,7 @@ fn insert_crossings(points: &mut Vec<Coord<f64>>, rings: &mut Rings, tolerance: 
             segments.push((p.min(q), p.max(q)));
         }
     }
-    segments.sort_unstable();
+    segments.par_sort_unstable();
     segments.dedup();
     let pairs = planar::conflicts(points, &segments);
     if pairs.is_empty() {

@@ -9,6 +9,7 @@
 //! hole goes into the smallest shell around it ([`crate::topo::assemble`]).
 
 use geo::{Coord, MultiPolygon};
+use rayon::prelude::*;
 
 use super::arrangement::Arrangement;
 use crate::topo::{NONE, area, assemble};
@@ -30,7 +31,7 @@ pub(super) fn polygons(
             (u != NONE && owner_of(h ^ 1) != u).then_some((u, h))
         })
         .collect();
-    by_unit.sort_unstable();
+    by_unit.par_sort_unstable();
     let mut used = vec![false; half_count as usize];
     let mut seen_at = vec![NONE; arrangement.points.len()];
     let mut out: Vec<Option<MultiPolygon<f64>>> = vec![Some(MultiPolygon::new(Vec::new())); units];
