@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use geoalign::config::Config;
-use geoalign::ingest::crs::CrsDef;
 use geoalign::ingest::cleaning::{Cleaning, DEFAULT_GAP_M};
+use geoalign::ingest::crs::CrsDef;
 use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
 

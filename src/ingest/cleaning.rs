@@ -131,7 +131,11 @@ impl fmt::Display for CleaningSummary {
             f,
             "  cleaned (snap {} m{}, gap {} m): {} overlap(s) ({}) and {} gap(s) ({}) given to one unit, {} moved in all; largest vertex move {:.3} m",
             trim(self.snap_m),
-            if self.snap_from_precision { " from the coordinates' precision" } else { "" },
+            if self.snap_from_precision {
+                " from the coordinates' precision"
+            } else {
+                ""
+            },
             trim(self.gap_m),
             r.overlaps,
             area(r.overlap_area_m2),
@@ -162,7 +166,11 @@ impl fmt::Display for CleaningSummary {
             )?;
         }
         if listed.len() > LIST_MAX {
-            writeln!(f, "  ... and {} more unit(s) with less moved", listed.len() - LIST_MAX)?;
+            writeln!(
+                f,
+                "  ... and {} more unit(s) with less moved",
+                listed.len() - LIST_MAX
+            )?;
         }
         for w in r.wide_overlaps.iter().take(LIST_MAX) {
             let units: Vec<&str> = w.units.iter().map(|&u| id(u)).collect();

@@ -16,12 +16,12 @@ use super::TileOptions;
 use super::chains::BoundaryChains;
 use super::colour::colour;
 use super::label::pole_of_inaccessibility;
-use crate::topo::DissolveMethod;
 use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, WorldBox, extend, union};
 use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
 use super::zoomed::{ByZoom, Kept};
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
+use crate::topo::DissolveMethod;
 
 /// Marks "no owner" in [`AlignmentView::owner`] and "not a boundary" in arc ranks.
 pub const NONE: u32 = u32::MAX;

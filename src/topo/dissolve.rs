@@ -223,7 +223,12 @@ fn finish(
         };
     }
     if dirty {
-        return fallback(topology, units, expected_area, "a unit overlaps another along an edge".into());
+        return fallback(
+            topology,
+            units,
+            expected_area,
+            "a unit overlaps another along an edge".into(),
+        );
     }
     let loops = match stitch::stitch(topology, &mut outline) {
         Ok(loops) => loops,
@@ -287,7 +292,11 @@ fn fallback(topology: &Topology, units: &[u32], expected_area: f64, why: String)
         method: DissolveMethod::Failed,
         problem: Some(format!(
             "{why}; the overlay {} (area {area:e}, units' {expected_area:e})",
-            if valid { "has the wrong area" } else { "is not OGC-valid" }
+            if valid {
+                "has the wrong area"
+            } else {
+                "is not OGC-valid"
+            }
         )),
     }
 }

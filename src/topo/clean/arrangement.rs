@@ -193,10 +193,7 @@ pub(super) fn build(noded: Noded) -> Arrangement {
         let mut h = start;
         loop {
             cycle_of[h] = c;
-            let (p, q) = (
-                points[origin(h) as usize],
-                points[origin(h ^ 1) as usize],
-            );
+            let (p, q) = (points[origin(h) as usize], points[origin(h ^ 1) as usize]);
             twice += (p.x - base.x) * (q.y - base.y) - (q.x - base.x) * (p.y - base.y);
             length += (p.x - q.x).hypot(p.y - q.y);
             let here = points[leftmost as usize];

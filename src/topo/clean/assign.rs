@@ -103,7 +103,10 @@ pub(super) fn assign(arrangement: &Arrangement, units: usize, gap_width: f64) ->
             })
         };
         let (chosen, why) = if width(f) <= gap_width {
-            (longest_border(f, &owner, &is_covering).or_else(largest), Kind::Sliver)
+            (
+                longest_border(f, &owner, &is_covering).or_else(largest),
+                Kind::Sliver,
+            )
         } else {
             let smallest = covering.iter().copied().min_by(|&u, &v| {
                 twice_area[u as usize]

@@ -175,7 +175,9 @@ pub fn clean(units: &[MultiPolygon<f64>], options: &CleanOptions) -> Cleaned {
         })
         .collect();
 
-    let m2 = |twice: f64, latitude: f64| twice.abs() / 2.0 * METRES_PER_DEGREE * METRES_PER_DEGREE * latitude.to_radians().cos();
+    let m2 = |twice: f64, latitude: f64| {
+        twice.abs() / 2.0 * METRES_PER_DEGREE * METRES_PER_DEGREE * latitude.to_radians().cos()
+    };
     let mut lost = vec![0.0f64; units.len()];
     let mut gained = vec![0.0f64; units.len()];
     let mut latitude = vec![0.0f64; units.len()];
@@ -416,7 +418,11 @@ mod tests {
         assert_eq!(cleaned.units[0].0.len(), 2);
         assert_eq!(cleaned.units[0].unsigned_area(), 2.0);
         assert_eq!(cleaned.units[1].unsigned_area(), framed.unsigned_area());
-        assert!(crate::geom::validity::is_valid(&cleaned.units[1]), "{:?}", cleaned.units[1]);
+        assert!(
+            crate::geom::validity::is_valid(&cleaned.units[1]),
+            "{:?}",
+            cleaned.units[1]
+        );
     }
 
     #[test]

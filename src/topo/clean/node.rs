@@ -189,7 +189,8 @@ fn insert_crossings(points: &mut Vec<Coord<f64>>, rings: &mut Rings, tolerance: 
             let (dx, dy) = (pe.x - ps.x, pe.y - ps.y);
             let len2 = dx * dx + dy * dy;
             if len2 > 0.0 {
-                let t = (((pp.x - ps.x) * dx + (pp.y - ps.y) * dy) / len2).clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
+                let t = (((pp.x - ps.x) * dx + (pp.y - ps.y) * dy) / len2)
+                    .clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
                 insertions.push(Insertion { segment, t, point });
             }
         };

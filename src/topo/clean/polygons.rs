@@ -16,7 +16,11 @@ use crate::topo::{NONE, area, assemble};
 /// The polygons of every unit `0..units` (exterior rings counter-clockwise, holes
 /// clockwise); a unit owning no face gets an empty MultiPolygon, one whose rings do
 /// not assemble (a hole in no shell: noding failed there) `None`.
-pub(super) fn polygons(arrangement: &Arrangement, owner: &[u32], units: usize) -> Vec<Option<MultiPolygon<f64>>> {
+pub(super) fn polygons(
+    arrangement: &Arrangement,
+    owner: &[u32],
+    units: usize,
+) -> Vec<Option<MultiPolygon<f64>>> {
     let owner_of = |h: u32| owner[arrangement.face_of[h as usize] as usize];
     let half_count = arrangement.face_of.len() as u32;
     // Outline half-edges grouped by unit.
@@ -55,7 +59,8 @@ pub(super) fn polygons(arrangement: &Arrangement, owner: &[u32], units: usize) -
                 }
             }
             for ring in simple_rings(&walk, &mut seen_at) {
-                let mut coords: Vec<Coord<f64>> = ring.iter().map(|&p| arrangement.points[p as usize]).collect();
+                let mut coords: Vec<Coord<f64>> =
+                    ring.iter().map(|&p| arrangement.points[p as usize]).collect();
                 coords.push(coords[0]);
                 if area::twice_signed(&coords) != 0.0 {
                     rings.push(coords);
