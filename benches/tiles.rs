@@ -70,7 +70,12 @@ fn main() {
     let fallback: Vec<usize> = snapshot
         .shapes
         .iter()
-        .map(|level| level.values().filter(|s| s.fallback).count())
+        .map(|level| {
+            level
+                .values()
+                .filter(|s| s.method == geoalign::topo::DissolveMethod::Fallback)
+                .count()
+        })
         .collect();
     println!("overlay fallbacks per level: {fallback:?}");
     let service = TileService::new(engine.clone(), TileOptions::default());

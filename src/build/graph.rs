@@ -97,7 +97,7 @@ impl Graph {
         perimeter: Vec<f64>,
         point: Vec<[f64; 2]>,
     ) -> Graph {
-        edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        edges.sort_by_key(|a| (a.0, a.1));
         edges.dedup_by(|next, kept| {
             if (next.0, next.1) == (kept.0, kept.1) {
                 kept.2 += next.2;

@@ -88,13 +88,12 @@ pub(crate) fn grow(
         queue.push(Reverse((Key(load[t]), t as u32)));
     }
     // Units no territory reached (none when the graph is connected) go to the nearest seed.
-    for u in 0..n {
-        if owner[u] == u32::MAX {
-            let p = graph.point[u];
+    for (o, p) in owner.iter_mut().zip(&graph.point) {
+        if *o == u32::MAX {
             let t = (0..k)
-                .min_by(|&a, &b| d2(p, centres[a]).total_cmp(&d2(p, centres[b])))
+                .min_by(|&a, &b| d2(*p, centres[a]).total_cmp(&d2(*p, centres[b])))
                 .unwrap_or(0);
-            owner[u] = t as u32;
+            *o = t as u32;
         }
     }
     owner

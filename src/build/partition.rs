@@ -47,9 +47,9 @@ impl<'a> Partition<'a> {
             stamp: 0,
             queue: Vec::new(),
         };
-        for u in 0..graph.len() {
+        for (u, &w) in weight.iter().enumerate().take(graph.len()) {
             let t = p.owner[u] as usize;
-            p.load[t] += weight[u];
+            p.load[t] += w;
             p.area[t] += graph.area[u];
             p.perimeter[t] += graph.perimeter[u];
             p.size[t] += 1;

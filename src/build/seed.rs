@@ -45,8 +45,8 @@ pub(crate) fn seeds(
         taken[*s as usize] = true;
         update(&mut nearest, *s);
     }
-    for t in 0..k {
-        if seed[t].is_some() {
+    for slot in seed.iter_mut() {
+        if slot.is_some() {
             continue;
         }
         let score = |u: usize| -> f64 {
@@ -79,7 +79,7 @@ pub(crate) fn seeds(
         };
         let Some(u) = pick else { break };
         taken[u] = true;
-        seed[t] = Some(u as u32);
+        *slot = Some(u as u32);
         update(&mut nearest, u as u32);
     }
     seed.into_iter().map(|s| s.unwrap_or(0)).collect()

@@ -122,12 +122,12 @@ pub(super) fn assign(arrangement: &Arrangement, units: usize, gap_width: f64) ->
         if !arrangement.covering(f).is_empty() {
             continue;
         }
-        if width(f) <= gap_width {
-            if let Some(u) = longest_border(f, &owner, &|_| true) {
-                owner[f as usize] = u;
-                kind[f as usize] = Kind::GapFilled;
-                continue;
-            }
+        if width(f) <= gap_width
+            && let Some(u) = longest_border(f, &owner, &|_| true)
+        {
+            owner[f as usize] = u;
+            kind[f as usize] = Kind::GapFilled;
+            continue;
         }
         kind[f as usize] = Kind::GapKept;
     }
