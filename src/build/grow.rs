@@ -67,25 +67,31 @@ pub(crate) fn grow(
             claim(&mut owner, &mut load, &mut frontier, s, t);
         }
     }
-    // Territories by load, smallest first (ties: lowest index).
-    let mut queue: BinaryHeap<Reverse<(Key, u32)>> =
-        (0..k).map(|t| Reverse((Key(load[t]), t as u32))).collect();
-    while let Some(Reverse((Key(l), t))) = queue.pop() {
-        let t = t as usize;
-        if l != load[t] {
-            continue;
-        }
-        let mut next = None;
-        while let Some(Reverse((_, v))) = frontier[t].pop() {
-            if owner[v as usize] == u32::MAX {
-                next = Some(v);
-                break;
+    // Territories by load, smallest first (ties: lowest index). First every territory
+    // grows up to the target; then what is left goes to the lightest territories around.
+    let target = weight.iter().sum::<f64>() / k.max(1) as f64;
+    for capacity in [target, f64::INFINITY] {
+        let mut queue: BinaryHeap<Reverse<(Key, u32)>> =
+            (0..k).map(|t| Reverse((Key(load[t]), t as u32))).collect();
+        while let Some(Reverse((Key(l), t))) = queue.pop() {
+            let t = t as usize;
+            if l != load[t] || load[t] >= capacity {
+                continue;
             }
+            let mut next = None;
+            while let Some(Reverse((_, v))) = frontier[t].peek().copied() {
+                if owner[v as usize] == u32::MAX {
+                    next = Some(v);
+                    break;
+                }
+                frontier[t].pop();
+            }
+            // An enclosed territory stops growing.
+            let Some(v) = next else { continue };
+            frontier[t].pop();
+            claim(&mut owner, &mut load, &mut frontier, v, t);
+            queue.push(Reverse((Key(load[t]), t as u32)));
         }
-        // An enclosed territory stops growing.
-        let Some(v) = next else { continue };
-        claim(&mut owner, &mut load, &mut frontier, v, t);
-        queue.push(Reverse((Key(load[t]), t as u32)));
     }
     // Units no territory reached (none when the graph is connected) go to the nearest seed.
     for (o, p) in owner.iter_mut().zip(&graph.point) {

@@ -129,7 +129,7 @@ impl Default for Params {
             restarts: 2,
             lloyd_iterations: 8,
             max_passes: 200,
-            max_chains: 20_000,
+            max_chains: 1_000,
         }
     }
 }
@@ -266,25 +266,41 @@ fn run_once(
             });
         }
     };
+    let clock = std::time::Instant::now();
+    let lap = |phase: &str, p: &Partition| {
+        tracing::debug!(
+            restart,
+            phase,
+            ms = clock.elapsed().as_millis() as u64,
+            max_deviation = p.max_deviation(),
+            imbalance = p.imbalance(),
+            mean_pp = p.mean_pp(),
+            "build step"
+        );
+    };
     let seeds = seed::seeds(graph, weight, lock, k, &mut rng);
     let iterations = params.lloyd_iterations.max(1);
     let owner = grow::lloyd(graph, weight, lock, &locked, seeds, iterations, |i, dev| {
         report("grow", 0.3 * (i + 1) as f64 / iterations as f64, dev)
     });
     let mut p = Partition::new(graph, weight, &locked, owner, k);
+    lap("grow", &p);
     let passes = params.max_passes.max(1);
     let balance_moves = balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
         report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev)
     });
+    lap("balance", &p);
     let chains = chain::chains(&mut p, params.tolerance * 0.5, params.max_chains);
     let balance_moves = balance_moves
         + balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
             report("balance", 0.6 + 0.1 * (i + 1) as f64 / passes as f64, dev)
         });
-    let bound = p.max_deviation().max(params.tolerance);
+    lap("chains", &p);
+    let bound = params.tolerance;
     let polish_moves = polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
         report("polish", 0.7 + 0.3 * (i + 1) as f64 / passes as f64, bound)
     });
+    lap("polish", &p);
     let (dev, pp) = (p.max_deviation(), p.mean_pp());
     tracing::debug!(
         restart,

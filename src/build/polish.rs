@@ -40,13 +40,21 @@ pub(crate) fn polish(
             if candidates.is_empty() {
                 continue;
             }
-            let from_ok = (p.load[s as usize] - w - p.target).abs() <= limit;
-            if !from_ok {
+            // Balance is a hard bound: a territory stays within the tolerance, or at
+            // least does not get worse.
+            let target = p.target;
+            let allowed = |before: f64, after: f64| {
+                let (b, a) = ((before - target).abs(), (after - target).abs());
+                a <= limit || a <= b
+            };
+            let from = p.load[s as usize];
+            if !allowed(from, from - w) {
                 continue;
             }
             let mut best: Option<(f64, u32)> = None;
             for &t in &candidates {
-                if (p.load[t as usize] + w - p.target).abs() > limit {
+                let to = p.load[t as usize];
+                if !allowed(to, to + w) {
                     continue;
                 }
                 let gain = p.pp_gain(u, t);

@@ -35,6 +35,9 @@ pub struct Build {
     /// Independent restarts (run on two threads); the best is kept.
     #[arg(long, default_value_t = 2)]
     restarts: usize,
+    /// Most ejection chains (the effort of the balance repair).
+    #[arg(long, hide = true)]
+    max_chains: Option<usize>,
     /// Print the quality report as JSON.
     #[arg(long)]
     json: bool,
@@ -49,12 +52,14 @@ pub struct Build {
 impl Build {
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
         let engine = engine(config)?;
+        let defaults = Params::default();
         let params = Params {
             territories: self.territories,
             tolerance: self.tolerance,
             seed: self.seed,
             restarts: self.restarts,
-            ..Params::default()
+            max_chains: self.max_chains.unwrap_or(defaults.max_chains),
+            ..defaults
         };
         if let Some(path) = &self.dump_graph {
             let graph = engine.unit_graph(&self.dataset, &self.balance)?;
