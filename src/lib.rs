@@ -5,6 +5,7 @@
 //! See `docs/ARCHITECTURE.md`.
 
 pub mod align;
+pub mod build;
 pub mod change;
 pub mod config;
 pub mod demo;

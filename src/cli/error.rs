@@ -134,7 +134,7 @@ fn align_code(e: &AlignError) -> u8 {
     match e {
         AlignError::Store(e) => store_code(e),
         AlignError::Rejected { .. } => RUNTIME,
-        AlignError::Sheet(_) | AlignError::Invalid(_) => USAGE,
+        AlignError::Sheet(_) | AlignError::Invalid(_) | AlignError::Build(_) => USAGE,
         AlignError::NothingToUndo(_) | AlignError::AlreadyUndone { .. } | AlignError::UndoConflict { .. } => {
             CONFLICT
         }

@@ -3,6 +3,7 @@
 //! reader goes away ([`output`]).
 
 mod align;
+mod build;
 mod error;
 mod export;
 mod ingest;
@@ -58,6 +59,8 @@ enum Command {
         #[command(subcommand)]
         command: align::AlignCommand,
     },
+    /// Build a new alignment of k balanced, contiguous, compact territories.
+    Build(build::Build),
     /// Reps of an alignment.
     Reps {
         #[command(subcommand)]
@@ -138,6 +141,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Ingest(args) => args.run(&config, out),
         Command::IngestAddresses(args) => args.run(&config, out),
         Command::Align { command } => command.run(&config, out),
+        Command::Build(args) => args.run(&config, out),
         Command::Reps { command } => command.run(&config, out),
         Command::Accounts { command } => command.run(&config, out),
         Command::Lookup(args) => args.run(&config, out),

@@ -58,6 +58,9 @@ pub enum AlignError {
         /// The later revisions that changed them.
         later: Vec<i64>,
     },
+    /// A territory build was refused (bad parameters, unknown metric).
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
     /// A request that makes no sense (bad levels, missing dataset, ...).
     #[error("{0}")]
     Invalid(String),

@@ -16,8 +16,10 @@ use crate::change::Change;
 use crate::snapshot::{DatasetModel, Snapshot};
 use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store, StoreError};
 
+mod build;
 mod error;
 
+pub use build::{BuildOutcome, BuildRequest, UnitGraph};
 pub use error::AlignError;
 
 struct Live {
@@ -451,7 +453,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Refuses alignment names that would break URLs, file names or log lines: empty,
 /// padded with spaces, longer than [`MAX_NAME_CHARS`], or holding control characters
 /// (newlines, NUL, ANSI escapes) or `/` and `\`.
-fn check_name(name: &str) -> Result<(), AlignError> {
+pub(crate) fn check_name(name: &str) -> Result<(), AlignError> {
     let refuse = |why: &str| Err(AlignError::Invalid(format!("alignment name {name:?}: {why}")));
     let chars = name.chars().count();
     if name.trim().is_empty() {

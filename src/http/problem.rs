@@ -76,6 +76,7 @@ impl ApiError {
             ApiError::Align(AlignError::AlreadyUndone { .. }) => "Already undone",
             ApiError::Align(AlignError::UndoConflict { .. }) => "Undo conflicts with later changes",
             ApiError::Align(AlignError::Invalid(_)) => "Bad request",
+            ApiError::Align(AlignError::Build(_)) => "Build refused",
             ApiError::NotFound(_) => "Not found",
             ApiError::Store(e) => ApiError::store_title(e),
             ApiError::BadRequest { .. } => "Bad request",
@@ -210,7 +211,9 @@ impl ResponseError for ApiError {
                 | AlignError::AlreadyUndone { .. }
                 | AlignError::UndoConflict { .. },
             ) => StatusCode::CONFLICT,
-            ApiError::Align(AlignError::Invalid(_)) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Align(AlignError::Invalid(_) | AlignError::Build(_)) | ApiError::BadRequest { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -127,3 +127,18 @@ pub async fn next_chunk(body: &mut actix_web::body::BoxBody) -> Option<String> {
         .expect("a chunk within 10 s")?;
     Some(String::from_utf8(chunk.expect("a body chunk").to_vec()).expect("UTF-8"))
 }
+
+/// An engine over a fresh store holding `path` as dataset `name` keyed by `id_field`.
+pub fn engine_with(
+    path: PathBuf,
+    name: &str,
+    id_field: &str,
+) -> (tempfile::TempDir, geoalign::engine::Engine) {
+    let (dir, store) = store();
+    let options = IngestOptions {
+        id_field: id_field.into(),
+        ..options(path, name)
+    };
+    ingest(&store, &options).unwrap_or_else(|e| panic!("ingest {name}: {e}"));
+    (dir, geoalign::engine::Engine::new(std::sync::Arc::new(store)))
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 const ORDER: &[&[&str]] = &[
     &["geom", "text", "feature"],
     &["topo"],
+    &["build"],
     &["align"],
     &["store"],
     &["ingest"],

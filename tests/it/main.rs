@@ -6,6 +6,7 @@ mod common;
 
 mod align;
 mod browser;
+mod build;
 mod clean;
 mod cli;
 mod events;

@@ -1,0 +1,315 @@
+//! Automatic territory building (issue #15): `k` territories from a dataset's units,
+//! balanced on weighted metrics, each contiguous on the unit graph, and compact.
+//!
+//! Pure and deterministic for a seed. The pipeline, one file per step:
+//! 1. [`graph`]: the unit graph from the shared-arc topology (border lengths, areas,
+//!    perimeters, points; proxy edges join islands to the nearest other component);
+//! 2. `seed`: k-means++ seeds on the weights (locked territories start at their locks);
+//! 3. `grow`: the lightest territory takes its nearest unclaimed neighbour, with Lloyd
+//!    iterations of the seeds, so every territory is contiguous from the start;
+//! 4. `balance`: boundary moves that lower the squared deviation and keep the donor
+//!    connected;
+//! 5. `polish`: boundary moves that raise Polsby-Popper with balance as a hard bound;
+//! 6. [`quality`]: the report.
+//!
+//! Several restarts (different seeds derived from the one given) run on threads; the
+//! best result wins (within tolerance first, then the highest mean Polsby-Popper).
+//!
+//! ```
+//! use geoalign::build::{Graph, Params, build};
+//! // A 4 × 1 strip of unit squares into two territories of equal weight.
+//! let edges = vec![(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)];
+//! let graph = Graph::from_parts(edges, vec![1.0; 4], vec![4.0; 4],
+//!     vec![[0.5, 0.5], [1.5, 0.5], [2.5, 0.5], [3.5, 0.5]]);
+//! let params = Params { territories: 2, ..Params::default() };
+//! let owner = build(&graph, &[1.0; 4], &[], &params, &|_| {}).unwrap();
+//! assert_eq!(owner[0], owner[1]);
+//! assert_eq!(owner[2], owner[3]);
+//! assert_ne!(owner[0], owner[3]);
+//! ```
+
+mod balance;
+mod chain;
+pub mod graph;
+mod grow;
+mod partition;
+mod polish;
+pub mod quality;
+mod rng;
+mod seed;
+mod weights;
+
+pub use graph::Graph;
+pub use quality::{MetricQuality, Quality};
+pub use weights::Balance;
+
+use partition::Partition;
+use rng::Rng;
+
+/// Why a build was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BuildError {
+    /// k = 0.
+    #[error("--territories must be at least 1")]
+    NoTerritories,
+    /// More territories than units.
+    #[error("{territories} territories asked for but the dataset has only {units} polygon units")]
+    TooManyTerritories {
+        /// Territories asked for.
+        territories: usize,
+        /// Units available.
+        units: usize,
+    },
+    /// A negative (or not finite) tolerance.
+    #[error("--tolerance must be a fraction of 0 or more (0.02 = 2%), not {0}")]
+    BadTolerance(f64),
+    /// The balance specification does not parse.
+    #[error("--balance {spec:?}: {reason}")]
+    BadBalance {
+        /// The specification given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A balance metric no unit of the dataset has.
+    #[error("unknown metric '{name}' (the dataset has: {})", if available.is_empty() { "no metrics".to_owned() } else { available.join(", ") })]
+    UnknownMetric {
+        /// The metric asked for.
+        name: String,
+        /// The metrics the dataset's units have.
+        available: Vec<String>,
+    },
+    /// The weights or locks do not match the graph.
+    #[error("{what}: {got} values for {units} units")]
+    Mismatch {
+        /// Which input.
+        what: &'static str,
+        /// Values given.
+        got: usize,
+        /// Units of the graph.
+        units: usize,
+    },
+    /// A lock names a territory outside 0..k.
+    #[error("unit {unit} is locked to territory {territory}, but there are only {territories}")]
+    LockOutOfRange {
+        /// Unit index.
+        unit: usize,
+        /// Territory index.
+        territory: u32,
+        /// Territories asked for.
+        territories: usize,
+    },
+}
+
+/// Parameters of a build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Number of territories (k).
+    pub territories: usize,
+    /// Balance tolerance: the relative deviation from the mean a territory may have.
+    pub tolerance: f64,
+    /// Seed of the random choices (the same seed gives the same result).
+    pub seed: u64,
+    /// Independent restarts (run on up to two threads); the best is kept.
+    pub restarts: usize,
+    /// Lloyd iterations of the growth step.
+    pub lloyd_iterations: usize,
+    /// Most passes of each repair step.
+    pub max_passes: usize,
+    /// Most ejection chains tried.
+    pub max_chains: usize,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            territories: 1,
+            tolerance: 0.02,
+            seed: 1,
+            restarts: 2,
+            lloyd_iterations: 8,
+            max_passes: 200,
+            max_chains: 1_000,
+        }
+    }
+}
+
+impl Params {
+    /// Checks k and the tolerance against a graph of `units` units.
+    pub fn check(&self, units: usize) -> Result<(), BuildError> {
+        if self.territories == 0 {
+            return Err(BuildError::NoTerritories);
+        }
+        if self.territories > units {
+            return Err(BuildError::TooManyTerritories {
+                territories: self.territories,
+                units,
+            });
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(BuildError::BadTolerance(self.tolerance));
+        }
+        Ok(())
+    }
+}
+
+/// Where a build is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// The step: `grow`, `balance`, `polish`, `done`.
+    pub phase: &'static str,
+    /// Fraction of the work done (0..1), over all restarts.
+    pub done: f64,
+    /// Largest relative deviation of the restart reporting.
+    pub max_deviation: f64,
+}
+
+/// Builds `params.territories` territories on `graph`: the territory (0..k) of every
+/// unit. `weight` is the balance weight per unit; `locks` (empty, or one per unit)
+/// fixes units to territories.
+pub fn build(
+    graph: &Graph,
+    weight: &[f64],
+    locks: &[Option<u32>],
+    params: &Params,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<u32>, BuildError> {
+    let n = graph.len();
+    params.check(n)?;
+    if weight.len() != n {
+        return Err(BuildError::Mismatch {
+            what: "weights",
+            got: weight.len(),
+            units: n,
+        });
+    }
+    let lock: Vec<Option<u32>> = match locks.len() {
+        0 => vec![None; n],
+        l if l == n => locks.to_vec(),
+        l => {
+            return Err(BuildError::Mismatch {
+                what: "locks",
+                got: l,
+                units: n,
+            });
+        }
+    };
+    for (unit, l) in lock.iter().enumerate() {
+        if let Some(t) = *l
+            && t as usize >= params.territories
+        {
+            return Err(BuildError::LockOutOfRange {
+                unit,
+                territory: t,
+                territories: params.territories,
+            });
+        }
+    }
+    let restarts = params.restarts.max(1);
+    let run = |r: usize| run_once(graph, weight, &lock, params, r, restarts, progress);
+    let results: Vec<(Vec<u32>, f64, f64)> = if restarts > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..restarts).map(|r| scope.spawn(move || run(r))).collect();
+            handles
+                .into_iter()
+                .enumerate()
+                .map(|(r, h)| h.join().unwrap_or_else(|_| run(r)))
+                .collect()
+        })
+    } else {
+        vec![run(0)]
+    };
+    let tolerance = params.tolerance;
+    let best = results
+        .into_iter()
+        .enumerate()
+        .min_by(|(i, a), (j, b)| {
+            let key = |x: &(Vec<u32>, f64, f64)| (x.1.max(tolerance), -x.2);
+            let (ka, kb) = (key(a), key(b));
+            ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(i.cmp(j))
+        })
+        .map(|(_, r)| r.0)
+        .unwrap_or_default();
+    progress(Progress {
+        phase: "done",
+        done: 1.0,
+        max_deviation: 0.0,
+    });
+    Ok(best)
+}
+
+/// One restart: (owner, max deviation, mean Polsby-Popper).
+fn run_once(
+    graph: &Graph,
+    weight: &[f64],
+    lock: &[Option<u32>],
+    params: &Params,
+    restart: usize,
+    restarts: usize,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> (Vec<u32>, f64, f64) {
+    let k = params.territories;
+    let mut rng = Rng::new(
+        params
+            .seed
+            .wrapping_mul(0x1000_0000_01B3)
+            .wrapping_add(restart as u64),
+    );
+    let locked: Vec<bool> = lock.iter().map(Option::is_some).collect();
+    // The restarts run side by side: each reports its own fraction, the first speaks.
+    let report = |phase: &'static str, done: f64, max_deviation: f64| {
+        if restart == 0 || restarts == 1 {
+            progress(Progress {
+                phase,
+                done: done.clamp(0.0, 1.0),
+                max_deviation,
+            });
+        }
+    };
+    let clock = std::time::Instant::now();
+    let lap = |phase: &str, p: &Partition| {
+        tracing::debug!(
+            restart,
+            phase,
+            ms = clock.elapsed().as_millis() as u64,
+            max_deviation = p.max_deviation(),
+            imbalance = p.imbalance(),
+            mean_pp = p.mean_pp(),
+            "build step"
+        );
+    };
+    let seeds = seed::seeds(graph, weight, lock, k, &mut rng);
+    let iterations = params.lloyd_iterations.max(1);
+    let owner = grow::lloyd(graph, weight, lock, &locked, seeds, iterations, |i, dev| {
+        report("grow", 0.3 * (i + 1) as f64 / iterations as f64, dev)
+    });
+    let mut p = Partition::new(graph, weight, &locked, owner, k);
+    lap("grow", &p);
+    let passes = params.max_passes.max(1);
+    let balance_moves = balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
+        report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev)
+    });
+    lap("balance", &p);
+    let chains = chain::chains(&mut p, params.tolerance * 0.5, params.max_chains);
+    let balance_moves = balance_moves
+        + balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
+            report("balance", 0.6 + 0.1 * (i + 1) as f64 / passes as f64, dev)
+        });
+    lap("chains", &p);
+    let bound = params.tolerance;
+    let polish_moves = polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
+        report("polish", 0.7 + 0.3 * (i + 1) as f64 / passes as f64, bound)
+    });
+    lap("polish", &p);
+    let (dev, pp) = (p.max_deviation(), p.mean_pp());
+    tracing::debug!(
+        restart,
+        balance_moves,
+        chains,
+        polish_moves,
+        max_deviation = dev,
+        mean_pp = pp,
+        "build restart"
+    );
+    (p.owner, dev, pp)
+}
