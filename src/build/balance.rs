@@ -32,13 +32,7 @@ pub(crate) fn repair(
             }
             let s = p.owner[u as usize];
             let w = p.weight[u as usize];
-            candidates.clear();
-            for (v, _) in p.graph.neighbours(u) {
-                let t = p.owner[v as usize];
-                if t != s && !candidates.contains(&t) {
-                    candidates.push(t);
-                }
-            }
+            p.neighbour_territories(u, &mut candidates);
             if candidates.is_empty() {
                 continue;
             }

@@ -117,6 +117,28 @@ impl<'a> Partition<'a> {
         self.owner[i] = to;
     }
 
+    /// A fresh stamp for a search over `seen` (clearing it when the stamps wrap).
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// Fills `out` with the territories other than `u`'s own that border `u`.
+    pub(crate) fn neighbour_territories(&self, u: u32, out: &mut Vec<u32>) {
+        let own = self.owner[u as usize];
+        out.clear();
+        for (v, _) in self.graph.neighbours(u) {
+            let t = self.owner[v as usize];
+            if t != own && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+
     /// Whether `u` may leave its territory: not locked, not the territory's last unit,
     /// and the territory stays connected without it (its neighbours in the territory
     /// still reach each other).
@@ -144,12 +166,7 @@ impl<'a> Partition<'a> {
         if wanted == 1 {
             return true;
         }
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.seen.fill(0);
-            self.stamp = 1;
-        }
-        let stamp = self.stamp;
+        let stamp = self.next_stamp();
         self.seen[u as usize] = stamp;
         self.seen[first as usize] = stamp;
         self.queue.clear();
@@ -191,12 +208,7 @@ impl<'a> Partition<'a> {
             .filter(|&(v, _)| self.owner[v as usize] == t)
             .map(|(v, _)| v)
             .collect();
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.seen.fill(0);
-            self.stamp = 1;
-        }
-        let stamp = self.stamp;
+        let stamp = self.next_stamp();
         self.seen[u as usize] = stamp;
         // Pieces: (weight, units).
         let mut pieces: Vec<(f64, Vec<u32>)> = Vec::new();

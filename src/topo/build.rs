@@ -61,24 +61,14 @@ pub(super) fn build(units: &[MultiPolygon<f64>], tolerance: f64) -> Topology {
             stats.dropped_rings += 1;
             continue;
         }
-        let start = rings.pts.len();
-        for &id in &snapped.ids[input_off[r] as usize..input_off[r + 1] as usize] {
-            if rings.pts.len() == start || rings.pts.last() != Some(&id) {
-                rings.pts.push(id);
-            }
-        }
-        while rings.pts.len() > start + 1 && rings.pts.last() == rings.pts.get(start) {
-            rings.pts.pop();
-        }
-        if rings.pts.len() - start < 3 {
-            rings.pts.truncate(start);
+        let ring = &snapped.ids[input_off[r] as usize..input_off[r + 1] as usize];
+        if !rings.push(ring.iter().copied()) {
             stats.dropped_rings += 1;
             if !m.hole {
                 dropped_polygon = Some(m.polygon);
             }
             continue;
         }
-        rings.off.push(rings.pts.len() as u32);
         kept_meta.push(*m);
     }
     let meta = renumber_polygons(kept_meta);

@@ -30,6 +30,26 @@ impl Rings {
     pub(crate) fn ring(&self, r: usize) -> &[u32] {
         &self.pts[self.off[r] as usize..self.off[r + 1] as usize]
     }
+
+    /// Appends a ring without consecutive repeats (nor the closing one); returns false,
+    /// appending nothing, when fewer than three points are left.
+    pub(crate) fn push(&mut self, ring: impl Iterator<Item = u32>) -> bool {
+        let start = self.pts.len();
+        for id in ring {
+            if self.pts.len() == start || self.pts.last() != Some(&id) {
+                self.pts.push(id);
+            }
+        }
+        while self.pts.len() > start + 1 && self.pts.last() == self.pts.get(start) {
+            self.pts.pop();
+        }
+        if self.pts.len() - start < 3 {
+            self.pts.truncate(start);
+            return false;
+        }
+        self.off.push(self.pts.len() as u32);
+        true
+    }
 }
 
 /// A point to insert into segment `segment`, at parameter `t` from its lower point id.

@@ -133,33 +133,13 @@ fn renumber(rings: &Rings, ring_unit: &[u32], map: &[u32]) -> (Rings, Vec<u32>, 
     let mut units = Vec::with_capacity(ring_unit.len());
     let mut dropped = 0;
     for (r, &unit) in ring_unit.iter().enumerate() {
-        if push_ring(&mut out, rings.ring(r).iter().map(|&p| map[p as usize])) {
+        if out.push(rings.ring(r).iter().map(|&p| map[p as usize])) {
             units.push(unit);
         } else {
             dropped += 1;
         }
     }
     (out, units, dropped)
-}
-
-/// Appends a ring without consecutive repeats; returns false (appending nothing) when
-/// fewer than three points are left.
-fn push_ring(rings: &mut Rings, ring: impl Iterator<Item = u32>) -> bool {
-    let start = rings.pts.len();
-    for id in ring {
-        if rings.pts.len() == start || rings.pts.last() != Some(&id) {
-            rings.pts.push(id);
-        }
-    }
-    while rings.pts.len() > start + 1 && rings.pts.last() == rings.pts.get(start) {
-        rings.pts.pop();
-    }
-    if rings.pts.len() - start < 3 {
-        rings.pts.truncate(start);
-        return false;
-    }
-    rings.off.push(rings.pts.len() as u32);
-    true
 }
 
 /// Inserts the meeting points of segments that meet away from a shared end point;
