@@ -31,6 +31,13 @@ pub struct Change {
     /// outlines of the touched codes, reps and accounts that moved or changed); `None`
     /// when nothing on the map changed.
     pub bbox: Option<[f64; 4]>,
+    /// The boxes `bbox` is the union of, `[west, south, east, north]` each: per touched
+    /// code (and per code whose name, parent, reps or lock changed) its old and new
+    /// outline, per territory whose reps' names changed its outline, per rep or account that changed its old and new place. Tiles outside
+    /// all of them are the same before and after (but for colours, which are the tile
+    /// view's own). The whole world on a reload.
+    #[serde(skip)]
+    pub areas: Vec<[f64; 4]>,
     /// The snapshot was reloaded from the store (a commit by another process, or a
     /// re-ingested dataset): anything may have changed.
     pub reloaded: bool,
@@ -45,37 +52,75 @@ impl Change {
         changed: Vec<BTreeSet<String>>,
         summary: String,
     ) -> Change {
-        let mut bbox = Extent::default();
+        let mut areas = Areas::default();
         let mut touched = BTreeMap::new();
+        let outline = |snapshot: &Snapshot, level: usize, code: &str| {
+            snapshot
+                .shapes
+                .get(level)
+                .and_then(|s| s.get(code))
+                .and_then(|s| s.geometry.bounding_rect())
+        };
         for (level, codes) in changed.into_iter().enumerate() {
             if codes.is_empty() {
                 continue;
             }
             for code in &codes {
-                for shapes in [before.shapes.get(level), after.shapes.get(level)] {
-                    if let Some(rect) = shapes
-                        .and_then(|s| s.get(code))
-                        .and_then(|s| s.geometry.bounding_rect())
-                    {
-                        bbox.add(rect.min().x, rect.min().y);
-                        bbox.add(rect.max().x, rect.max().y);
-                    }
-                }
+                areas.outlines([outline(before, level, code), outline(after, level, code)]);
             }
             touched.insert(after.state.levels[level].clone(), codes.into_iter().collect());
         }
-        for (id, rep) in before.state.reps.iter().chain(&after.state.reps) {
-            if before.state.reps.get(id) != after.state.reps.get(id)
-                && let (Some(lon), Some(lat)) = (rep.lon, rep.lat)
-            {
-                bbox.add(lon, lat);
+        // Territories whose record changed (name, parent, reps, lock) with their shape kept.
+        for (level, (old, new)) in before
+            .state
+            .territories
+            .iter()
+            .zip(&after.state.territories)
+            .enumerate()
+        {
+            for (code, t) in new {
+                if old.get(code).is_some_and(|o| o != t) {
+                    areas.outlines([outline(before, level, code), outline(after, level, code)]);
+                }
+            }
+        }
+        // Reps: where they stand, and the territories that list them by name.
+        let (old_reps, new_reps) = (&before.state.reps, &after.state.reps);
+        for (id, rep) in old_reps.iter().chain(new_reps) {
+            if old_reps.get(id) == new_reps.get(id) {
+                continue;
+            }
+            if let (Some(lon), Some(lat)) = (rep.lon, rep.lat) {
+                areas.point(lon, lat);
+            }
+            for snapshot in [before, after] {
+                for (code, t) in &snapshot.state.territories[0] {
+                    if t.reps.contains(id) {
+                        areas.outlines([outline(snapshot, 0, code), None]);
+                    }
+                }
+            }
+        }
+        // A rep taken off or given a territory: its point's list of territories changed.
+        for code in touched.get(&after.state.levels[0]).into_iter().flatten() {
+            let no_reps = BTreeSet::new();
+            let old = before.state.territories[0]
+                .get(code)
+                .map_or(&no_reps, |t| &t.reps);
+            let new = after.state.territories[0].get(code).map_or(&no_reps, |t| &t.reps);
+            for id in old.symmetric_difference(new) {
+                for rep in [old_reps.get(id), new_reps.get(id)].into_iter().flatten() {
+                    if let (Some(lon), Some(lat)) = (rep.lon, rep.lat) {
+                        areas.point(lon, lat);
+                    }
+                }
             }
         }
         for (id, account) in before.state.accounts.iter().chain(&after.state.accounts) {
             if before.state.accounts.get(id) != after.state.accounts.get(id)
                 || before.account_owner(id) != after.account_owner(id)
             {
-                bbox.add(account.record.lon, account.record.lat);
+                areas.point(account.record.lon, account.record.lat);
             }
         }
         Change {
@@ -85,7 +130,8 @@ impl Change {
             summary,
             author: String::new(),
             touched,
-            bbox: bbox.finish(),
+            bbox: areas.bbox(),
+            areas: areas.0,
             reloaded: false,
         }
     }
@@ -111,6 +157,7 @@ impl Change {
             author: String::new(),
             touched,
             bbox: Some(WORLD),
+            areas: vec![WORLD],
             reloaded: true,
         }
     }
@@ -125,6 +172,7 @@ impl Change {
             author: String::new(),
             touched: BTreeMap::new(),
             bbox: None,
+            areas: Vec::new(),
             reloaded: false,
         }
     }
@@ -132,6 +180,36 @@ impl Change {
     /// Whether nothing changed (a change set whose operations left the state as it was).
     pub fn is_empty(&self) -> bool {
         self.touched.is_empty() && self.bbox.is_none() && !self.reloaded
+    }
+}
+
+/// The boxes a change covers.
+#[derive(Debug, Default)]
+struct Areas(Vec<[f64; 4]>);
+
+impl Areas {
+    /// The union of the outlines given (a code's old and new one), if any.
+    fn outlines(&mut self, rects: [Option<geo::Rect>; 2]) {
+        let mut extent = Extent::default();
+        for rect in rects.into_iter().flatten() {
+            extent.add(rect.min().x, rect.min().y);
+            extent.add(rect.max().x, rect.max().y);
+        }
+        self.0.extend(extent.finish());
+    }
+
+    fn point(&mut self, lon: f64, lat: f64) {
+        self.0.push([lon, lat, lon, lat]);
+    }
+
+    /// The box around them all.
+    fn bbox(&self) -> Option<[f64; 4]> {
+        let mut extent = Extent::default();
+        for b in &self.0 {
+            extent.add(b[0], b[1]);
+            extent.add(b[2], b[3]);
+        }
+        extent.finish()
     }
 }
 

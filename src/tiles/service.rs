@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use super::cache::{EncodedTile, TileCache, TileKey};
 use super::prepared::{WorldBox, intersects};
 use super::render::render;
-use super::tile_id::TileId;
+use super::tile_id::{TileId, lonlat_to_world};
 use super::view::{AlignmentView, DatasetTiles};
 use super::{TileError, TileOptions};
 use crate::change::Change;
@@ -26,6 +26,8 @@ use crate::snapshot::Snapshot;
 const VIEWS_KEPT: usize = 3;
 /// Change records kept per alignment (to carry tiles forward).
 const DELTAS_KEPT: usize = 64;
+/// Every world box: the dirty area of a change not known in detail.
+const WHOLE_WORLD: WorldBox = [f64::NEG_INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::INFINITY];
 /// Commits queued for the view worker; past that, tile requests prepare views.
 pub const PENDING_COMMITS: usize = 16;
 
@@ -44,6 +46,55 @@ struct History {
 struct AlignmentTiles {
     id: u32,
     history: Mutex<History>,
+    /// What each commit changed, as the engine's [`Change`] said (world boxes), in
+    /// commit order: recorded by the commit hook, read when the next view is prepared.
+    /// A lock of its own, so a commit never waits for a view being prepared.
+    changes: Mutex<VecDeque<Delta>>,
+}
+
+impl AlignmentTiles {
+    /// Records a commit's change.
+    fn record(&self, change: &Change) {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        changes.push_back(Delta {
+            from: change.previous_revision,
+            to: change.revision,
+            dirty: change
+                .areas
+                .iter()
+                .map(|&[west, south, east, north]| {
+                    let ([x0, y0], [x1, y1]) = (lonlat_to_world(west, south), lonlat_to_world(east, north));
+                    [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
+                })
+                .collect(),
+        });
+        if changes.len() > DELTAS_KEPT {
+            changes.pop_front();
+        }
+    }
+
+    /// World boxes whose tiles the commits from revision `from` to `to` changed (but
+    /// for colours): the whole world unless every commit between them was recorded.
+    fn changed_between(&self, from: i64, to: i64) -> Vec<WorldBox> {
+        let changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut dirty = Vec::new();
+        let mut cursor = to;
+        for d in changes.iter().rev() {
+            if cursor == from {
+                break;
+            }
+            if d.to == cursor {
+                dirty.extend_from_slice(&d.dirty);
+                cursor = d.from;
+            } else if d.to < cursor {
+                break;
+            }
+        }
+        if cursor != from {
+            return vec![WHOLE_WORLD];
+        }
+        dirty
+    }
 }
 
 /// Lowest zoom whose cold tiles render on the caller's thread (an HTTP worker) when the
@@ -121,8 +172,11 @@ impl TileService {
             };
             if change.reloaded {
                 service.forget(&snapshot.alignment);
-            } else if service.serves(&snapshot.alignment) && queue.try_send(snapshot.clone()).is_err() {
-                tracing::debug!(alignment = %snapshot.alignment, "tiles: commit queue full");
+            } else if let Some(entry) = service.served(&snapshot.alignment) {
+                entry.record(change);
+                if queue.try_send(snapshot.clone()).is_err() {
+                    tracing::debug!(alignment = %snapshot.alignment, "tiles: commit queue full");
+                }
             }
         }));
         service
@@ -135,11 +189,6 @@ impl TileService {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(alignment);
-    }
-
-    /// Whether tiles of `alignment` were asked for (its views are kept).
-    fn serves(&self, alignment: &str) -> bool {
-        self.served(alignment).is_some()
     }
 
     /// The tiles of `alignment`, if they were asked for before.
@@ -176,6 +225,7 @@ impl TileService {
                 Arc::new(AlignmentTiles {
                     id: self.next_id.fetch_add(1, Ordering::Relaxed),
                     history: Mutex::new(History::default()),
+                    changes: Mutex::new(VecDeque::new()),
                 })
             })
             .clone()
@@ -227,7 +277,8 @@ impl TileService {
             &self.options,
         ));
         if let Some(previous) = previous {
-            let dirty = view.dirty_since(&previous);
+            let mut dirty = entry.changed_between(previous.snapshot.revision, view.snapshot.revision);
+            dirty.extend(view.recoloured_since(&previous));
             tracing::debug!(
                 alignment,
                 from = previous.snapshot.revision,

@@ -3,9 +3,10 @@
 //! outlines, label points, colours, who owns each unit, which arcs are boundaries).
 //!
 //! A view is built from the previous one: shapes the change did not touch (the same
-//! `Arc<Shape>`) keep their prepared geometry and colours carry forward. The
-//! difference between two views, [`AlignmentView::dirty_since`], is the set of world
-//! boxes whose tiles may differ.
+//! `Arc<Shape>`) keep their prepared geometry and colours carry forward. Where tiles of
+//! two views differ is what the commits between them changed (the engine's
+//! [`crate::change::Change`], recorded by the tile service) and the codes whose colour
+//! changed ([`AlignmentView::recoloured_since`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -454,54 +455,28 @@ impl AlignmentView {
         &self.boundary_chains
     }
 
-    /// World boxes where tiles of `self` may differ from those of `older`.
-    pub fn dirty_since(&self, older: &AlignmentView) -> Vec<WorldBox> {
-        let mut dirty = Vec::new();
+    /// World boxes where tiles of `self` differ from those of `older` by what the
+    /// commits between them cannot say: the colours, which this view gives (a code kept
+    /// from `older` may take another colour where adjacency changed). The whole world
+    /// when the dataset or the levels differ.
+    pub fn recoloured_since(&self, older: &AlignmentView) -> Vec<WorldBox> {
         if !Arc::ptr_eq(&self.dataset, &older.dataset) || self.levels.len() != older.levels.len() {
             return vec![[f64::NEG_INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::INFINITY]];
         }
-        let (new_state, old_state) = (&self.snapshot.state, &older.snapshot.state);
-        for (level, (new, old)) in self.levels.iter().zip(&older.levels).enumerate() {
-            let old_items: HashMap<&str, usize> = old
+        let mut dirty = Vec::new();
+        for (new, old) in self.levels.iter().zip(&older.levels) {
+            let old_colours: HashMap<&str, (u8, WorldBox)> = old
                 .codes
                 .iter()
-                .enumerate()
-                .map(|(i, c)| (c.as_str(), i))
+                .zip(&old.colours)
+                .zip(&old.shapes)
+                .map(|((c, &colour), shape)| (c.as_str(), (colour, shape.geometry.bbox)))
                 .collect();
-            let mut seen = BTreeSet::new();
-            for (i, code) in new.codes.iter().enumerate() {
-                seen.insert(code.as_str());
-                let new_box = new.shapes[i].geometry.bbox;
-                match old_items.get(code.as_str()) {
-                    Some(&j) => {
-                        let same = Arc::ptr_eq(&new.shapes[i], &old.shapes[j])
-                            && new.colours[i] == old.colours[j]
-                            && new_state.territories[level].get(code)
-                                == old_state.territories[level].get(code);
-                        if !same {
-                            dirty.push(union(new_box, old.shapes[j].geometry.bbox));
-                        }
-                    }
-                    None => dirty.push(new_box),
-                }
-            }
-            for (j, code) in old.codes.iter().enumerate() {
-                if !seen.contains(code.as_str()) {
-                    dirty.push(old.shapes[j].geometry.bbox);
-                }
-            }
-        }
-        for (new, old) in [(&self.reps, &older.reps), (&self.accounts, &older.accounts)] {
-            let old_by_id: HashMap<&str, &PointItem> = old.iter().map(|p| (p.id.as_str(), p)).collect();
-            let new_by_id: HashMap<&str, &PointItem> = new.iter().map(|p| (p.id.as_str(), p)).collect();
-            for p in new {
-                if old_by_id.get(p.id.as_str()) != Some(&p) {
-                    dirty.push([p.at[0], p.at[1], p.at[0], p.at[1]]);
-                }
-            }
-            for p in old {
-                if new_by_id.get(p.id.as_str()) != Some(&p) {
-                    dirty.push([p.at[0], p.at[1], p.at[0], p.at[1]]);
+            for ((code, colour), shape) in new.codes.iter().zip(&new.colours).zip(&new.shapes) {
+                if let Some(&(was, old_box)) = old_colours.get(code.as_str())
+                    && was != *colour
+                {
+                    dirty.push(union(shape.geometry.bbox, old_box));
                 }
             }
         }

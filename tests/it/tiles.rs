@@ -16,7 +16,7 @@ use geo::{Area, BooleanOps, Coord, LineString, MultiPolygon, Polygon, Validation
 use geoalign::align::Op;
 use geoalign::http::{AppState, configure};
 use geoalign::tiles::export::{ExportOptions, Format, export, pyramid};
-use geoalign::tiles::{TileId, TileOptions, TileService};
+use geoalign::tiles::{TileId, TileOptions, TileService, lonlat_to_world};
 use geozero::mvt::{self, Message};
 
 // ---- MVT decoding (geozero's protobuf types) ------------------------------------
@@ -410,61 +410,99 @@ fn layers_and_properties() {
     }
 }
 
+/// A commit's `Change` (recorded by the attached service's hook) and the view's colours
+/// say exactly where tiles differ: served tiles (carried forward or rendered) equal a
+/// fresh render after a unit move, a rep renamed (the territories that list the rep by
+/// name, wherever the rep lives) and a rep taken off a territory.
 #[test]
 fn a_committed_change_alters_exactly_the_tiles_it_touches() {
-    let (_dir, service) = sample_service();
-    let engine = service.engine().clone();
-    let before = service.view("nyc").unwrap();
-    let tiles = pyramid(&before, 0, 12, 64.0 / 4096.0);
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let service = TileService::attached(engine.clone(), TileOptions::default());
+    let first = service.view("nyc").unwrap();
+    let tiles = pyramid(&first, 0, 12, 64.0 / 4096.0);
     let fetch = |service: &TileService| -> BTreeMap<TileId, Vec<u8>> {
         tiles
             .iter()
             .map(|t| (*t, service.tile("nyc", None, *t).unwrap().1.raw.to_vec()))
             .collect()
     };
-    let old = fetch(&service);
-    // Move 10002 (Lower East Side) into T1001; colours may follow only where adjacency changed.
-    let outcome = engine
-        .apply(
-            "nyc",
-            before.snapshot.revision,
-            &[Op::Assign {
+    let state = &first.snapshot.state;
+    let (code, rep) = state.territories[0]
+        .iter()
+        .find_map(|(code, t)| Some((code.clone(), t.reps.first()?.clone())))
+        .expect("a territory with a rep");
+    let mut renamed = state.reps[&rep].clone();
+    renamed.name = "Renamed Rep".into();
+    let cases = [
+        (
+            "a unit moved",
+            Op::Assign {
                 units: vec!["10002".into()],
                 territory: "T1001".into(),
-            }],
-            "test",
-        )
-        .unwrap();
-    let after = service.view("nyc").unwrap();
-    assert_eq!(after.snapshot.revision, outcome.change.revision);
-    let new = fetch(&service);
-    // The served tiles (carried forward or rendered) equal a fresh render.
-    let fresh = TileService::new(engine.clone(), TileOptions::default());
-    let mut changed = Vec::new();
-    for t in &tiles {
-        let rendered = fresh.render("nyc", *t).unwrap();
-        assert_eq!(new[t], rendered, "stale tile {t} served after the change");
-        if old[t] != new[t] {
-            changed.push(*t);
-        }
-    }
-    // Every changed tile lies in the changed area; some tiles at every zoom stayed.
-    let dirty = after.dirty_since(&before);
-    assert!(!dirty.is_empty());
+            },
+        ),
+        (
+            "a rep renamed",
+            Op::UpsertReps {
+                reps: BTreeMap::from([(rep.clone(), renamed)]),
+            },
+        ),
+        (
+            "a rep taken off",
+            Op::SetRep {
+                territory: code,
+                reps: Vec::new(),
+            },
+        ),
+    ];
     let margin = 64.0 / 4096.0;
-    for t in &changed {
-        let b = t.world_bounds(margin);
-        assert!(
-            dirty
-                .iter()
-                .any(|d| d[0] <= b[2] && b[0] <= d[2] && d[1] <= b[3] && b[1] <= d[3]),
-            "{t} changed outside the dirty area"
-        );
+    for (what, op) in cases {
+        let before = service.view("nyc").unwrap();
+        let old = fetch(&service);
+        let outcome = engine
+            .apply("nyc", before.snapshot.revision, &[op], "test")
+            .unwrap();
+        let after = service.view("nyc").unwrap();
+        assert_eq!(after.snapshot.revision, outcome.change.revision);
+        let new = fetch(&service);
+        let fresh = TileService::new(engine.clone(), TileOptions::default());
+        let mut changed = Vec::new();
+        for t in &tiles {
+            let rendered = fresh.render("nyc", *t).unwrap();
+            assert!(
+                new[t] == rendered,
+                "{what}: stale tile {t} served after the change"
+            );
+            if old[t] != new[t] {
+                changed.push(*t);
+            }
+        }
+        // Every changed tile lies in the change's areas or where colours changed.
+        let mut dirty: Vec<[f64; 4]> = outcome
+            .change
+            .areas
+            .iter()
+            .map(|&[w, s, e, n]| {
+                let ([x0, y0], [x1, y1]) = (lonlat_to_world(w, s), lonlat_to_world(e, n));
+                [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
+            })
+            .collect();
+        dirty.extend(after.recoloured_since(&before));
+        for t in &changed {
+            let b = t.world_bounds(margin);
+            assert!(
+                dirty
+                    .iter()
+                    .any(|d| d[0] <= b[2] && b[0] <= d[2] && d[1] <= b[3] && b[1] <= d[3]),
+                "{what}: {t} changed outside the dirty area"
+            );
+        }
+        assert!(changed.iter().any(|t| t.z == 12), "{what}: no z12 tile changed");
+        let unchanged_z12 = tiles.iter().filter(|t| t.z == 12 && !changed.contains(t)).count();
+        assert!(unchanged_z12 > 0, "{what}: every z12 tile changed");
+        eprintln!("{what}: {} of {} tiles changed", changed.len(), tiles.len());
     }
-    assert!(changed.iter().any(|t| t.z == 12), "no z12 tile changed");
-    let unchanged_z12 = tiles.iter().filter(|t| t.z == 12 && !changed.contains(t)).count();
-    assert!(unchanged_z12 > 0, "every z12 tile changed");
-    eprintln!("{} of {} tiles changed", changed.len(), tiles.len());
 }
 
 #[test]
