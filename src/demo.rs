@@ -44,6 +44,7 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         drop_alignments: false,
         points: false,
         cleaning: Default::default(),
+        roles: Default::default(),
         progress,
     };
     let points = IngestOptions {

@@ -57,6 +57,19 @@ impl Properties {
     }
 }
 
+/// Whether a unit id is a placeholder rather than a real postal unit: three or more
+/// nines (`99999`, the US Census' ZCTA for parks, airports and water, which NYC's
+/// MODZCTA keeps as one scattered unit). A lookup that lands in one answers "no owner".
+///
+/// ```
+/// use geoalign::feature::is_placeholder_id;
+/// assert!(is_placeholder_id("99999"));
+/// assert!(!is_placeholder_id("10001") && !is_placeholder_id("99"));
+/// ```
+pub fn is_placeholder_id(id: &str) -> bool {
+    id.len() >= 3 && id.bytes().all(|b| b == b'9')
+}
+
 /// Formats a number as an id: integers without `.0`.
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {

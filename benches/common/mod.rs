@@ -38,6 +38,7 @@ pub fn ingested(path: &Path) -> (tempfile::TempDir, Store) {
         drop_alignments: false,
         points: false,
         cleaning: Default::default(),
+        roles: Default::default(),
         progress: false,
     };
     ingest(&store, &options).expect("ingest zip5_us");

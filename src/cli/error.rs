@@ -153,6 +153,7 @@ fn ingest_code(e: &IngestError) -> u8 {
         | IngestError::Malformed { .. }
         | IngestError::Layer { .. }
         | IngestError::MissingIdField { .. }
+        | IngestError::FieldRole { .. }
         | IngestError::NoCrs { .. }
         | IngestError::UnknownCrs { .. }
         | IngestError::NothingValid { .. } => USAGE,

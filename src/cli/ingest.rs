@@ -6,6 +6,7 @@ use clap::Args;
 use geoalign::config::Config;
 use geoalign::ingest::cleaning::{Cleaning, DEFAULT_GAP_M};
 use geoalign::ingest::crs::CrsDef;
+use geoalign::ingest::roles::RoleChoices;
 use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
 
@@ -49,6 +50,13 @@ pub struct Ingest {
     /// leave gaps may then fall back to an overlay).
     #[arg(long, conflicts_with = "snap")]
     no_clean: bool,
+    /// Sum this numeric field per territory although its name or values look like a
+    /// code or an average (repeatable).
+    #[arg(long = "metric", value_name = "FIELD")]
+    metrics: Vec<String>,
+    /// Keep this field as an attribute, not summed per territory (repeatable).
+    #[arg(long = "attribute", value_name = "FIELD")]
+    attributes: Vec<String>,
 }
 
 #[derive(Args)]
@@ -102,6 +110,10 @@ impl Ingest {
             drop_alignments: self.drop_alignments,
             points: self.points,
             cleaning,
+            roles: RoleChoices {
+                metrics: self.metrics,
+                attributes: self.attributes,
+            },
             progress: true,
         };
         out.text(ingest(&store, &options)?)

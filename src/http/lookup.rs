@@ -41,9 +41,10 @@ pub struct PointOwner {
     pub lon: f64,
     /// Latitude asked.
     pub lat: f64,
-    /// Whether the point is in (or snapped to) a unit.
+    /// Whether the point is in (or snapped to) a unit that can have an owner (not a
+    /// placeholder unit such as `99999`).
     pub found: bool,
-    /// The unit containing the point (found only).
+    /// The unit containing the point (found, or the placeholder unit it is in).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Code per level name of the owning chain (found only).
@@ -59,13 +60,27 @@ pub struct PointOwner {
     /// Why nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// A placeholder unit (no owner), or a point in one snapped to the nearest real unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOwner {
-    let found = owner.is_some();
-    let (unit, levels, reps, distance_km) = match owner {
-        Some(o) => (Some(o.unit), Some(o.levels), Some(o.reps), Some(o.distance_km)),
-        None => (None, None, None, None),
+    let found = owner.as_ref().is_some_and(|o| !o.is_placeholder());
+    let (unit, levels, reps, distance_km, note) = match owner {
+        Some(o) => (
+            Some(o.unit),
+            Some(o.levels),
+            Some(o.reps),
+            Some(o.distance_km),
+            o.note,
+        ),
+        None => (None, None, None, None, None),
+    };
+    let reason = match (found, &unit) {
+        (true, _) => None,
+        (false, Some(_)) => Some("the point is in a placeholder unit, which no territory owns"),
+        (false, None) => Some("the point is in no unit of the dataset"),
     };
     PointOwner {
         alignment: s.alignment.clone(),
@@ -77,7 +92,8 @@ fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOw
         owner: levels,
         reps,
         distance_km,
-        reason: (!found).then_some("the point is in no unit of the dataset"),
+        reason,
+        note,
     }
 }
 

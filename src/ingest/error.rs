@@ -55,6 +55,21 @@ pub enum IngestError {
         /// Comma-separated list of fields the file has.
         available: String,
     },
+    /// `--metric` or `--attribute` names a field the file does not have, or one field is
+    /// named by both.
+    #[error("{path}: {option} {field}: {problem}; fields present: {available}")]
+    FieldRole {
+        /// The file.
+        path: PathBuf,
+        /// `--metric` or `--attribute`.
+        option: &'static str,
+        /// The field named.
+        field: String,
+        /// What is wrong with it.
+        problem: &'static str,
+        /// Comma-separated list of fields the file has.
+        available: String,
+    },
     /// The file declares no CRS and its coordinates are not plainly lon/lat.
     #[error(
         "{path}: no coordinate reference system declared and coordinates are not lon/lat (bbox {bbox}); pass --s-srs EPSG:N"

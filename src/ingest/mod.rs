@@ -8,6 +8,7 @@ pub mod crs;
 mod error;
 pub mod readers;
 pub mod repair;
+pub mod roles;
 pub mod wkt;
 
 use std::collections::{HashMap, HashSet};
@@ -18,11 +19,12 @@ use geo::{BoundingRect, Geometry, Rect};
 use indicatif::{ProgressBar, ProgressStyle};
 use rstar::{AABB, RTree, RTreeObject};
 
-use crate::feature::{RawFeature, Unit, UnitKind};
+use crate::feature::{Properties, RawFeature, Unit, UnitKind};
 use crate::store::{DatasetMeta, Store};
 use cleaning::{Cleaning, CleaningSummary};
 use crs::{CrsDef, Reprojector};
 pub use error::{AddressError, IngestError};
+use roles::{FieldRoles, RoleChoices};
 
 /// What to ingest and how.
 #[derive(Debug, Clone)]
@@ -47,6 +49,9 @@ pub struct IngestOptions {
     pub points: bool,
     /// How polygon units are cleaned into a coverage.
     pub cleaning: Cleaning,
+    /// Numeric fields the user wants summed or kept as attributes, over the rules of
+    /// [`roles`].
+    pub roles: RoleChoices,
     /// Show a progress bar on stderr.
     pub progress: bool,
 }
@@ -104,6 +109,8 @@ pub struct IngestReport {
     pub cleaning: Option<CleaningSummary>,
     /// A polygon ingest that kept the raw geometry (`--no-clean`).
     pub raw_geometry: bool,
+    /// Which numeric fields are summed per territory and which are kept as attributes.
+    pub fields: FieldRoles,
 }
 
 impl fmt::Display for IngestReport {
@@ -132,10 +139,11 @@ impl fmt::Display for IngestReport {
             self.repaired.len(),
             self.rejected.len()
         )?;
+        writeln!(f, "  fields: {}", self.fields)?;
         if self.already_polygons > 0 || self.outside_polygons > 0 {
             writeln!(
                 f,
-                "  points: {} already polygon units (their attributes added), {} outside every polygon",
+                "  points: {} already polygon units (the attributes and metrics they lacked added), {} outside every polygon",
                 self.already_polygons, self.outside_polygons
             )?;
         }
@@ -188,8 +196,10 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
     if !options.points && exists && !options.replace {
         return Err(IngestError::DatasetExists(options.dataset.clone()));
     }
-    let layer = readers::read(path, options.layer.as_deref(), options.s_srs.as_ref())?;
+    let mut layer = readers::read(path, options.layer.as_deref(), options.s_srs.as_ref())?;
     let read = layer.features.len();
+    check_role_choices(path, &layer.fields, &options.roles)?;
+    let fields = roles::apply(&mut layer.features, &options.id_field, &options.roles);
     if !layer.features.iter().any(|f| f.properties.has(&options.id_field)) {
         return Err(IngestError::MissingIdField {
             path: path.to_owned(),
@@ -274,23 +284,22 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         units_appeared: 0,
         cleaning,
         raw_geometry: !options.points && !options.cleaning.enabled,
+        fields,
     };
     if options.points {
         let polygons = store.polygon_units(&options.dataset)?;
         let known: std::collections::HashSet<&str> = polygons.iter().map(|(id, _)| id.as_str()).collect();
-        // A point row for a ZIP that has a polygon lends the polygon its text
-        // attributes (city, county, type) for geocoding; the rest become point units.
+        // A point row for a ZIP that has a polygon lends the polygon the properties it
+        // lacks: text attributes (city, county, type) for geocoding and metrics
+        // (population, households) for balancing; the rest become point units.
         let (existing, new): (Vec<Unit>, Vec<Unit>) =
             units.into_iter().partition(|u| known.contains(u.id.as_str()));
         units = new;
         report.already_polygons = existing.len();
         assign_parents(&mut units, &polygons);
         report.outside_polygons = units.iter().filter(|u| u.parent.is_none()).count();
-        let attributes: Vec<(String, std::collections::BTreeMap<String, String>)> = existing
-            .into_iter()
-            .map(|u| (u.id, u.properties.attributes))
-            .collect();
-        store.add_point_units(&options.dataset, &units, &attributes)?;
+        let lent: Vec<(String, Properties)> = existing.into_iter().map(|u| (u.id, u.properties)).collect();
+        store.add_point_units(&options.dataset, &units, &lent)?;
     } else {
         let meta = DatasetMeta {
             name: options.dataset.clone(),
@@ -310,6 +319,32 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
     report.stored = units.len();
     tracing::info!(dataset = %report.dataset, stored = report.stored, rejected = report.rejected.len(), "ingested");
     Ok(report)
+}
+
+/// `--metric` and `--attribute` name fields of the file, each at most once.
+fn check_role_choices(path: &Path, fields: &[String], choices: &RoleChoices) -> Result<(), IngestError> {
+    let named = choices
+        .metrics
+        .iter()
+        .map(|f| ("--metric", f))
+        .chain(choices.attributes.iter().map(|f| ("--attribute", f)));
+    for (option, field) in named {
+        let problem = if !fields.contains(field) {
+            "no such field"
+        } else if choices.metrics.contains(field) && choices.attributes.contains(field) {
+            "named by both --metric and --attribute"
+        } else {
+            continue;
+        };
+        return Err(IngestError::FieldRole {
+            path: path.to_owned(),
+            option,
+            field: field.clone(),
+            problem,
+            available: fields.join(", "),
+        });
+    }
+    Ok(())
 }
 
 /// On a replace: which alignments of the dataset keep every unit they refer to (kept)

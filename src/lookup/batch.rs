@@ -178,7 +178,8 @@ pub fn resolve(s: &Snapshot, rows: &[Row]) -> Vec<Option<u32>> {
     out
 }
 
-/// The owner columns of a unit (`unit,territory,district,region,reps`), computed once per unit.
+/// The owner columns of a unit (`unit,territory,district,region,reps,`, and for a
+/// placeholder unit its note in the error column), computed once per unit.
 pub(crate) struct OwnerCells<'a> {
     s: &'a Snapshot,
     cache: Vec<Option<String>>,
@@ -212,6 +213,10 @@ impl<'a> OwnerCells<'a> {
             for field in &record {
                 push_field(&mut out, field);
                 out.push(b',');
+            }
+            // A placeholder unit's note goes in the error column, as "in no unit" does.
+            if let Some(note) = &owner.note {
+                push_field(&mut out, note);
             }
             String::from_utf8(out).unwrap_or_default()
         })
@@ -280,10 +285,14 @@ pub fn write_json(s: &Snapshot, rows: &[Row], owners: &[Option<u32>]) -> Vec<u8>
             (Ok((lon, lat)), None) => json!({ "id": id, "lon": lon, "lat": lat, "found": false }),
             (Ok((lon, lat)), Some(unit)) => {
                 let o = s.owner_of_unit(*unit);
-                json!({
-                "id": id, "lon": lon, "lat": lat, "found": true, "unit": o.unit, "owner": o.levels,
-                "reps": o.reps.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-                })
+                if let Some(note) = &o.note {
+                    json!({ "id": id, "lon": lon, "lat": lat, "found": false, "unit": o.unit, "note": note })
+                } else {
+                    json!({
+                    "id": id, "lon": lon, "lat": lat, "found": true, "unit": o.unit, "owner": o.levels,
+                    "reps": o.reps.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                    })
+                }
             }
         };
         let _ = serde_json::to_writer(&mut out, &value);

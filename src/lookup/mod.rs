@@ -10,6 +10,7 @@ use geo::{Closest, ClosestPoint, Distance, Haversine, Point};
 use rstar::AABB;
 use serde::Serialize;
 
+use crate::feature::is_placeholder_id;
 use crate::geom::{PointError, check};
 use crate::snapshot::Snapshot;
 
@@ -44,6 +45,18 @@ pub struct Owner {
     /// Distance to the unit in km, when the point was outside every unit and snapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// Why the unit has no owner whatever the alignment says, or how it was reached
+    /// (a placeholder unit; a point in one snapped to the nearest real unit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Owner {
+    /// Whether the unit is a placeholder ([`crate::feature::is_placeholder_id`]): no
+    /// territory owns it.
+    pub fn is_placeholder(&self) -> bool {
+        is_placeholder_id(&self.unit)
+    }
 }
 
 impl Snapshot {
@@ -58,9 +71,13 @@ impl Snapshot {
 
     fn owner_of_polygon_unit(&self, unit: u32, distance_km: Option<f64>) -> Owner {
         let units = &self.dataset.units;
+        let id = &units.get(unit).id;
         let mut levels = BTreeMap::new();
         let mut reps = Vec::new();
-        if let Some(leaf) = self.state.owner(units, unit) {
+        let placeholder = is_placeholder_id(id);
+        if placeholder {
+            // Not a real unit: whatever a sheet said, it owns no customer.
+        } else if let Some(leaf) = self.state.owner(units, unit) {
             for (name, code) in self.state.levels.iter().zip(self.state.ancestry(leaf)) {
                 if let Some(code) = code {
                     levels.insert(name.clone(), code);
@@ -82,27 +99,48 @@ impl Snapshot {
             }
         }
         Owner {
-            unit: units.get(unit).id.clone(),
+            unit: id.clone(),
             levels,
             reps,
             distance_km,
+            note: placeholder.then(|| {
+                format!("{id} is a placeholder unit (parks, airports, water), not a real one: no owner")
+            }),
         }
     }
 
     /// Who owns the point: the unit containing it and its territory chain. Outside
-    /// every unit, `snap_km` allows the nearest unit within that distance.
+    /// every unit, `snap_km` allows the nearest unit within that distance; in a
+    /// placeholder unit, the nearest real unit within it (else the placeholder, with
+    /// its note and no owner).
     pub fn lookup(&self, lon: f64, lat: f64, snap_km: Option<f64>) -> Result<Option<Owner>, PointError> {
         check(lon, lat)?;
-        if let Some(polygon) = self.dataset.polygon_at(lon, lat) {
-            return Ok(Some(self.owner_of_polygon(polygon, None)));
-        }
-        let Some(max_km) = snap_km.filter(|k| *k > 0.0) else {
-            return Ok(None);
-        };
-        Ok(self
+        let max_km = snap_km.filter(|k| *k > 0.0);
+        let inside = self
             .dataset
-            .nearest_polygon(lon, lat, max_km)
-            .map(|(polygon, km)| self.owner_of_polygon(polygon, Some(km))))
+            .polygon_at(lon, lat)
+            .map(|p| self.owner_of_polygon(p, None));
+        match (inside, max_km) {
+            (Some(owner), Some(km)) if owner.is_placeholder() => {
+                Ok(Some(match self.dataset.nearest_polygon(lon, lat, km) {
+                    Some((polygon, distance)) => {
+                        let mut snapped = self.owner_of_polygon(polygon, Some(distance));
+                        snapped.note = Some(format!(
+                            "in placeholder unit {}: snapped to the nearest real unit",
+                            owner.unit
+                        ));
+                        snapped
+                    }
+                    None => owner,
+                }))
+            }
+            (Some(owner), _) => Ok(Some(owner)),
+            (None, None) => Ok(None),
+            (None, Some(km)) => Ok(self
+                .dataset
+                .nearest_polygon(lon, lat, km)
+                .map(|(polygon, distance)| self.owner_of_polygon(polygon, Some(distance)))),
+        }
     }
 }
 
@@ -112,7 +150,8 @@ impl crate::snapshot::DatasetModel {
         self.unit_at(lon, lat).and_then(|u| self.topo_of_unit[u as usize])
     }
 
-    /// The nearest polygon within `max_km` of a point, with the distance in km.
+    /// The nearest polygon within `max_km` of a point, with the distance in km; never a
+    /// placeholder unit's.
     pub fn nearest_polygon(&self, lon: f64, lat: f64, max_km: f64) -> Option<(u32, f64)> {
         let point = Point::new(lon, lat);
         // A degree of latitude is ~111 km; a degree of longitude less, by cos(lat).
@@ -121,6 +160,7 @@ impl crate::snapshot::DatasetModel {
         let window = AABB::from_corners([lon - dx, lat - dy], [lon + dx, lat + dy]);
         self.tree
             .locate_in_envelope_intersecting(&window)
+            .filter(|c| !is_placeholder_id(&self.units.get(self.unit_of_topo[c.index as usize]).id))
             .filter_map(|c| {
                 let nearest = match self.polygons[c.index as usize].closest_point(&point) {
                     Closest::Intersection(p) | Closest::SinglePoint(p) => p,

@@ -176,7 +176,7 @@ impl Store {
         &self,
         dataset: &str,
         units: &[Unit],
-        polygon_attributes: &[(String, BTreeMap<String, String>)],
+        lent: &[(String, Properties)],
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
@@ -194,19 +194,30 @@ impl Store {
                 "UPDATE datasets SET generation = generation + 1 WHERE id = ?1",
                 [id],
             )?;
-            let mut read =
-                tx.prepare_cached("SELECT attributes FROM units WHERE dataset_id = ?1 AND code = ?2")?;
-            let mut write =
-                tx.prepare_cached("UPDATE units SET attributes = ?3 WHERE dataset_id = ?1 AND code = ?2")?;
-            for (code, extra) in polygon_attributes {
-                let current: String = read.query_row(params![id, code], |r| r.get(0))?;
-                let mut merged: BTreeMap<String, String> = serde_json::from_str(&current).unwrap_or_default();
-                for (k, v) in extra {
-                    merged.entry(k.clone()).or_insert_with(|| v.clone());
+            let mut read = tx.prepare_cached(
+                "SELECT attributes, metrics FROM units WHERE dataset_id = ?1 AND code = ?2",
+            )?;
+            let mut write = tx.prepare_cached(
+                "UPDATE units SET attributes = ?3, metrics = ?4 WHERE dataset_id = ?1 AND code = ?2",
+            )?;
+            for (code, extra) in lent {
+                let (attributes, metrics): (String, String) =
+                    read.query_row(params![id, code], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let mut attributes: BTreeMap<String, String> =
+                    serde_json::from_str(&attributes).unwrap_or_default();
+                let mut metrics: BTreeMap<String, f64> = serde_json::from_str(&metrics).unwrap_or_default();
+                // The polygon's own value wins; a name it has as the other kind is not lent.
+                for (k, v) in &extra.attributes {
+                    if !metrics.contains_key(k) {
+                        attributes.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
                 }
-                let text = serde_json::to_string(&merged)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                write.execute(params![id, code, text])?;
+                for (k, v) in &extra.metrics {
+                    if !attributes.contains_key(k) {
+                        metrics.entry(k.clone()).or_insert(*v);
+                    }
+                }
+                write.execute(params![id, code, json_text(&attributes)?, json_text(&metrics)?])?;
             }
             Ok(())
         };
@@ -413,9 +424,8 @@ fn insert_units(
             .geometry
             .to_wkb(CoordDimensions::xy())
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let to_sql = |e: serde_json::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
-        let attributes = serde_json::to_string(&unit.properties.attributes).map_err(to_sql)?;
-        let metrics = serde_json::to_string(&unit.properties.metrics).map_err(to_sql)?;
+        let attributes = json_text(&unit.properties.attributes)?;
+        let metrics = json_text(&unit.properties.metrics)?;
         unit_insert.execute(params![
             dataset,
             unit.id,
@@ -435,4 +445,9 @@ fn insert_units(
     }
     progress(units.len() % 1024);
     Ok(())
+}
+
+/// A value as JSON text for a column.
+fn json_text<T: Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }

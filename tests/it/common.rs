@@ -45,6 +45,7 @@ pub fn options(path: PathBuf, name: &str) -> IngestOptions {
         drop_alignments: false,
         points: false,
         cleaning: Default::default(),
+        roles: Default::default(),
         progress: false,
     }
 }

@@ -662,3 +662,81 @@ fn gdal_reprojects_a_crs_proj4rs_cannot_do() {
         assert!(nearest < 1.0, "{zip}: {nearest:.3} m from ogr2ogr");
     }
 }
+
+/// The demo's numbers are true: the PO-box points file lends `population` (and every
+/// metric the polygons lack) to the 177 NYC ZIPs that have polygons, so the demo's
+/// territories hold the file's whole population; code-like and average fields are not
+/// summed.
+#[test]
+fn the_demo_holds_the_whole_population_of_its_points_file() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (_dir, store) = store();
+    let reports = geoalign::demo::load_sample(&store, &data, false).expect("sample");
+    let summary = reports[1].to_string();
+    assert!(
+        summary.contains("metrics (summed) households, population"),
+        "{summary}"
+    );
+    assert!(summary.contains("county_fips (a code by its name)"), "{summary}");
+    assert!(
+        summary.contains("median_household_income (an average"),
+        "{summary}"
+    );
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    geoalign::demo::load_alignment(&engine, &data).expect("alignment");
+    let snapshot = engine.snapshot(geoalign::demo::ALIGNMENT).expect("snapshot");
+    let mut reader = csv::Reader::from_path(data.join(geoalign::demo::SAMPLE_POINTS)).expect("csv");
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "population")
+        .unwrap();
+    let in_file: f64 = reader
+        .records()
+        .map(|r| r.unwrap()[column].parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert!(in_file > 8_000_000.0, "{in_file}");
+    for level in 0..snapshot.shapes.len() {
+        let total: f64 = snapshot.shapes[level]
+            .values()
+            .map(|s| s.metrics.sums.get("population").copied().unwrap_or(0.0))
+            .sum();
+        assert_eq!(total, in_file, "level {level}");
+        assert!(
+            snapshot.shapes[level]
+                .values()
+                .all(|s| !s.metrics.sums.contains_key("county_fips"))
+        );
+    }
+    let with_people = snapshot.shapes[0]
+        .values()
+        .filter(|s| s.metrics.sums.get("population").is_some_and(|p| *p > 0.0))
+        .count();
+    assert!(
+        with_people >= snapshot.shapes[0].len() - 1,
+        "{with_people} of {}",
+        snapshot.shapes[0].len()
+    );
+}
+
+#[test]
+fn a_field_role_naming_no_field_is_refused_by_name() {
+    let (_dir, store) = store();
+    let mut o = options(fixture("ct_060.geojson"), "ct");
+    o.roles.metrics = vec!["populaton".into()];
+    let e = ingest(&store, &o).unwrap_err();
+    assert!(matches!(e, IngestError::FieldRole { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("--metric populaton: no such field") && text.contains("population"),
+        "{text}"
+    );
+    assert!(!store.dataset_exists("ct").unwrap());
+    o.roles = geoalign::ingest::roles::RoleChoices {
+        metrics: vec!["population".into()],
+        attributes: vec!["population".into()],
+    };
+    let text = ingest(&store, &o).unwrap_err().to_string();
+    assert!(text.contains("named by both"), "{text}");
+}

@@ -43,6 +43,61 @@ fn points_outside_every_unit_say_so_or_snap() {
     assert!(s.lookup(f64::NAN, 40.0, None).is_err());
 }
 
+/// NYC's `99999` (parks, airports, water, 29 parts) is a placeholder: a lookup in it
+/// answers "no owner" with a note, in single and batch lookups; snapping goes to the
+/// nearest real ZIP, never to the placeholder.
+#[test]
+fn a_point_in_a_placeholder_unit_has_no_owner_and_says_why() {
+    use geo::InteriorPoint;
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let ds = &s.dataset;
+    let placeholder = ds.units.resolve("99999").expect("unit 99999");
+    let topo = ds.topo_of_unit[placeholder as usize].unwrap() as usize;
+    let largest = ds.polygons[topo]
+        .0
+        .iter()
+        .max_by(|a, b| geo::Area::unsigned_area(*a).total_cmp(&geo::Area::unsigned_area(*b)))
+        .unwrap();
+    let p = largest.interior_point().unwrap();
+    let (lon, lat) = (p.x(), p.y());
+    let owner = s.lookup(lon, lat, None).unwrap().expect("in 99999");
+    assert_eq!(owner.unit, "99999");
+    assert!(owner.levels.is_empty() && owner.reps.is_empty());
+    assert!(
+        owner.note.as_deref().unwrap().contains("placeholder"),
+        "{owner:?}"
+    );
+    let snapped = s
+        .lookup(lon, lat, Some(5.0))
+        .unwrap()
+        .expect("a real ZIP within 5 km");
+    assert_ne!(snapped.unit, "99999");
+    assert!(snapped.levels.contains_key("territory"), "{snapped:?}");
+    assert!(snapped.distance_km.unwrap() > 0.0);
+    assert!(
+        snapped.note.as_deref().unwrap().contains("snapped"),
+        "{snapped:?}"
+    );
+    // Snapping from the sea never lands on the placeholder either.
+    for (x, y) in [(-73.80, 40.45), (-73.87, 40.77), (-74.02, 40.69)] {
+        if let Some(o) = s.lookup(x, y, Some(30.0)).unwrap() {
+            assert!(o.unit != "99999" || s.dataset.polygon_at(x, y).is_some(), "{o:?}");
+        }
+    }
+    let csv = format!("id,lon,lat\np,{lon},{lat}\n");
+    let rows = batch::parse_csv(csv.as_bytes()).unwrap();
+    let owners = batch::resolve(&s, &rows);
+    let out = String::from_utf8(batch::write_csv(&s, &rows, &owners)).unwrap();
+    let line = out.lines().nth(1).unwrap();
+    assert!(line.starts_with(&format!("p,{lon},{lat},99999,,,,,")), "{line}");
+    assert!(line.contains("placeholder"), "{line}");
+    let json = String::from_utf8(batch::write_json(&s, &rows, &owners)).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value[0]["found"], false, "{json}");
+    assert_eq!(value[0]["unit"], "99999");
+}
+
 #[test]
 fn shared_border_points_go_to_the_smallest_unit_id() {
     let (_dir, engine) = sample_engine();
