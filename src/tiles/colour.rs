@@ -1,11 +1,12 @@
 //! Map colouring: a colour index per territory so that no two adjacent territories
 //! share one, stable across small edits.
 //!
-//! From scratch, territories are coloured greedily in smallest-last (degeneracy)
-//! order, which needs at most 6 colours on a planar adjacency graph. Given the
-//! previous colouring, every territory keeps its colour unless a neighbour kept the
-//! same one; only the others are recoloured, so an edit recolours at most the
-//! territories whose adjacency it changed.
+//! Every territory gets the colour it prefers (the tile view prefers a hash of the
+//! code) unless a neighbour earlier in code order took it; the others are coloured
+//! greedily in smallest-last (degeneracy) order, which needs at most 6 colours on a
+//! planar adjacency graph. The result depends only on the graph and the preferences,
+//! so an edit recolours at most the territories whose adjacency it changed (and
+//! those their new colours displace), and undoing it restores every colour.
 //!
 //! ```
 //! use geoalign::tiles::colour::colour;
@@ -21,7 +22,8 @@
 //! ```
 
 /// Colours `n` nodes joined by `edges` with at most `max` colours where possible,
-/// starting from `previous` (one entry per node). Adjacent nodes never share a colour
+/// keeping the colours `previous` prefers (one entry per node) where no earlier
+/// neighbour took the same one. Adjacent nodes never share a colour
 /// when the graph allows it within `max`.
 pub fn colour(n: usize, edges: &[(u32, u32)], previous: &[Option<u8>], max: u8) -> Vec<u8> {
     let adjacency = adjacency(n, edges);

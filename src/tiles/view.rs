@@ -3,7 +3,7 @@
 //! outlines, label points, colours, who owns each unit, which arcs are boundaries).
 //!
 //! A view is built from the previous one: shapes the change did not touch (the same
-//! `Arc<Shape>`) keep their prepared geometry and colours carry forward. Where tiles of
+//! `Arc<Shape>`) keep their prepared geometry; colours are a function of the state. Where tiles of
 //! two views differ is what the commits between them changed (the engine's
 //! [`crate::change::Change`], recorded by the tile service) and the codes whose colour
 //! changed ([`AlignmentView::recoloured_since`]).
@@ -410,24 +410,17 @@ impl AlignmentView {
                 }
             }
         }
+        // Colours are a function of the state: each code starts from a colour of its
+        // own (a hash of the code), so undo, redo and a restart give the same map, and
+        // an edit recolours only where adjacency changed.
         for (level, view) in levels.iter_mut().enumerate() {
-            let before: HashMap<&str, u8> = previous
-                .and_then(|p| p.levels.get(level))
-                .map(|l| {
-                    l.codes
-                        .iter()
-                        .map(String::as_str)
-                        .zip(l.colours.iter().copied())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let previous_colours: Vec<Option<u8>> = view
+            let preferred: Vec<Option<u8>> = view
                 .codes
                 .iter()
-                .map(|c| before.get(c.as_str()).copied())
+                .map(|c| Some(preferred_colour(c, options.max_colours)))
                 .collect();
             let edges: Vec<(u32, u32)> = edges[level].iter().copied().collect();
-            view.colours = colour(view.codes.len(), &edges, &previous_colours, options.max_colours);
+            view.colours = colour(view.codes.len(), &edges, &preferred, options.max_colours);
         }
         let (reps, accounts) = points(&snapshot);
         let boundary_chains = BoundaryChains::new(&arc_rank, dataset.arcs.lines());
@@ -540,6 +533,15 @@ fn points(snapshot: &Snapshot) -> (Vec<PointItem>, Vec<PointItem>) {
         })
         .collect();
     (reps, accounts)
+}
+
+/// The colour a code takes when no neighbour has it: FNV-1a of the code, so the same
+/// on every run and machine.
+fn preferred_colour(code: &str, max: u8) -> u8 {
+    let hash = code.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % u64::from(max.max(1))) as u8
 }
 
 /// The world box of a set of points, or `None`.

@@ -505,6 +505,52 @@ fn a_committed_change_alters_exactly_the_tiles_it_touches() {
     }
 }
 
+/// Colours are a function of the state: after a move and its undo every tile is byte
+/// for byte what it was (colours included), and a fresh service (a restart) draws the
+/// same tiles.
+#[test]
+fn undo_and_restart_restore_every_tile_with_its_colours() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let service = TileService::attached(engine.clone(), TileOptions::default());
+    let view = service.view("nyc").unwrap();
+    let tiles = pyramid(&view, 0, 12, 64.0 / 4096.0);
+    let fetch = |service: &TileService| -> Vec<Vec<u8>> {
+        tiles
+            .iter()
+            .map(|t| service.tile("nyc", None, *t).unwrap().1.raw.to_vec())
+            .collect()
+    };
+    let before = fetch(&service);
+    let colours = view.levels[0].colours.clone();
+    // Moves that change adjacency: a unit of one territory into a neighbour, twice.
+    for (unit, territory) in [("10002", "T1001"), ("11201", "T1000")] {
+        let revision = engine.snapshot("nyc").unwrap().revision;
+        engine
+            .apply(
+                "nyc",
+                revision,
+                &[Op::Assign {
+                    units: vec![unit.into()],
+                    territory: territory.into(),
+                }],
+                "test",
+            )
+            .unwrap();
+    }
+    let moved = fetch(&service);
+    assert!(moved != before, "the moves changed no tile");
+    common::undo(&engine, "nyc").unwrap();
+    common::undo(&engine, "nyc").unwrap();
+    let undone = fetch(&service);
+    assert_eq!(service.view("nyc").unwrap().levels[0].colours, colours);
+    for (i, t) in tiles.iter().enumerate() {
+        assert!(undone[i] == before[i], "tile {t} differs after undo");
+    }
+    let restarted = TileService::new(engine.clone(), TileOptions::default());
+    assert!(fetch(&restarted) == before, "a restart draws other tiles");
+}
+
 #[test]
 fn commit_hooks_hear_every_change_and_an_attached_service_serves_it() {
     let (_dir, engine) = common::sample_engine();
