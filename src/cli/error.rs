@@ -68,6 +68,15 @@ pub enum CliError {
     /// A name given on the command line that the alignment or store does not have.
     #[error("{0}")]
     NotFound(String),
+    /// The store file does not exist (only `ingest` and `demo` create one).
+    #[error(
+        "store {} does not exist: create it by ingesting a boundary file (`geoalign --store {} ingest FILE --dataset NAME --id-field FIELD`), or name another with --store or GEOALIGN_STORE",
+        path.display(), path.display()
+    )]
+    NoStore {
+        /// The configured store path.
+        path: PathBuf,
+    },
     /// The command's own data could not be converted (a bug, not the input's fault).
     #[error("{0}")]
     Internal(String),
@@ -113,7 +122,7 @@ impl CliError {
             ) => RUNTIME,
             CliError::Tile(e) => tile_code(e),
             CliError::Point(_) => USAGE,
-            CliError::NotFound(_) => NOT_FOUND,
+            CliError::NotFound(_) | CliError::NoStore { .. } => NOT_FOUND,
             CliError::Internal(_) | CliError::Stdout(_) | CliError::Serve { .. } => RUNTIME,
         }
     }

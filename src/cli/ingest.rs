@@ -11,7 +11,7 @@ use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
 
 use super::output::Stdout;
-use super::{CliError, open_store};
+use super::{CliError, create_store, open_store};
 
 #[derive(Args)]
 pub struct Ingest {
@@ -98,7 +98,12 @@ impl Ingest {
     }
 
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
-        let store = open_store(config)?;
+        // A polygon dataset may start a store; points and addresses need one.
+        let store = if self.points {
+            open_store(config)?
+        } else {
+            create_store(config)?
+        };
         let cleaning = self.cleaning();
         let options = IngestOptions {
             path: self.file,

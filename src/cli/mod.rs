@@ -149,12 +149,22 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Tiles(args) => args.run(&config, out),
         Command::Export(args) => args.run(&config),
         Command::Serve(_) => serve::serve(&config),
-        Command::Demo(_) => serve::demo(&config, out),
+        Command::Demo(_) => serve::demo(&config, cli.store.as_deref(), out),
     }
 }
 
 /// The configured store.
 fn open_store(config: &Config) -> Result<Store, CliError> {
+    if !config.store.exists() {
+        return Err(CliError::NoStore {
+            path: config.store.clone(),
+        });
+    }
+    Ok(Store::open(&config.store)?)
+}
+
+/// The configured store, created when missing (a first polygon ingest).
+fn create_store(config: &Config) -> Result<Store, CliError> {
     Ok(Store::open(&config.store)?)
 }
 

@@ -2,6 +2,7 @@
 //! [`geoalign::config`]; `geoalign serve --help` lists every setting with its
 //! environment variable, TOML key and default).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
@@ -68,26 +69,84 @@ pub fn serve(config: &Config) -> Result<(), CliError> {
     run_server(Arc::new(engine), config)
 }
 
-/// `geoalign demo`: loads the sample into a fresh store in the temporary folder (not
-/// the configured store) and serves it.
-pub fn demo(config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+/// `geoalign demo`: loads the sample into a fresh store and serves it. The store is a
+/// temporary file removed when the server stops, unless `--store PATH` names one to
+/// keep (a kept store that already holds the demo is served as it is).
+pub fn demo(config: &Config, keep: Option<&Path>, out: &mut Stdout) -> Result<(), CliError> {
     use geoalign::demo;
-    let path = std::env::temp_dir().join(format!("geoalign-demo-{}.db", std::process::id()));
+    let (path, _removal) = match keep {
+        Some(path) => (path.to_owned(), None),
+        None => {
+            remove_stale_demo_stores();
+            let path = std::env::temp_dir().join(format!("geoalign-demo-{}.db", std::process::id()));
+            (path.clone(), Some(RemoveOnDrop(path)))
+        }
+    };
     let store = Store::open(&path)?;
-    for report in demo::load_sample(&store, &demo::data_dir(), true)? {
-        out.text(report)?;
+    let loaded = store.alignments()?.iter().any(|a| a.name == demo::ALIGNMENT);
+    if !loaded {
+        for report in demo::load_sample(&store, &demo::data_dir(), true)? {
+            out.text(report)?;
+        }
     }
     let engine = Engine::new(Arc::new(store));
-    demo::load_alignment(&engine, &demo::data_dir())?;
+    if !loaded {
+        demo::load_alignment(&engine, &demo::data_dir())?;
+    }
     let bind = &config.bind;
     out.line(format_args!("alignment '{}' loaded", demo::ALIGNMENT))?;
-    out.line(format_args!("demo store: {}", path.display()))?;
+    if keep.is_some() {
+        out.line(format_args!("demo store: {} (kept)", path.display()))?;
+    } else {
+        out.line(format_args!(
+            "demo store: {} (removed when the server stops; keep one with `geoalign demo --store PATH`)",
+            path.display()
+        ))?;
+    }
     out.line(format_args!(
-        "open http://{bind}/health and http://{bind}/api/datasets/{}",
+        "open http://{bind}/ (the editor), http://{bind}/health and http://{bind}/api/datasets/{}",
         demo::DATASET
     ))?;
     out.finish()?;
     run_server(Arc::new(engine), config)
+}
+
+/// Deletes a temporary demo store (and its SQLite journal files) when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        remove_store_files(&self.0);
+    }
+}
+
+fn remove_store_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}
+
+/// Removes the temporary stores of demos that were killed (their process is gone).
+fn remove_stale_demo_stores() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("geoalign-demo-"))
+            .and_then(|n| n.strip_suffix(".db"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            remove_store_files(&entry.path());
+        }
+    }
 }
 
 fn run_server(engine: Arc<Engine>, config: &Config) -> Result<(), CliError> {

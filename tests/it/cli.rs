@@ -296,3 +296,122 @@ fn a_closed_stdout_ends_every_command_quietly() {
         }
     }
 }
+
+/// A command on a store that does not exist refuses, naming the path and how to make
+/// one, and creates nothing; only a polygon ingest starts a store.
+#[test]
+fn a_missing_store_is_refused_by_name_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing.db");
+    let commands: [&[&str]; 4] = [
+        &["align", "metrics", "--alignment", "nyc"],
+        &[
+            "lookup",
+            "--alignment",
+            "nyc",
+            "--lon",
+            "-73.98",
+            "--lat",
+            "40.75",
+        ],
+        &[
+            "export",
+            "--alignment",
+            "nyc",
+            "--format",
+            "csv",
+            "--level",
+            "territory",
+            "--output",
+            "x.csv",
+        ],
+        &["serve", "--bind", "127.0.0.1:1"],
+    ];
+    for args in commands {
+        let output = run(on(&missing).args(args));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("store {} does not exist", missing.display())),
+            "{err}"
+        );
+        assert!(
+            err.contains("ingest FILE --dataset NAME --id-field FIELD"),
+            "{err}"
+        );
+        assert!(!missing.exists(), "{args:?} created the store");
+    }
+    let geojson = common::fixture("ct_060.geojson");
+    let output = run(on(&missing).args([
+        "ingest",
+        geojson.to_str().unwrap(),
+        "--dataset",
+        "ct",
+        "--id-field",
+        "zip",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(missing.exists());
+}
+
+/// `demo` says where its store is and removes its temporary store when it stops;
+/// `--store PATH` keeps one, and a second run serves it as it is.
+#[test]
+fn the_demo_removes_its_temporary_store_unless_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = |store: Option<&Path>| {
+        let port = free_port();
+        let mut command = geoalign();
+        if let Some(store) = store {
+            command.arg("--store").arg(store);
+        }
+        let mut server = command
+            .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
+            .env("TMPDIR", tmp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn demo");
+        let answer = get(port, "/health", &mut server);
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "{answer}"
+        );
+        let stores: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".db"))
+            .collect();
+        let status = Command::new("kill")
+            .args(["-INT", &server.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = server.wait_with_output().expect("demo stops");
+        (String::from_utf8_lossy(&output.stdout).into_owned(), stores)
+    };
+    let (said, stores) = demo(None);
+    assert_eq!(stores.len(), 1, "{stores:?}");
+    assert!(
+        said.contains(&format!("demo store: {}", stores[0].display())),
+        "{said}"
+    );
+    assert!(said.contains("removed when the server stops"), "{said}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let kept = tmp.path().join("kept").join("demo.db");
+    std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+    let (said, _) = demo(Some(&kept));
+    assert!(said.contains("(kept)") && said.contains("read"), "{said}");
+    assert!(kept.exists());
+    let (said, _) = demo(Some(&kept));
+    assert!(
+        said.contains("(kept)") && !said.contains("read "),
+        "loaded again: {said}"
+    );
+}
