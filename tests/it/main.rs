@@ -22,3 +22,4 @@ mod openapi;
 mod safety;
 mod tiles;
 mod topo;
+mod tutorial;
