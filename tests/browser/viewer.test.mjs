@@ -60,3 +60,17 @@ test('the viewer draws the alignment', { timeout: 120_000 }, async () => {
     await browser.close();
   }
 });
+
+test('an unknown alignment is named with the ones there are', { timeout: 60_000 }, async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${BASE}/?alignment=nope`);
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('error'), null, { timeout: 30_000 });
+    const status = await page.textContent('#status');
+    assert.match(status, /^error: alignment 'nope' not found; available: /);
+    assert.ok(status.split('available: ')[1].split(', ').includes(ALIGNMENT), status);
+  } finally {
+    await browser.close();
+  }
+});

@@ -24,12 +24,18 @@ import { installExports } from './exports.js';
 const params = new URLSearchParams(window.location.search);
 const status = document.getElementById('status');
 
+// The alignment of `?alignment=`, else the first; one that does not exist is named with
+// the ones that do.
 async function pickAlignment() {
-  if (params.get('alignment')) return params.get('alignment');
   const body = await getJSON('/api/alignments');
-  const first = (body.alignments || [])[0];
-  if (!first) throw new Error('no alignment in this store');
-  return first.name;
+  const names = (body.alignments || []).map((a) => a.name);
+  if (!names.length) throw new Error('no alignment in this store: import a sheet or build one (see docs/tutorial.md)');
+  const wanted = params.get('alignment');
+  if (wanted === null) return names[0];
+  if (!names.includes(wanted)) {
+    throw new Error(`alignment '${wanted}' not found; available: ${names.join(', ')}`);
+  }
+  return wanted;
 }
 
 function bus() {
