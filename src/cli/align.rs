@@ -98,6 +98,15 @@ pub enum AlignCommand {
         #[arg(long)]
         against: String,
     },
+    /// Delete an alignment with its reps, accounts and change history (no undo).
+    Delete {
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// Delete only if the alignment is still at this revision.
+        #[arg(long)]
+        expected_revision: Option<i64>,
+    },
     /// Metrics of every territory of a level.
     Metrics {
         /// Alignment name.
@@ -127,6 +136,13 @@ impl AlignCommand {
                 unit_column,
             } => import(&engine, out, &file, &alignment, &dataset, levels, unit_column),
             AlignCommand::Export { alignment, format } => export(&engine, out, &alignment, &format),
+            AlignCommand::Delete {
+                alignment,
+                expected_revision,
+            } => {
+                engine.delete(&alignment, expected_revision)?;
+                out.line(format_args!("alignment '{alignment}' deleted"))
+            }
             AlignCommand::Change {
                 alignment,
                 expected_revision,

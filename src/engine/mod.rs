@@ -308,6 +308,17 @@ impl Engine {
         Ok((info, report))
     }
 
+    /// Deletes an alignment (its history with it), if it is at `expected_revision` when
+    /// given; it is no longer served, here or (within a refresh) by other processes.
+    pub fn delete(&self, alignment: &str, expected_revision: Option<i64>) -> Result<(), AlignError> {
+        let live = self.live(alignment)?;
+        let stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.store.delete_alignment(alignment, expected_revision)?;
+        drop(stamp);
+        self.forget(alignment, &live);
+        Ok(())
+    }
+
     /// Writes an alignment's sheet.
     pub fn export_sheet(&self, alignment: &str, out: impl std::io::Write) -> Result<(), AlignError> {
         let snapshot = self.snapshot(alignment)?;

@@ -126,6 +126,34 @@ impl Store {
         Ok(info)
     }
 
+    /// Deletes an alignment with its territories, assignments, reps, accounts and change
+    /// history, if it is still at `expected_revision` (when given): one transaction.
+    pub fn delete_alignment(&self, name: &str, expected_revision: Option<i64>) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let (id, revision): (i64, i64) = tx
+            .query_row(
+                "SELECT id, revision FROM alignments WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| not_found(name))?;
+        if let Some(expected) = expected_revision
+            && expected != revision
+        {
+            return Err(StoreError::StaleRevision {
+                alignment: name.to_owned(),
+                expected,
+                current: revision,
+            });
+        }
+        tx.execute("DELETE FROM alignments WHERE id = ?1", [id])
+            .map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
     /// Loads an alignment's state over its dataset's units.
     pub fn load_alignment(
         &self,

@@ -482,3 +482,26 @@ fn zip3_alignment_of_the_whole_us() {
     let total: f64 = stored.iter().map(|u| u.properties.metrics["population"]).sum();
     assert_eq!(population, total);
 }
+
+/// An alignment can be deleted (guarded by its revision), with everything it holds; an
+/// engine on the same store stops serving it at its next refresh, and the name can be
+/// used again.
+#[test]
+fn an_alignment_is_deleted_with_its_history_and_its_name_freed() {
+    let (dir, engine) = common::sample_engine();
+    let path = dir.path().join("test.db");
+    let other =
+        geoalign::engine::Engine::new(std::sync::Arc::new(geoalign::store::Store::open(&path).unwrap()));
+    let revision = other.snapshot("nyc").unwrap().revision;
+    let stale = engine.delete("nyc", Some(revision + 1)).unwrap_err();
+    assert!(stale.to_string().contains("is at revision"), "{stale}");
+    assert!(engine.snapshot("nyc").is_ok(), "a stale delete deleted");
+    engine.delete("nyc", Some(revision)).unwrap();
+    assert!(engine.snapshot("nyc").is_err());
+    assert!(engine.store().history("nyc").is_err());
+    other.refresh().unwrap();
+    assert!(other.snapshot("nyc").is_err(), "the other engine still serves it");
+    assert!(engine.delete("nyc", None).is_err(), "deleted twice");
+    engine.create("nyc", Some("nyc"), None, None).unwrap();
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, 0);
+}
