@@ -168,25 +168,39 @@ fn ca_postcode(token: &str) -> Option<String> {
     ok.then(|| format!("{} {}", &token[..3], &token[3..]))
 }
 
+/// US state, district and territory codes (USPS).
+const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "AS", "GU", "MP", "PR", "VI", "AA", "AE", "AP",
+];
+
 /// `..., City, ST 12345` or `..., City ST`: the part before the last comma-separated
-/// state token.
+/// state token (a USPS state code: `Rd` in `1 Fake Rd` is not one). Without a state,
+/// the last comma-separated part without digits after a first part (`1 Fake Rd,
+/// Springfield`), or the whole text when it is one such part.
 fn city_state(text: &str) -> (Option<String>, Option<String>) {
     let parts: Vec<&str> = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
-    let is_state = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic());
+    let is_state = |t: &str| US_STATES.iter().any(|s| s.eq_ignore_ascii_case(t));
+    let no_digits = |t: &str| !t.bytes().any(|b| b.is_ascii_digit());
     for (i, part) in parts.iter().enumerate().rev() {
         let words: Vec<&str> = part.split_whitespace().filter(|w| us_zip(w).is_none()).collect();
         match words.as_slice() {
-            [state] if is_state(state) && i > 0 => {
+            [state] if is_state(state) && i > 0 && no_digits(parts[i - 1]) => {
                 return (Some(parts[i - 1].to_owned()), Some(state.to_ascii_uppercase()));
             }
-            [city @ .., state] if is_state(state) && !city.is_empty() => {
+            [city @ .., state]
+                if is_state(state) && !city.is_empty() && city.iter().all(|w| no_digits(w)) =>
+            {
                 return (Some(city.join(" ")), Some(state.to_ascii_uppercase()));
             }
             _ => {}
         }
     }
     match parts.as_slice() {
-        [only] if !only.bytes().any(|b| b.is_ascii_digit()) => (Some((*only).to_owned()), None),
+        [only] if no_digits(only) => (Some((*only).to_owned()), None),
+        [_, .., last] if no_digits(last) => (Some((*last).to_owned()), None),
         _ => (None, None),
     }
 }
@@ -200,10 +214,14 @@ impl Snapshot {
             .postal_code
             .as_deref()
             .and_then(|code| units.resolve(code));
+        let mut note = None;
         let (level, unit) = match by_code {
             Some(u) => (MatchLevel::PostalCode, u),
-            None if understood.postal_code.is_none() => match self.city_unit(&understood) {
-                Some(u) => (MatchLevel::City, u),
+            None if understood.postal_code.is_none() => match self.city_units(&understood) {
+                Some((u, spans)) => {
+                    note = Some(self.city_note(&understood, u, &spans));
+                    (MatchLevel::City, u)
+                }
                 None => return Err(understood),
             },
             None => return Err(understood),
@@ -224,32 +242,62 @@ impl Snapshot {
             point: [point.x(), point.y()],
             owner: self.owner_of_unit(unit),
             address: None,
-            note: None,
+            note,
         })
     }
 
-    /// The most populous unit whose `city` (and `state`) attributes match.
-    fn city_unit(&self, understood: &Understood) -> Option<u32> {
+    /// Says that the match is a whole city and which territories it spans.
+    fn city_note(&self, understood: &Understood, unit: u32, units: &[u32]) -> String {
+        let city = match (&understood.city, &understood.state) {
+            (Some(c), Some(s)) => format!("{c}, {s}"),
+            (Some(c), None) => c.clone(),
+            _ => String::new(),
+        };
+        let leaf = &self.state.levels[0];
+        let mut territories: Vec<String> = units
+            .iter()
+            .filter_map(|&u| self.owner_of_unit(u).levels.get(leaf).cloned())
+            .collect();
+        territories.sort();
+        territories.dedup();
+        let id = &self.dataset.units.get(unit).id;
+        let spans = match territories.len() {
+            0 => "no territory owns any of them".to_owned(),
+            1 => format!("all in {leaf} {}", territories[0]),
+            n => format!("it spans {n} {leaf} codes: {}", territories.join(", ")),
+        };
+        format!(
+            "matched the city {city} only, not an address: its {} unit(s); the answer is its most populous unit {id}; {spans}",
+            units.len()
+        )
+    }
+
+    /// The units whose `city` (and `state`) attributes match, and the most populous
+    /// of them (placeholders never).
+    fn city_units(&self, understood: &Understood) -> Option<(u32, Vec<u32>)> {
         let city = understood.city.as_deref()?.trim();
         let units = &self.dataset.units;
-        units
+        let matching: Vec<u32> = units
             .iter()
             .enumerate()
             .filter(|(_, u)| {
-                u.attributes
-                    .get("city")
-                    .is_some_and(|c| c.eq_ignore_ascii_case(city))
+                !crate::feature::is_placeholder_id(&u.id)
+                    && u.attributes
+                        .get("city")
+                        .is_some_and(|c| c.eq_ignore_ascii_case(city))
                     && understood.state.as_deref().is_none_or(|s| {
                         u.attributes
                             .get("state")
                             .is_some_and(|us| us.eq_ignore_ascii_case(s))
                     })
             })
-            .max_by(|(ia, a), (ib, b)| {
-                let pop =
-                    |u: &crate::align::units::UnitInfo| u.metrics.get("population").copied().unwrap_or(0.0);
-                pop(a).total_cmp(&pop(b)).then(ib.cmp(ia))
-            })
             .map(|(i, _)| i as u32)
+            .collect();
+        let pop = |u: u32| units.get(u).metrics.get("population").copied().unwrap_or(0.0);
+        let best = matching
+            .iter()
+            .copied()
+            .max_by(|&a, &b| pop(a).total_cmp(&pop(b)).then(b.cmp(&a)))?;
+        Some((best, matching))
     }
 }

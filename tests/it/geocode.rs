@@ -166,6 +166,43 @@ fn the_ladder_falls_through_to_postal_code_and_city() {
         .unwrap();
     assert_eq!(city.level, MatchLevel::City);
     assert_eq!(city.owner.levels["district"], "Brooklyn");
+    // Never a silent guess: the note says it is the city, and which territories it spans.
+    let note = city.note.as_deref().expect("a city match says so");
+    assert!(
+        note.starts_with("matched the city Brooklyn, NY only, not an address"),
+        "{note}"
+    );
+    let spans: usize = note
+        .split("it spans ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{note}"));
+    let brooklyn_territories: std::collections::BTreeSet<&String> = s.state.territories[0]
+        .iter()
+        .filter(|(_, t)| t.parent.as_deref() == Some("Brooklyn"))
+        .map(|(code, _)| code)
+        .collect();
+    assert_eq!(spans, brooklyn_territories.len(), "{note}");
+    assert!(
+        note.contains(&format!("most populous unit {}", city.owner.unit)),
+        "{note}"
+    );
+    // A street without a ZIP before a city without a state: "Rd" is not a state.
+    let understood = geoalign::lookup::geocode::parse("1 Fake Rd, Springfield", Country::Us);
+    assert_eq!(
+        (understood.city.as_deref(), understood.state.as_deref()),
+        (Some("Springfield"), None)
+    );
+    let understood = geoalign::lookup::geocode::parse("1 Fake Rd, Springfield, IL", Country::Us);
+    assert_eq!(
+        (understood.city.as_deref(), understood.state.as_deref()),
+        (Some("Springfield"), Some("IL"))
+    );
+    assert!(matches!(
+        s.geocode_with(store, "1 Fake Rd, Springfield", Country::Us),
+        Err(GeocodeError::NotFound { .. })
+    ));
     // A street that exists, in another city and ZIP: not the Manhattan point.
     let Err(GeocodeError::NotFound { understood, .. }) =
         s.geocode_with(store, "350 5th Ave, Chicago, IL 60601", Country::Us)
