@@ -104,8 +104,8 @@ pub fn import(
 
     let mut problems = Vec::new();
     let mut first_line: BTreeMap<u32, usize> = BTreeMap::new();
-    // (level, code) -> (parent, line that set it)
-    let mut parents: BTreeMap<(usize, String), (Option<String>, usize)> = BTreeMap::new();
+    // Each row's codes, leaf level first, to decide every code's parent once all rows are read.
+    let mut chains: Vec<(usize, Vec<Option<String>>)> = Vec::new();
     let mut reps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut interned: BTreeMap<String, Arc<str>> = BTreeMap::new();
     let mut report = SheetReport::default();
@@ -131,23 +131,7 @@ pub fn import(
             problems.push(format!("line {line}: no {} for unit '{raw_unit}'", levels[0]));
             continue;
         };
-        for level in 0..codes.len() {
-            let Some(code) = codes[level] else { continue };
-            let parent = codes.get(level + 1).copied().flatten().map(str::to_owned);
-            match parents.get(&(level, code.to_owned())) {
-                Some((existing, first)) if *existing != parent => problems.push(format!(
-                    "line {line}: {} '{code}' has {} '{}' here but '{}' on line {first}",
-                    levels[level],
-                    levels.get(level + 1).map_or("parent", String::as_str),
-                    parent.as_deref().unwrap_or(""),
-                    existing.as_deref().unwrap_or(""),
-                )),
-                Some(_) => {}
-                None => {
-                    parents.insert((level, code.to_owned()), (parent, line));
-                }
-            }
-        }
+        chains.push((line, codes.iter().map(|c| c.map(str::to_owned)).collect()));
         if let Some(list) = get(rep_col) {
             let entry = reps.entry(territory.to_owned()).or_default();
             entry.extend(
@@ -164,10 +148,11 @@ pub fn import(
         state.assignment[unit as usize] = Some(shared);
         report.assigned += 1;
     }
+    let parents = decide_parents(&chains, levels, &mut problems);
     if !problems.is_empty() {
         return Err(SheetError { problems });
     }
-    for ((level, code), (parent, _)) in parents {
+    for ((level, code), parent) in parents {
         state.territories[level].insert(
             code.clone(),
             Territory {
@@ -232,4 +217,69 @@ pub fn export(
     }
     csv.flush()?;
     Ok(())
+}
+
+/// Every code's parent, by the rows that name it: the parent most of its rows give (the
+/// first row's on a tie). Each row that gives another is reported once, naming the rows
+/// it disagrees with, and its codes above that level are not counted, so one wrong
+/// district on one row is one problem, not one per row of the region it points to.
+fn decide_parents(
+    chains: &[(usize, Vec<Option<String>>)],
+    levels: &[String],
+    problems: &mut Vec<String>,
+) -> BTreeMap<(usize, String), Option<String>> {
+    let mut decided = BTreeMap::new();
+    let mut refused_from: Vec<usize> = vec![usize::MAX; chains.len()];
+    for level in 0..levels.len() {
+        // code -> parent -> rows (indexes into `chains`), in row order.
+        let mut votes: BTreeMap<&str, Vec<(Option<&str>, Vec<usize>)>> = BTreeMap::new();
+        for (row, (_, codes)) in chains.iter().enumerate() {
+            if refused_from[row] <= level {
+                continue;
+            }
+            let Some(code) = codes.get(level).and_then(Option::as_deref) else {
+                continue;
+            };
+            let parent = codes.get(level + 1).and_then(Option::as_deref);
+            let options = votes.entry(code).or_default();
+            match options.iter_mut().find(|(p, _)| *p == parent) {
+                Some((_, rows)) => rows.push(row),
+                None => options.push((parent, vec![row])),
+            }
+        }
+        for (code, options) in votes {
+            let winner = options
+                .iter()
+                .enumerate()
+                .max_by(|(i, a), (j, b)| a.1.len().cmp(&b.1.len()).then(j.cmp(i)))
+                .map_or(0, |(i, _)| i);
+            let (parent, agreeing) = &options[winner];
+            for (i, (other, rows)) in options.iter().enumerate() {
+                if i == winner {
+                    continue;
+                }
+                for &row in rows {
+                    refused_from[row] = level + 1;
+                    problems.push(format!(
+                        "line {}: {} '{code}' has {} '{}' here but '{}' on {} other line(s) (first line {})",
+                        chains[row].0,
+                        levels[level],
+                        levels.get(level + 1).map_or("parent", String::as_str),
+                        other.unwrap_or(""),
+                        parent.unwrap_or(""),
+                        agreeing.len(),
+                        chains[agreeing[0]].0,
+                    ));
+                }
+            }
+            decided.insert((level, code.to_owned()), parent.map(str::to_owned));
+        }
+    }
+    problems.sort_by_key(|p| {
+        p.strip_prefix("line ")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    });
+    decided
 }

@@ -77,7 +77,7 @@ fn sheet_problems_are_reported_by_line_and_nothing_is_created() {
         [
             "line 3: unknown unit id '99998'",
             "line 4: unit '10001' already assigned on line 2",
-            "line 5: territory 'T1' has district 'D2' here but 'D1' on line 2",
+            "line 5: territory 'T1' has district 'D2' here but 'D1' on 1 other line(s) (first line 2)",
             "line 6: no territory for unit '10003'",
         ]
     );
@@ -85,6 +85,30 @@ fn sheet_problems_are_reported_by_line_and_nothing_is_created() {
         engine.snapshot("bad"),
         Err(StoreError::AlignmentNotFound(_))
     ));
+}
+
+/// One wrong district on one row of the demo's sheet is one problem (that row), not one
+/// per row of the region the wrong district belongs to.
+#[test]
+fn one_wrong_parent_is_reported_once_at_its_root() {
+    let (_dir, engine) = sample_engine();
+    let sheet =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/nyc_alignment.csv")).unwrap();
+    let mut lines: Vec<String> = sheet.lines().map(str::to_owned).collect();
+    assert!(lines[4].contains(",Manhattan,North,"), "{}", lines[4]);
+    lines[4] = lines[4].replace(",Manhattan,", ",Brooklyn,");
+    let err = engine
+        .import_sheet("bad", "nyc", None, None, lines.join("\n").as_bytes())
+        .unwrap_err();
+    let AlignError::Sheet(sheet_error) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(sheet_error.problems.len(), 1, "{:?}", sheet_error.problems);
+    let problem = &sheet_error.problems[0];
+    assert!(
+        problem.starts_with("line 5: territory 'T1000' has district 'Brooklyn' here but 'Manhattan' on "),
+        "{problem}"
+    );
 }
 
 #[test]
