@@ -219,6 +219,9 @@ pub fn export(
     Ok(())
 }
 
+/// A parent some rows give a code, and those rows.
+type ParentVote<'a> = (Option<&'a str>, Vec<usize>);
+
 /// Every code's parent, by the rows that name it: the parent most of its rows give (the
 /// first row's on a tie). Each row that gives another is reported once, naming the rows
 /// it disagrees with, and its codes above that level are not counted, so one wrong
@@ -231,8 +234,8 @@ fn decide_parents(
     let mut decided = BTreeMap::new();
     let mut refused_from: Vec<usize> = vec![usize::MAX; chains.len()];
     for level in 0..levels.len() {
-        // code -> parent -> rows (indexes into `chains`), in row order.
-        let mut votes: BTreeMap<&str, Vec<(Option<&str>, Vec<usize>)>> = BTreeMap::new();
+        // code -> each parent given with its rows (indexes into `chains`), in row order.
+        let mut votes: BTreeMap<&str, Vec<ParentVote>> = BTreeMap::new();
         for (row, (_, codes)) in chains.iter().enumerate() {
             if refused_from[row] <= level {
                 continue;
