@@ -47,6 +47,9 @@ pub struct Config {
     pub units_minzoom: u8,
     /// Largest body of a lookup or geocode batch request, in MiB.
     pub max_batch_mb: usize,
+    /// Requests without a token may read (and a server on a non-loopback address
+    /// with no token may start).
+    pub allow_anonymous_read: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             tile_cache_mb: tiles.cache_bytes / MIB,
             units_minzoom: tiles.units_minzoom,
             max_batch_mb: MAX_BATCH_BYTES / MIB,
+            allow_anonymous_read: false,
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct Overrides {
     pub units_minzoom: Option<u8>,
     /// Largest body of a batch request, in MiB.
     pub max_batch_mb: Option<usize>,
+    /// Requests without a token may read.
+    pub allow_anonymous_read: Option<bool>,
 }
 
 /// One setting: how each source names it, and what it does.
@@ -132,6 +138,12 @@ pub const SETTINGS: &[Setting] = &[
         env: "GEOALIGN_MAX_BATCH_MB",
         key: "max_batch_mb",
         about: "largest lookup/geocode batch body, MiB",
+    },
+    Setting {
+        flag: "--allow-anonymous-read",
+        env: "GEOALIGN_ALLOW_ANONYMOUS_READ",
+        key: "allow_anonymous_read",
+        about: "requests without a token may read; writes need a token",
     },
 ];
 
@@ -209,6 +221,7 @@ impl Config {
             tile_cache_mb: o.tile_cache_mb.unwrap_or(self.tile_cache_mb),
             units_minzoom: o.units_minzoom.unwrap_or(self.units_minzoom),
             max_batch_mb: o.max_batch_mb.unwrap_or(self.max_batch_mb),
+            allow_anonymous_read: o.allow_anonymous_read.unwrap_or(self.allow_anonymous_read),
         }
     }
 
@@ -221,6 +234,7 @@ impl Config {
             "tile_cache_mb" => self.tile_cache_mb.to_string(),
             "units_minzoom" => self.units_minzoom.to_string(),
             "max_batch_mb" => self.max_batch_mb.to_string(),
+            "allow_anonymous_read" => self.allow_anonymous_read.to_string(),
             _ => String::new(),
         }
     }
@@ -236,6 +250,7 @@ impl Overrides {
             tile_cache_mb: self.tile_cache_mb.or(lower.tile_cache_mb),
             units_minzoom: self.units_minzoom.or(lower.units_minzoom),
             max_batch_mb: self.max_batch_mb.or(lower.max_batch_mb),
+            allow_anonymous_read: self.allow_anonymous_read.or(lower.allow_anonymous_read),
         }
     }
 
@@ -247,6 +262,7 @@ impl Overrides {
             tile_cache_mb: parse_var(env, "GEOALIGN_TILE_CACHE_MB")?,
             units_minzoom: parse_var(env, "GEOALIGN_UNITS_MINZOOM")?,
             max_batch_mb: parse_var(env, "GEOALIGN_MAX_BATCH_MB")?,
+            allow_anonymous_read: parse_var(env, "GEOALIGN_ALLOW_ANONYMOUS_READ")?,
         };
         parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
         Ok(parsed)

@@ -11,6 +11,7 @@ mod lookup;
 mod output;
 mod records;
 mod serve;
+mod token;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,6 +81,11 @@ enum Command {
     Tiles(export::Tiles),
     /// Export an alignment level for GIS tools: FlatGeobuf, GeoJSON, GeoPackage or CSV.
     Export(export::Export),
+    /// Access tokens: create (prints the secret once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
+    },
     /// Serve the API.
     Serve(serve::ServerArgs),
     /// Load the sample in data/ into a fresh store and serve it.
@@ -148,6 +154,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Geocode(args) => args.run(&config, out),
         Command::Tiles(args) => args.run(&config, out),
         Command::Export(args) => args.run(&config),
+        Command::Token { command } => command.run(&config, out),
         Command::Serve(_) => serve::serve(&config),
         Command::Demo(_) => serve::demo(&config, out),
     }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alignments;
+pub mod auth;
 pub mod body;
 pub mod datasets;
 pub mod events;
@@ -10,6 +11,7 @@ pub mod exports;
 pub mod geocode_batch;
 pub mod guard;
 pub mod health;
+pub mod idempotency;
 pub mod lookup;
 pub mod ogc;
 pub mod openapi;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub exports: Arc<ExportCache>,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
+    /// Tokens and roles ([`auth`]).
+    pub access: Arc<auth::Access>,
 }
 
 impl AppState {
@@ -66,6 +70,10 @@ impl AppState {
             tiles: TileService::attached(engine.clone(), config.tile_options()),
             events: events::ChangeFeed::attached(&engine),
             exports: Arc::new(ExportCache::new()),
+            access: Arc::new(auth::Access::new(
+                engine.store().clone(),
+                config.allow_anonymous_read,
+            )),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }
@@ -148,6 +156,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
         .service(health::health)
+        .service(auth::me)
+        .service(auth::list_tokens)
         .service(openapi::document)
         .service(datasets::list)
         .service(datasets::show)

@@ -296,3 +296,87 @@ fn a_closed_stdout_ends_every_command_quietly() {
         }
     }
 }
+
+#[test]
+fn tokens_are_created_listed_revoked_and_guard_a_public_server() {
+    let (_dir, sample, _) = sample_store();
+    // No token: a non-loopback server refuses to start open, naming the way out.
+    let port = free_port();
+    let refused = run(on(&sample).args(["serve", "--bind", &format!("0.0.0.0:{port}")]));
+    assert_status(&refused, 2, "--allow-anonymous-read");
+
+    let created = run(on(&sample).args([
+        "token",
+        "create",
+        "--role",
+        "editor",
+        "--alignment",
+        "nyc",
+        "--name",
+        "bob",
+    ]));
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let secret = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(secret.starts_with("ga_") && secret.len() == 67, "{secret}");
+    assert!(stderr(&created).contains("shown only this once"));
+    let listed = run(on(&sample).args(["token", "list"]));
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let tokens: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(tokens[0]["name"], "bob");
+    assert_eq!(tokens[0]["role"], "editor");
+    assert_eq!(tokens[0]["alignment"], "nyc");
+    assert!(!text.contains(&secret[3..]), "no secret in the list");
+    let store = geoalign::store::Store::open(&sample).unwrap();
+    assert!(
+        store
+            .active_tokens()
+            .unwrap()
+            .iter()
+            .all(|(hash, _)| !hash.contains(&secret[3..]))
+    );
+
+    // A scope is for editor tokens; unknown roles and alignments are refused.
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "viewer", "--alignment", "nyc"])),
+        2,
+        "editor",
+    );
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "root"])),
+        2,
+        "unknown role",
+    );
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "editor", "--alignment", "nope"])),
+        3,
+        "not found",
+    );
+
+    // With a token in the store the public server starts.
+    let port = free_port();
+    let mut server = on(&sample)
+        .args(["serve", "--bind", &format!("0.0.0.0:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let health = get(port, "/health", &mut server);
+    assert!(health.lines().next().unwrap().contains(" 200"), "{health}");
+    let alignments = get(port, "/api/alignments", &mut server);
+    assert!(
+        alignments.lines().next().unwrap().contains(" 401"),
+        "{alignments}"
+    );
+    assert!(alignments.contains("www-authenticate: Bearer"), "{alignments}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let id = tokens[0]["id"].to_string();
+    let revoked = run(on(&sample).args(["token", "revoke", &id]));
+    assert_eq!(revoked.status.code(), Some(0), "{}", stderr(&revoked));
+    assert!(store.active_tokens().unwrap().is_empty());
+    assert_status(
+        &run(on(&sample).args(["token", "revoke", "99"])),
+        3,
+        "token 99 not found",
+    );
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod access;
 mod align;
 mod browser;
 mod build;
