@@ -44,6 +44,9 @@ pub struct Cli {
     /// TOML file of settings (see `geoalign serve --help`) [env: GEOALIGN_CONFIG].
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log lines on standard error: text (ANSI colours on a terminal only) or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<geoalign::config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,16 +113,23 @@ impl Cli {
             _ => Overrides::default(),
         };
         flags.store = self.store.clone();
+        flags.log_format = self.log_format;
         flags
     }
 }
 
-/// Logs go to standard error (`RUST_LOG`, default `info`).
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+/// Logs go to standard error (`RUST_LOG`, default `info`), as text (ANSI colours only
+/// when standard error is a terminal) or one JSON object per line.
+fn init_logging(format: geoalign::config::LogFormat) {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        geoalign::config::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        geoalign::config::LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
 }
 
 /// Runs the command and tells its exit status; errors are printed to standard error.
@@ -143,6 +153,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         &geoalign::config::process_env,
         cli.overrides(),
     )?;
+    init_logging(config.log_format);
     match cli.command {
         Command::Ingest(args) => args.run(&config, out),
         Command::IngestAddresses(args) => args.run(&config, out),

@@ -63,6 +63,18 @@ pub struct ChangeOutcome {
     /// The snapshot at the new revision.
     #[serde(skip)]
     pub snapshot: Arc<Snapshot>,
+    /// How long building the next snapshot (dissolve) and the store commit took.
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Where a change set's time went (zero for a change set that changed nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Building the next snapshot: applying, dissolving, metrics.
+    pub dissolve: std::time::Duration,
+    /// The store's write transaction (fsync included).
+    pub commit: std::time::Duration,
 }
 
 /// What to undo: the revision the caller's view is based on, the change set to undo
@@ -289,6 +301,17 @@ impl Engine {
                 }
             })
             .map(drop)
+    }
+
+    /// The alignments in memory and the revision of each, by name.
+    pub fn loaded(&self) -> Vec<(String, i64)> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<(String, i64)> = live
+            .iter()
+            .map(|(name, l)| (name.clone(), l.snapshot.load().revision))
+            .collect();
+        out.sort();
+        out
     }
 
     /// The current snapshot of an alignment already in memory, without touching the
@@ -548,6 +571,7 @@ impl Engine {
             let outcome = ChangeOutcome {
                 change: Change::none(&current),
                 snapshot: current,
+                timings: Timings::default(),
             };
             if let Some(k) = keyed {
                 self.store.store_idempotent_answer(&k.answer(&outcome))?;
@@ -568,13 +592,19 @@ impl Engine {
         // The next snapshot is built before the commit, so that a keyed answer is stored
         // with the change set; a commit that fails leaves it unused.
         let revision = current.revision + 1;
+        let started = std::time::Instant::now();
         let (snapshot, mut change) = current.next(revision, next, summary.clone());
         change.author = author.to_owned();
-        let outcome = ChangeOutcome {
+        let mut outcome = ChangeOutcome {
             change,
             snapshot: Arc::new(snapshot),
+            timings: Timings {
+                dissolve: started.elapsed(),
+                commit: std::time::Duration::ZERO,
+            },
         };
         let answer = keyed.map(|k| k.answer(&outcome));
+        let started = std::time::Instant::now();
         let committed = self.store.commit_change(
             alignment,
             current.revision,
@@ -585,6 +615,7 @@ impl Engine {
             answer.as_ref(),
         )?;
         debug_assert_eq!(committed, revision);
+        outcome.timings.commit = started.elapsed();
         stamp.revision = revision;
         live.snapshot.store(outcome.snapshot.clone());
         tracing::info!(alignment, revision, "change set committed");

@@ -17,7 +17,7 @@ use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::metrics::{MetricSummary, TerritoryMetrics, deviation, summarise};
 use crate::align::{Op, plural};
-use crate::engine::Keyed;
+use crate::engine::{Applied, Keyed};
 use crate::snapshot::{Snapshot, UnitDifference};
 use crate::store::{AlignmentInfo, ChangeRecord};
 use crate::topo::DissolveMethod;
@@ -392,6 +392,9 @@ pub async fn changes(
         )
     })
     .await?;
+    if let Applied::Done(outcome) = &applied {
+        state.metrics.change(&outcome.timings);
+    }
     Ok(respond(applied, StatusCode::OK, render_outcome))
 }
 
@@ -518,6 +521,9 @@ pub async fn undo(
         engine.undo_keyed(&alignment, undo, &author, keyed.as_ref())
     })
     .await?;
+    if let Applied::Done(outcome) = &applied {
+        state.metrics.change(&outcome.timings);
+    }
     Ok(respond(applied, StatusCode::OK, render_outcome))
 }
 

@@ -13,15 +13,14 @@ pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod lookup;
+pub mod metrics;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod tiles;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::StreamExt;
 
@@ -50,6 +49,8 @@ pub struct AppState {
     pub max_batch_bytes: usize,
     /// Tokens and roles ([`auth`]).
     pub access: Arc<auth::Access>,
+    /// Request counts and latencies, change set timings ([`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -74,6 +75,7 @@ impl AppState {
                 engine.store().clone(),
                 config.allow_anonymous_read,
             )),
+            metrics: Arc::default(),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }
@@ -156,6 +158,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
         .service(health::health)
+        .service(metrics::ready)
+        .service(metrics::metrics)
         .service(auth::me)
         .service(auth::list_tokens)
         .service(openapi::document)
@@ -192,31 +196,13 @@ pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::
     // A CLI writing to the same store while the server runs: its commits are noticed
     // within half a second, and before any change set of the server's own.
     state.engine.watch_store(std::time::Duration::from_millis(500))?;
+    metrics::preload(&state)?;
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap_fn(|req, srv| {
-                // The request line is copied only when it will be logged: the warm tile
-                // path allocates nothing it does not send.
-                let logged = tracing::enabled!(tracing::Level::INFO)
-                    .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
-                let fut = srv.call(req);
-                async move {
-                    let res: ServiceResponse = fut.await?;
-                    if let Some((started, method, path)) = logged {
-                        tracing::info!(
-                            %method,
-                            %path,
-                            status = res.status().as_u16(),
-                            micros = started.elapsed().as_micros() as u64,
-                            "request"
-                        );
-                    }
-                    Ok(res)
-                }
-            })
+            .wrap_fn(metrics::observe)
             .configure(configure)
     });
     let server = match workers {

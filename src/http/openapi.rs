@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
-    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, ogc, tiles,
+    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -20,7 +20,7 @@ use super::{
         alignments, dissolved territories, tiles and lookups. Errors are RFC 9457 problem documents \
         (application/problem+json)."),
     paths(
-        health::health, document, auth::me, auth::list_tokens,
+        health::health, metrics::ready, metrics::metrics, document, auth::me, auth::list_tokens,
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,

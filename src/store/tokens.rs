@@ -262,6 +262,16 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether the store takes writes now: the writer takes SQLite's write lock and
+    /// lets it go (a read-only file, a lost directory or a locked database fail).
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        self.writer()
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(|e| self.sqlite_error(e))
+    }
+}
+
 /// SQL of the oldest `created_at` of an answer still kept: answers are kept a day (a
 /// retry after that is a new request).
 const FRESH: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')";

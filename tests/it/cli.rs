@@ -380,3 +380,34 @@ fn tokens_are_created_listed_revoked_and_guard_a_public_server() {
         "token 99 not found",
     );
 }
+
+#[test]
+fn logs_are_json_on_request_and_never_coloured_into_a_pipe() {
+    let (_dir, sample, _) = sample_store();
+    let logged = |args: &[&str]| run(on(&sample).env("RUST_LOG", "info").args(args));
+    let json_create = ["--log-format", "json", "token", "create", "--role", "viewer"];
+    let json = logged(&[&json_create[..], &["--name", "line\nforged"]].concat());
+    // The name is refused (a control character), and the refusal is not a log line.
+    assert_eq!(json.status.code(), Some(2), "{}", stderr(&json));
+    let json = logged(&json_create);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let err = stderr(&json);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "token created"),
+        "{err}"
+    );
+    let secret = String::from_utf8_lossy(&json.stdout).trim().to_owned();
+    assert!(!err.contains(&secret), "no secret in the log");
+    assert_eq!(
+        logged(&["--log-format", "yaml", "token", "list"]).status.code(),
+        Some(2)
+    );
+    let text = stderr(&logged(&["token", "create", "--role", "viewer"]));
+    assert!(text.contains("token created"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes into a pipe: {text:?}");
+}

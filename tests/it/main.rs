@@ -18,6 +18,7 @@ mod http;
 mod ingest;
 mod layers;
 mod lookup;
+mod observe;
 mod ogc;
 mod openapi;
 mod safety;
