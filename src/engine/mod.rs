@@ -470,6 +470,7 @@ impl Engine {
                 "a change set needs at least one operation".into(),
             ));
         }
+        check_texts(ops)?;
         self.commit(alignment, expected_revision, author, keyed, |_| {
             Ok((ops.to_vec(), None))
         })
@@ -655,6 +656,46 @@ pub(crate) fn check_name(name: &str) -> Result<(), AlignError> {
         return refuse(&format!(
             "holds {c:?}; names take letters, digits, spaces and punctuation but / and \\"
         ));
+    }
+    Ok(())
+}
+
+/// Longest code, id or name an operation may carry.
+pub const MAX_TEXT_CHARS: usize = 100;
+
+/// Refuses operations carrying a code, unit id or name longer than [`MAX_TEXT_CHARS`]
+/// or holding control characters (newlines, NUL, ANSI escapes), naming the field
+/// (`changes[0].territory`).
+fn check_texts(ops: &[Op]) -> Result<(), AlignError> {
+    fn walk(value: &serde_json::Value, at: &str) -> Result<(), AlignError> {
+        match value {
+            serde_json::Value::String(text) => {
+                let chars = text.chars().count();
+                if chars > MAX_TEXT_CHARS {
+                    return Err(AlignError::Invalid(format!(
+                        "{at}: {chars} characters; at most {MAX_TEXT_CHARS}"
+                    )));
+                }
+                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                    return Err(AlignError::Invalid(format!(
+                        "{at}: holds the control character {c:?}"
+                    )));
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| walk(v, &format!("{at}[{i}]"))),
+            serde_json::Value::Object(fields) => {
+                fields.iter().try_for_each(|(k, v)| walk(v, &format!("{at}.{k}")))
+            }
+            _ => Ok(()),
+        }
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let value = serde_json::to_value(op).map_err(|e| AlignError::Invalid(e.to_string()))?;
+        walk(&value, &format!("changes[{i}]"))?;
     }
     Ok(())
 }
