@@ -83,8 +83,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counts a request of `method` on the route `pattern` answered with `status`.
+    /// Counts a request of `method` on the route `pattern` answered with `status`;
+    /// methods HTTP does not define count as `OTHER` (a client inventing methods does
+    /// not grow the table).
     pub fn request(&self, method: &str, pattern: &str, status: u16, took: Duration) {
+        const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+        let method = if KNOWN.contains(&method) { method } else { "OTHER" };
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let route = routes.entry((method.to_owned(), pattern.to_owned())).or_default();
         *route.statuses.entry(status).or_default() += 1;

@@ -79,6 +79,11 @@ async fn metrics_count_routes_cache_revisions_and_commits() {
         .await;
         assert!(res.status().is_success());
     }
+    for i in 0..3 {
+        let method = actix_web::http::Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+        let req = test::TestRequest::default().method(method).uri("/nowhere");
+        test::call_service(&app, req.to_request()).await;
+    }
     let revision = state.engine.snapshot("nyc").unwrap().revision;
     let change = json!({"expected_revision": revision,
         "changes": [{"op": "assign", "units": ["10002"], "territory": "T1001"}]});
