@@ -47,6 +47,44 @@ pub struct Config {
     pub units_minzoom: u8,
     /// Largest body of a lookup or geocode batch request, in MiB.
     pub max_batch_mb: usize,
+    /// Requests without a token may read (and a server on a non-loopback address
+    /// with no token may start).
+    pub allow_anonymous_read: bool,
+    /// How log lines are written to standard error.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written: plain text (ANSI colours only on a terminal) or one JSON
+/// object per line (every field escaped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `2026-01-01T00:00:00Z  INFO request{id=…}: message field=value`.
+    #[default]
+    Text,
+    /// `{"timestamp":…,"level":…,"fields":{…},"span":{…}}`.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LogFormat, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("'{other}': expected text or json")),
+        }
+    }
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
 }
 
 impl Default for Config {
@@ -59,6 +97,8 @@ impl Default for Config {
             tile_cache_mb: tiles.cache_bytes / MIB,
             units_minzoom: tiles.units_minzoom,
             max_batch_mb: MAX_BATCH_BYTES / MIB,
+            allow_anonymous_read: false,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -80,6 +120,10 @@ pub struct Overrides {
     pub units_minzoom: Option<u8>,
     /// Largest body of a batch request, in MiB.
     pub max_batch_mb: Option<usize>,
+    /// Requests without a token may read.
+    pub allow_anonymous_read: Option<bool>,
+    /// How log lines are written.
+    pub log_format: Option<LogFormat>,
 }
 
 /// One setting: how each source names it, and what it does.
@@ -132,6 +176,18 @@ pub const SETTINGS: &[Setting] = &[
         env: "GEOALIGN_MAX_BATCH_MB",
         key: "max_batch_mb",
         about: "largest lookup/geocode batch body, MiB",
+    },
+    Setting {
+        flag: "--allow-anonymous-read",
+        env: "GEOALIGN_ALLOW_ANONYMOUS_READ",
+        key: "allow_anonymous_read",
+        about: "requests without a token may read; writes need a token",
+    },
+    Setting {
+        flag: "--log-format",
+        env: "GEOALIGN_LOG_FORMAT",
+        key: "log_format",
+        about: "log lines as text (ANSI colours on a terminal only) or json",
     },
 ];
 
@@ -209,6 +265,8 @@ impl Config {
             tile_cache_mb: o.tile_cache_mb.unwrap_or(self.tile_cache_mb),
             units_minzoom: o.units_minzoom.unwrap_or(self.units_minzoom),
             max_batch_mb: o.max_batch_mb.unwrap_or(self.max_batch_mb),
+            allow_anonymous_read: o.allow_anonymous_read.unwrap_or(self.allow_anonymous_read),
+            log_format: o.log_format.unwrap_or(self.log_format),
         }
     }
 
@@ -221,6 +279,8 @@ impl Config {
             "tile_cache_mb" => self.tile_cache_mb.to_string(),
             "units_minzoom" => self.units_minzoom.to_string(),
             "max_batch_mb" => self.max_batch_mb.to_string(),
+            "allow_anonymous_read" => self.allow_anonymous_read.to_string(),
+            "log_format" => self.log_format.to_string(),
             _ => String::new(),
         }
     }
@@ -236,6 +296,8 @@ impl Overrides {
             tile_cache_mb: self.tile_cache_mb.or(lower.tile_cache_mb),
             units_minzoom: self.units_minzoom.or(lower.units_minzoom),
             max_batch_mb: self.max_batch_mb.or(lower.max_batch_mb),
+            allow_anonymous_read: self.allow_anonymous_read.or(lower.allow_anonymous_read),
+            log_format: self.log_format.or(lower.log_format),
         }
     }
 
@@ -247,6 +309,8 @@ impl Overrides {
             tile_cache_mb: parse_var(env, "GEOALIGN_TILE_CACHE_MB")?,
             units_minzoom: parse_var(env, "GEOALIGN_UNITS_MINZOOM")?,
             max_batch_mb: parse_var(env, "GEOALIGN_MAX_BATCH_MB")?,
+            allow_anonymous_read: parse_var(env, "GEOALIGN_ALLOW_ANONYMOUS_READ")?,
+            log_format: parse_var(env, "GEOALIGN_LOG_FORMAT")?,
         };
         parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
         Ok(parsed)

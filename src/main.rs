@@ -9,6 +9,5 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    cli::init_logging();
     cli::run(cli::Cli::parse_args())
 }

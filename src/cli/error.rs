@@ -133,9 +133,13 @@ fn store_code(e: &StoreError) -> u8 {
         StoreError::DatasetNotFound(_)
         | StoreError::UnitNotFound { .. }
         | StoreError::AlignmentNotFound(_)
-        | StoreError::ChangeNotFound { .. } => NOT_FOUND,
+        | StoreError::ChangeNotFound { .. }
+        | StoreError::TokenNotFound(_) => NOT_FOUND,
         StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => CONFLICT,
-        StoreError::Sqlite { .. } | StoreError::FutureSchema { .. } | StoreError::Corrupt { .. } => RUNTIME,
+        StoreError::Sqlite { .. }
+        | StoreError::FutureSchema { .. }
+        | StoreError::Corrupt { .. }
+        | StoreError::Random(_) => RUNTIME,
     }
 }
 
@@ -144,9 +148,10 @@ fn align_code(e: &AlignError) -> u8 {
         AlignError::Store(e) => store_code(e),
         AlignError::Rejected { .. } => RUNTIME,
         AlignError::Sheet(_) | AlignError::Invalid(_) | AlignError::Build(_) => USAGE,
-        AlignError::NothingToUndo(_) | AlignError::AlreadyUndone { .. } | AlignError::UndoConflict { .. } => {
-            CONFLICT
-        }
+        AlignError::NothingToUndo(_)
+        | AlignError::AlreadyUndone { .. }
+        | AlignError::UndoConflict { .. }
+        | AlignError::KeyReused { .. } => CONFLICT,
     }
 }
 

@@ -11,6 +11,7 @@ mod lookup;
 mod output;
 mod records;
 mod serve;
+mod token;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ pub struct Cli {
     /// TOML file of settings (see `geoalign serve --help`) [env: GEOALIGN_CONFIG].
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log lines on standard error: text (ANSI colours on a terminal only) or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<geoalign::config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -80,6 +84,11 @@ enum Command {
     Tiles(export::Tiles),
     /// Export an alignment level for GIS tools: FlatGeobuf, GeoJSON, GeoPackage or CSV.
     Export(export::Export),
+    /// Access tokens: create (prints the secret once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
+    },
     /// Serve the API.
     Serve(serve::ServerArgs),
     /// Load the sample in data/ into a fresh store and serve it.
@@ -104,16 +113,23 @@ impl Cli {
             _ => Overrides::default(),
         };
         flags.store = self.store.clone();
+        flags.log_format = self.log_format;
         flags
     }
 }
 
-/// Logs go to standard error (`RUST_LOG`, default `info`).
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+/// Logs go to standard error (`RUST_LOG`, default `info`), as text (ANSI colours only
+/// when standard error is a terminal) or one JSON object per line.
+fn init_logging(format: geoalign::config::LogFormat) {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        geoalign::config::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        geoalign::config::LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
 }
 
 /// Runs the command and tells its exit status; errors are printed to standard error.
@@ -137,6 +153,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         &geoalign::config::process_env,
         cli.overrides(),
     )?;
+    init_logging(config.log_format);
     match cli.command {
         Command::Ingest(args) => args.run(&config, out),
         Command::IngestAddresses(args) => args.run(&config, out),
@@ -148,6 +165,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Geocode(args) => args.run(&config, out),
         Command::Tiles(args) => args.run(&config, out),
         Command::Export(args) => args.run(&config),
+        Command::Token { command } => command.run(&config, out),
         Command::Serve(_) => serve::serve(&config),
         Command::Demo(_) => serve::demo(&config, cli.store.as_deref(), out),
     }

@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// Largest lookup/geocode batch body, MiB.
     #[arg(long, value_name = "MB")]
     max_batch_mb: Option<usize>,
+    /// Requests without a token may read; writes need a token (lets a non-loopback
+    /// server start with no token in the store).
+    #[arg(long)]
+    allow_anonymous_read: bool,
     #[command(flatten)]
     tiles: TileArgs,
 }
@@ -58,6 +62,7 @@ impl ServerArgs {
             bind: self.bind.clone(),
             workers: self.workers,
             max_batch_mb: self.max_batch_mb,
+            allow_anonymous_read: self.allow_anonymous_read.then_some(true),
             ..self.tiles.overrides()
         }
     }
@@ -66,7 +71,7 @@ impl ServerArgs {
 /// `geoalign serve`: the API over the configured store.
 pub fn serve(config: &Config) -> Result<(), CliError> {
     let engine = Engine::new(Arc::new(open_store(config)?));
-    run_server(Arc::new(engine), config)
+    run_server(Arc::new(engine), config, false)
 }
 
 /// `geoalign demo`: loads the sample into a fresh store and serves it. The store is a
@@ -108,7 +113,7 @@ pub fn demo(config: &Config, keep: Option<&Path>, out: &mut Stdout) -> Result<()
         demo::DATASET
     ))?;
     out.finish()?;
-    run_server(Arc::new(engine), config)
+    run_server(Arc::new(engine), config, true)
 }
 
 /// Deletes a temporary demo store (and its SQLite journal files) when dropped.
@@ -149,7 +154,15 @@ fn remove_stale_demo_stores() {
     }
 }
 
-fn run_server(engine: Arc<Engine>, config: &Config) -> Result<(), CliError> {
+fn run_server(engine: Arc<Engine>, config: &Config, demo: bool) -> Result<(), CliError> {
+    let tokens = engine.store().active_tokens()?.len();
+    let mode = geoalign::http::auth::start_mode(&config.bind, tokens, config.allow_anonymous_read, demo)
+        .map_err(CliError::Usage)?;
+    if tokens == 0 && !config.allow_anonymous_read {
+        tracing::warn!("{mode}");
+    } else {
+        tracing::info!("{mode}");
+    }
     let state = geoalign::http::AppState::with_config(engine, config);
     actix_web::rt::System::new()
         .block_on(geoalign::http::serve(state, &config.bind, config.workers))

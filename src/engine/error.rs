@@ -64,4 +64,10 @@ pub enum AlignError {
     /// A request that makes no sense (bad levels, missing dataset, ...).
     #[error("{0}")]
     Invalid(String),
+    /// An `Idempotency-Key` used before for a request that asked something else.
+    #[error("Idempotency-Key {key:?} was used before for another request; use a new key")]
+    KeyReused {
+        /// The key.
+        key: String,
+    },
 }

@@ -14,7 +14,9 @@ use crate::align::state::DEFAULT_LEVELS;
 use crate::align::{AlignmentState, Op};
 use crate::change::Change;
 use crate::snapshot::{DatasetModel, Snapshot};
-use crate::store::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange, Store, StoreError};
+use crate::store::{
+    AlignmentInfo, AlignmentStamp, ChangeRecord, IdempotentAnswer, NewChange, Store, StoreError,
+};
 
 mod build;
 mod error;
@@ -61,6 +63,18 @@ pub struct ChangeOutcome {
     /// The snapshot at the new revision.
     #[serde(skip)]
     pub snapshot: Arc<Snapshot>,
+    /// How long building the next snapshot (dissolve) and the store commit took.
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Where a change set's time went (zero for a change set that changed nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Building the next snapshot: applying, dissolving, metrics.
+    pub dissolve: std::time::Duration,
+    /// The store's write transaction (fsync included).
+    pub commit: std::time::Duration,
 }
 
 /// What to undo: the revision the caller's view is based on, the change set to undo
@@ -74,6 +88,56 @@ pub struct Undo {
     pub revision: Option<i64>,
     /// Undo even when later change sets changed the same units.
     pub force: bool,
+}
+
+/// A state-changing request sent with an `Idempotency-Key`, and how to answer it.
+pub struct Keyed<'a, T> {
+    /// Who sent it (the token id, empty without a token): keys of two clients never meet.
+    pub scope: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// What was asked, hashed: the same key asking something else is refused.
+    pub fingerprint: &'a str,
+    /// Status of the answer when the request succeeds.
+    pub status: u16,
+    /// The body of the answer of a success, stored with the change it made.
+    pub render: &'a dyn Fn(&T) -> String,
+}
+
+impl<T> std::fmt::Debug for Keyed<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keyed({:?}, {:?})", self.scope, self.key)
+    }
+}
+
+impl<T> Keyed<'_, T> {
+    fn answer(&self, outcome: &T) -> IdempotentAnswer {
+        IdempotentAnswer {
+            scope: self.scope.to_owned(),
+            key: self.key.to_owned(),
+            fingerprint: self.fingerprint.to_owned(),
+            status: self.status,
+            body: (self.render)(outcome),
+        }
+    }
+}
+
+/// What a request that may carry an `Idempotency-Key` got.
+#[derive(Debug)]
+pub enum Applied<T> {
+    /// It was carried out now.
+    Done(T),
+    /// A request with the same key and the same content was carried out before: its answer.
+    Replayed(IdempotentAnswer),
+}
+
+impl<T> Applied<T> {
+    fn done(self) -> Result<T, AlignError> {
+        match self {
+            Applied::Done(outcome) => Ok(outcome),
+            Applied::Replayed(answer) => Err(AlignError::KeyReused { key: answer.key }),
+        }
+    }
 }
 
 impl Engine {
@@ -239,6 +303,17 @@ impl Engine {
             .map(drop)
     }
 
+    /// The alignments in memory and the revision of each, by name.
+    pub fn loaded(&self) -> Vec<(String, i64)> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<(String, i64)> = live
+            .iter()
+            .map(|(name, l)| (name.clone(), l.snapshot.load().revision))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The current snapshot of an alignment already in memory, without touching the
     /// store (None when it has not been loaded yet): cheap enough for async handlers.
     pub fn loaded_snapshot(&self, alignment: &str) -> Option<Arc<Snapshot>> {
@@ -259,6 +334,22 @@ impl Engine {
         levels: Option<Vec<String>>,
         copy_of: Option<&str>,
     ) -> Result<AlignmentInfo, AlignError> {
+        self.create_keyed(name, dataset, levels, copy_of, None)?.done()
+    }
+
+    /// [`Engine::create`]; with `keyed`, the answer of a request sent with that key
+    /// before, or the new alignment with its answer stored in the same transaction.
+    pub fn create_keyed(
+        &self,
+        name: &str,
+        dataset: Option<&str>,
+        levels: Option<Vec<String>>,
+        copy_of: Option<&str>,
+        keyed: Option<&Keyed<AlignmentInfo>>,
+    ) -> Result<Applied<AlignmentInfo>, AlignError> {
+        if let Some(answer) = self.replay(keyed)? {
+            return Ok(Applied::Replayed(answer));
+        }
         check_name(name)?;
         let (dataset, state) = match copy_of {
             Some(source) => {
@@ -284,9 +375,41 @@ impl Engine {
                 (model, state)
             }
         };
-        Ok(self
+        let answer = keyed.map(|k| move |info: &AlignmentInfo| k.answer(info));
+        let answer = answer
+            .as_ref()
+            .map(|f| f as &dyn Fn(&AlignmentInfo) -> IdempotentAnswer);
+        match self
             .store
-            .create_alignment(name, &dataset.name, &state, &dataset.units)?)
+            .create_alignment(name, &dataset.name, &state, &dataset.units, answer)
+        {
+            Ok(info) => Ok(Applied::Done(info)),
+            // The same request twice at once: the first created it, the second answers
+            // what the first did.
+            Err(StoreError::AlignmentExists(e)) => match self.replay(keyed)? {
+                Some(answer) => Ok(Applied::Replayed(answer)),
+                None => Err(StoreError::AlignmentExists(e).into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The stored answer of the request `keyed` repeats, if any (refused when it asked
+    /// something else under the same key).
+    fn replay<T>(&self, keyed: Option<&Keyed<T>>) -> Result<Option<IdempotentAnswer>, AlignError> {
+        let Some(k) = keyed else {
+            return Ok(None);
+        };
+        match self.store.idempotent_answer(k.scope, k.key)? {
+            Some(answer) if answer.fingerprint == k.fingerprint => {
+                tracing::info!(key = ?k.key, "repeated request: the stored answer");
+                Ok(Some(answer))
+            }
+            Some(_) => Err(AlignError::KeyReused {
+                key: k.key.to_owned(),
+            }),
+            None => Ok(None),
+        }
     }
 
     /// Creates an alignment from a sheet (all or nothing).
@@ -304,7 +427,9 @@ impl Engine {
         AlignmentState::new(levels.clone(), 0).map_err(|r| AlignError::Invalid(r.to_string()))?;
         let columns = columns.unwrap_or_else(|| SheetColumns::for_levels(&levels));
         let (state, report) = sheet::import(reader, &levels, &columns, &model.units)?;
-        let info = self.store.create_alignment(name, dataset, &state, &model.units)?;
+        let info = self
+            .store
+            .create_alignment(name, dataset, &state, &model.units, None)?;
         Ok((info, report))
     }
 
@@ -337,19 +462,48 @@ impl Engine {
         ops: &[Op],
         author: &str,
     ) -> Result<ChangeOutcome, AlignError> {
+        self.apply_keyed(alignment, expected_revision, ops, author, None)?
+            .done()
+    }
+
+    /// [`Engine::apply`]; with `keyed`, the answer of a request sent with that key
+    /// before, or the change set committed with its answer in the same transaction.
+    pub fn apply_keyed(
+        &self,
+        alignment: &str,
+        expected_revision: i64,
+        ops: &[Op],
+        author: &str,
+        keyed: Option<&Keyed<ChangeOutcome>>,
+    ) -> Result<Applied<ChangeOutcome>, AlignError> {
         if ops.is_empty() {
             return Err(AlignError::Invalid(
                 "a change set needs at least one operation".into(),
             ));
         }
-        self.commit(alignment, expected_revision, author, |_| Ok((ops.to_vec(), None)))
+        check_texts(ops)?;
+        self.commit(alignment, expected_revision, author, keyed, |_| {
+            Ok((ops.to_vec(), None))
+        })
     }
 
     /// Undoes a change set by appending its inverse as a new change set, guarded like
     /// any change set by `expected_revision`. Undoing a revision twice is refused, and so
     /// is undoing one whose units later change sets changed again, unless `force`.
     pub fn undo(&self, alignment: &str, undo: Undo, author: &str) -> Result<ChangeOutcome, AlignError> {
-        self.commit(alignment, undo.expected_revision, author, |_| {
+        self.undo_keyed(alignment, undo, author, None)?.done()
+    }
+
+    /// [`Engine::undo`]; with `keyed`, the answer of a request sent with that key
+    /// before, or the undo committed with its answer in the same transaction.
+    pub fn undo_keyed(
+        &self,
+        alignment: &str,
+        undo: Undo,
+        author: &str,
+        keyed: Option<&Keyed<ChangeOutcome>>,
+    ) -> Result<Applied<ChangeOutcome>, AlignError> {
+        self.commit(alignment, undo.expected_revision, author, keyed, |_| {
             let history = self.store.history(alignment)?;
             let undone_by = |revision: i64| history.iter().find(|u| u.undoes == Some(revision));
             let target = match undo.revision {
@@ -380,20 +534,25 @@ impl Engine {
         })
     }
 
-    /// Under the alignment's writer lock: syncs with the store, checks the expected
-    /// revision, asks `plan` for the operations (and the revision they undo), applies
-    /// them in memory, persists the difference, swaps in the next snapshot and runs the
-    /// hooks with the one [`Change`].
+    /// Under the alignment's writer lock: syncs with the store, answers a repeated
+    /// `keyed` request from the store, checks the expected revision, asks `plan` for the
+    /// operations (and the revision they undo), applies them in memory, builds the next
+    /// snapshot, persists the difference (with the keyed answer), swaps the snapshot in
+    /// and runs the hooks with the one [`Change`].
     fn commit(
         &self,
         alignment: &str,
         expected_revision: i64,
         author: &str,
+        keyed: Option<&Keyed<ChangeOutcome>>,
         plan: impl FnOnce(&Snapshot) -> Result<(Vec<Op>, Option<i64>), AlignError>,
-    ) -> Result<ChangeOutcome, AlignError> {
+    ) -> Result<Applied<ChangeOutcome>, AlignError> {
         let live = self.live(alignment)?;
         let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
         self.sync(alignment, &live, &mut stamp)?;
+        if let Some(answer) = self.replay(keyed)? {
+            return Ok(Applied::Replayed(answer));
+        }
         let current = live.snapshot.load_full();
         if expected_revision != current.revision {
             return Err(StoreError::StaleRevision {
@@ -421,10 +580,15 @@ impl Engine {
                 revision = current.revision,
                 "change set changes nothing: no revision"
             );
-            return Ok(ChangeOutcome {
+            let outcome = ChangeOutcome {
                 change: Change::none(&current),
                 snapshot: current,
-            });
+                timings: Timings::default(),
+            };
+            if let Some(k) = keyed {
+                self.store.store_idempotent_answer(&k.answer(&outcome))?;
+            }
+            return Ok(Applied::Done(outcome));
         }
         let summary = match undoes {
             Some(r) => format!("undo of revision {r}"),
@@ -437,17 +601,38 @@ impl Engine {
             inverse: &inverse,
             undoes,
         };
-        let revision =
-            self.store
-                .commit_change(alignment, current.revision, &current.state, &next, units, &record)?;
-        stamp.revision = revision;
-        let (snapshot, mut change) = current.next(revision, next, summary);
+        // The next snapshot is built before the commit, so that a keyed answer is stored
+        // with the change set; a commit that fails leaves it unused.
+        let revision = current.revision + 1;
+        let started = std::time::Instant::now();
+        let (snapshot, mut change) = current.next(revision, next, summary.clone());
         change.author = author.to_owned();
-        let snapshot = Arc::new(snapshot);
-        live.snapshot.store(snapshot.clone());
+        let mut outcome = ChangeOutcome {
+            change,
+            snapshot: Arc::new(snapshot),
+            timings: Timings {
+                dissolve: started.elapsed(),
+                commit: std::time::Duration::ZERO,
+            },
+        };
+        let answer = keyed.map(|k| k.answer(&outcome));
+        let started = std::time::Instant::now();
+        let committed = self.store.commit_change(
+            alignment,
+            current.revision,
+            &current.state,
+            &outcome.snapshot.state,
+            units,
+            &record,
+            answer.as_ref(),
+        )?;
+        debug_assert_eq!(committed, revision);
+        outcome.timings.commit = started.elapsed();
+        stamp.revision = revision;
+        live.snapshot.store(outcome.snapshot.clone());
         tracing::info!(alignment, revision, "change set committed");
-        self.run_hooks(&snapshot, &change);
-        Ok(ChangeOutcome { change, snapshot })
+        self.run_hooks(&outcome.snapshot, &outcome.change);
+        Ok(Applied::Done(outcome))
     }
 
     fn run_hooks(&self, snapshot: &Arc<Snapshot>, change: &Change) {
@@ -482,6 +667,46 @@ pub(crate) fn check_name(name: &str) -> Result<(), AlignError> {
         return refuse(&format!(
             "holds {c:?}; names take letters, digits, spaces and punctuation but / and \\"
         ));
+    }
+    Ok(())
+}
+
+/// Longest code, id or name an operation may carry.
+pub const MAX_TEXT_CHARS: usize = 100;
+
+/// Refuses operations carrying a code, unit id or name longer than [`MAX_TEXT_CHARS`]
+/// or holding control characters (newlines, NUL, ANSI escapes), naming the field
+/// (`changes[0].territory`).
+fn check_texts(ops: &[Op]) -> Result<(), AlignError> {
+    fn walk(value: &serde_json::Value, at: &str) -> Result<(), AlignError> {
+        match value {
+            serde_json::Value::String(text) => {
+                let chars = text.chars().count();
+                if chars > MAX_TEXT_CHARS {
+                    return Err(AlignError::Invalid(format!(
+                        "{at}: {chars} characters; at most {MAX_TEXT_CHARS}"
+                    )));
+                }
+                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                    return Err(AlignError::Invalid(format!(
+                        "{at}: holds the control character {c:?}"
+                    )));
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| walk(v, &format!("{at}[{i}]"))),
+            serde_json::Value::Object(fields) => {
+                fields.iter().try_for_each(|(k, v)| walk(v, &format!("{at}.{k}")))
+            }
+            _ => Ok(()),
+        }
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let value = serde_json::to_value(op).map_err(|e| AlignError::Invalid(e.to_string()))?;
+        walk(&value, &format!("changes[{i}]"))?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, snapshot};
 use crate::lookup::account::AccountView;
@@ -36,6 +37,7 @@ pub struct AccountBody {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/accounts/{id}")]
 pub async fn show(
+    _: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<AccountQuery>,

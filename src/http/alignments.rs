@@ -3,17 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use geozero::ToJson;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::{Editor, Viewer};
 use super::body::{AlignmentPath, Feature, LevelPath};
 use super::guard::SameOrigin;
+use super::idempotency::{IdempotencyHeader, IdempotencyKey, json, respond};
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::metrics::{MetricSummary, TerritoryMetrics, deviation, summarise};
 use crate::align::{Op, plural};
+use crate::engine::{Applied, Keyed};
 use crate::snapshot::{Snapshot, UnitDifference};
 use crate::store::{AlignmentInfo, ChangeRecord};
 use crate::topo::DissolveMethod;
@@ -30,14 +34,14 @@ pub struct AlignmentList {
     responses((status = 200, description = "All alignments", body = AlignmentList),
         (status = 500, response = ProblemResponse)))]
 #[get("/api/alignments")]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignments = blocking(move || store.alignments()).await?;
     Ok(HttpResponse::Ok().json(AlignmentList { alignments }))
 }
 
 /// Body of `POST /api/alignments`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// New alignment name.
@@ -53,13 +57,16 @@ pub struct CreateBody {
 
 /// Create an alignment, empty or as a copy (what-if scenario).
 #[utoipa::path(post, path = "/api/alignments", operation_id = "createAlignment", tag = "alignments",
-    request_body = CreateBody,
+    request_body = CreateBody, params(IdempotencyHeader),
     responses((status = 201, description = "Created", body = AlignmentInfo),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
         (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse)))]
 #[post("/api/alignments")]
 pub async fn create(
+    Editor(caller): Editor,
     _: SameOrigin,
+    key: IdempotencyKey,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -67,17 +74,28 @@ pub async fn create(
     if body.name.trim().is_empty() {
         return Err(ApiError::bad("name", "is empty"));
     }
+    let fingerprint = IdempotencyKey::fingerprint(&req, &body);
+    let scope = caller.key_scope();
     let engine = state.engine.clone();
-    let info = blocking(move || {
-        engine.create(
+    let applied = blocking(move || {
+        let render = |info: &AlignmentInfo| json(info);
+        let keyed = key.0.as_deref().map(|key| Keyed {
+            scope: &scope,
+            key,
+            fingerprint: &fingerprint,
+            status: StatusCode::CREATED.as_u16(),
+            render: &render,
+        });
+        engine.create_keyed(
             body.name.trim(),
             body.dataset.as_deref(),
             body.levels,
             body.copy_of.as_deref(),
+            keyed.as_ref(),
         )
     })
     .await?;
-    Ok(HttpResponse::Created().json(info))
+    Ok(respond(applied, StatusCode::CREATED, json))
 }
 
 /// Body of `GET /api/alignments/{alignment}`.
@@ -111,7 +129,11 @@ pub struct AlignmentOverview {
     responses((status = 200, description = "The alignment", body = AlignmentOverview),
         (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}")]
-pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    _: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let s = snapshot(&state, path.into_inner()).await?;
     let (units, assigned) = (s.dataset.units.len(), s.assigned_units());
     Ok(HttpResponse::Ok().json(AlignmentOverview {
@@ -229,6 +251,7 @@ pub struct LevelItems {
         (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/{collection}")]
 pub async fn level_items(
+    _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -263,6 +286,7 @@ pub async fn level_items(
         (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/{collection}/{code}")]
 pub async fn feature(
+    _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -280,14 +304,14 @@ pub async fn feature(
 }
 
 /// Body of `POST /api/alignments/{a}/changes`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     /// The revision the client's view is based on.
     pub expected_revision: i64,
     /// Operations, applied in order, all or nothing.
     pub changes: Vec<Op>,
-    /// Who makes the change.
+    /// Who makes the change (ignored when the request has a token: its name is the author).
     #[serde(default)]
     pub author: String,
 }
@@ -338,24 +362,59 @@ fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> ChangeOutcome {
 
 /// Apply a change set, all or nothing.
 #[utoipa::path(post, path = "/api/alignments/{alignment}/changes", operation_id = "applyChanges",
-    tag = "alignments", params(AlignmentPath), request_body = ChangeBody,
+    tag = "alignments", params(AlignmentPath, IdempotencyHeader), request_body = ChangeBody,
     responses((status = 200, description = "Committed", body = ChangeOutcome),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
         (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse), (status = 422, response = ProblemResponse)))]
 #[post("/api/alignments/{alignment}/changes")]
 pub async fn changes(
+    Editor(caller): Editor,
     _: SameOrigin,
+    key: IdempotencyKey,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<ChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     let body = body.into_inner();
+    let fingerprint = IdempotencyKey::fingerprint(&req, &body);
+    let (scope, author) = (caller.key_scope(), caller.author(&body.author).to_owned());
     let engine = state.engine.clone();
-    let outcome =
-        blocking(move || engine.apply(&alignment, body.expected_revision, &body.changes, &body.author))
-            .await?;
-    Ok(HttpResponse::Ok().json(outcome_body(&outcome)))
+    let applied = blocking(move || {
+        let keyed = keyed_outcome(&scope, key.0.as_deref(), &fingerprint);
+        engine.apply_keyed(
+            &alignment,
+            body.expected_revision,
+            &body.changes,
+            &author,
+            keyed.as_ref(),
+        )
+    })
+    .await?;
+    if let Applied::Done(outcome) = &applied {
+        state.metrics.change(&outcome.timings);
+    }
+    Ok(respond(applied, StatusCode::OK, render_outcome))
+}
+
+fn render_outcome(outcome: &crate::engine::ChangeOutcome) -> String {
+    json(&outcome_body(outcome))
+}
+
+/// The [`Keyed`] of a change set or undo sent with `key`.
+fn keyed_outcome<'a>(
+    scope: &'a str,
+    key: Option<&'a str>,
+    fingerprint: &'a str,
+) -> Option<Keyed<'a, crate::engine::ChangeOutcome>> {
+    key.map(|key| Keyed {
+        scope,
+        key,
+        fingerprint,
+        status: StatusCode::OK.as_u16(),
+        render: &render_outcome,
+    })
 }
 
 /// Body of `GET /api/alignments/{alignment}/history`.
@@ -389,6 +448,7 @@ pub struct HistoryQuery {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/history")]
 pub async fn history(
+    _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<HistoryQuery>,
@@ -412,7 +472,7 @@ pub async fn history(
 }
 
 /// Body of `POST /api/alignments/{a}/undo`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UndoBody {
     /// The revision the client's view is based on (409 when stale).
@@ -422,7 +482,7 @@ pub struct UndoBody {
     /// Undo even when later change sets changed the same units.
     #[serde(default)]
     pub force: bool,
-    /// Who.
+    /// Who (ignored when the request has a token: its name is the author).
     #[serde(default)]
     pub author: String,
 }
@@ -432,27 +492,39 @@ pub struct UndoBody {
 /// nothing; a stale `expected_revision`, a revision undone already, or one whose units
 /// later change sets moved again (without `force`) is a 409.
 #[utoipa::path(post, path = "/api/alignments/{alignment}/undo", operation_id = "undo",
-    tag = "alignments", params(AlignmentPath), request_body(content = UndoBody),
+    tag = "alignments", params(AlignmentPath, IdempotencyHeader), request_body(content = UndoBody),
     responses((status = 200, description = "Committed", body = ChangeOutcome),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
         (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse), (status = 422, response = ProblemResponse)))]
 #[post("/api/alignments/{alignment}/undo")]
 pub async fn undo(
+    Editor(caller): Editor,
     _: SameOrigin,
+    key: IdempotencyKey,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<UndoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     let body = body.into_inner();
+    let fingerprint = IdempotencyKey::fingerprint(&req, &body);
+    let (scope, author) = (caller.key_scope(), caller.author(&body.author).to_owned());
     let engine = state.engine.clone();
     let undo = crate::engine::Undo {
         expected_revision: body.expected_revision,
         revision: body.revision,
         force: body.force,
     };
-    let outcome = blocking(move || engine.undo(&alignment, undo, &body.author)).await?;
-    Ok(HttpResponse::Ok().json(outcome_body(&outcome)))
+    let applied = blocking(move || {
+        let keyed = keyed_outcome(&scope, key.0.as_deref(), &fingerprint);
+        engine.undo_keyed(&alignment, undo, &author, keyed.as_ref())
+    })
+    .await?;
+    if let Applied::Done(outcome) = &applied {
+        state.metrics.change(&outcome.timings);
+    }
+    Ok(respond(applied, StatusCode::OK, render_outcome))
 }
 
 /// Query of the diff endpoint.
@@ -485,6 +557,7 @@ pub struct Diff {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/diff")]
 pub async fn diff(
+    _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<DiffQuery>,

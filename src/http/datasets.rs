@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::auth::Viewer;
 use super::body::{Feature, UnitProperties};
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking};
@@ -23,7 +24,7 @@ pub struct DatasetList {
     responses((status = 200, description = "All datasets", body = DatasetList),
         (status = 500, response = ProblemResponse)))]
 #[get("/api/datasets")]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let datasets = blocking(move || store.datasets()).await?;
     Ok(HttpResponse::Ok().json(DatasetList { datasets }))
@@ -35,7 +36,11 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     responses((status = 200, description = "The dataset", body = DatasetInfo),
         (status = 404, response = ProblemResponse)))]
 #[get("/api/datasets/{name}")]
-pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    _: Viewer,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let dataset = blocking(move || store.dataset(&name)).await?;
     Ok(HttpResponse::Ok().json(dataset))
@@ -53,6 +58,7 @@ pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> Result
         (status = 404, response = ProblemResponse)))]
 #[get("/api/datasets/{name}/units/{id}")]
 pub async fn unit(
+    _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {

@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use super::auth::Viewer;
 use super::body::AlignmentPath;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, snapshot};
@@ -78,7 +79,11 @@ fn event(name: &str, id: Option<i64>, data: &impl Serialize) -> Bytes {
         reloaded), `resync` when the client fell behind", content_type = "text/event-stream", body = String),
         (status = 404, response = ProblemResponse)))]
 #[get("/api/alignments/{alignment}/events")]
-pub async fn events(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn events(
+    _: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     // Subscribe before reading the revision, so no commit falls between the two.
     let receiver = state.events.subscribe();

@@ -13,6 +13,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use bytes::Bytes;
 
+use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::export::cache::CachedExport;
@@ -146,6 +147,7 @@ fn matches(value: Option<&header::HeaderValue>, tag: &str) -> bool {
         (status = 404, response = ProblemResponse), (status = 416, response = ProblemResponse)))]
 #[route("/api/alignments/{alignment}/export/{file}", method = "GET", method = "HEAD")]
 pub async fn export(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,

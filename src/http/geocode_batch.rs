@@ -10,6 +10,7 @@ use futures_util::stream;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::geocode::Country;
@@ -69,6 +70,7 @@ pub struct BatchAddress {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[post("/api/geocode")]
 pub async fn addresses(
+    _: Viewer,
     state: web::Data<AppState>,
     request: HttpRequest,
     query: web::Query<GeocodeBatchQuery>,

@@ -10,8 +10,11 @@ use super::{ApiError, AppState, blocking};
 /// Body of `GET /health`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` when the store takes no writes (see `store_error`).
     pub status: &'static str,
+    /// Why the store takes no writes, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
     /// Server version.
     pub version: &'static str,
     /// Datasets in the store.
@@ -25,9 +28,17 @@ pub struct Health {
 #[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let datasets = blocking(move || store.datasets()).await?.len();
+    let (writable, datasets) = blocking(move || {
+        let writable = store.check_writable();
+        store.datasets().map(|d| (writable, d.len()))
+    })
+    .await?;
+    if let Err(e) = &writable {
+        tracing::warn!(error = %e, "health: the store takes no writes");
+    }
     Ok(HttpResponse::Ok().json(Health {
-        status: "ok",
+        status: if writable.is_ok() { "ok" } else { "degraded" },
+        store_error: writable.err().map(|e| e.to_string()),
         version: env!("CARGO_PKG_VERSION"),
         datasets,
     }))

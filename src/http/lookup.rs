@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::geom::check;
@@ -103,6 +104,7 @@ fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOw
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/lookup")]
 pub async fn point(
+    _: Viewer,
     state: web::Data<AppState>,
     query: web::Query<PointQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -139,6 +141,7 @@ pub struct BatchQuery {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[post("/api/lookup")]
 pub async fn points(
+    _: Viewer,
     state: web::Data<AppState>,
     request: HttpRequest,
     query: web::Query<BatchQuery>,
@@ -233,6 +236,7 @@ pub struct NearestReps {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/reps/nearest")]
 pub async fn nearest_reps(
+    _: Viewer,
     state: web::Data<AppState>,
     query: web::Query<NearestQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -345,6 +349,7 @@ pub struct GeocodeAnswer {
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/geocode")]
 pub async fn geocode(
+    _: Viewer,
     state: web::Data<AppState>,
     query: web::Query<GeocodeQuery>,
 ) -> Result<HttpResponse, ApiError> {

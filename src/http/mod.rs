@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alignments;
+pub mod auth;
 pub mod body;
 pub mod datasets;
 pub mod events;
@@ -10,16 +11,16 @@ pub mod exports;
 pub mod geocode_batch;
 pub mod guard;
 pub mod health;
+pub mod idempotency;
 pub mod lookup;
+pub mod metrics;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod tiles;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::StreamExt;
 
@@ -46,6 +47,10 @@ pub struct AppState {
     pub exports: Arc<ExportCache>,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
+    /// Tokens and roles ([`auth`]).
+    pub access: Arc<auth::Access>,
+    /// Request counts and latencies, change set timings ([`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -66,6 +71,11 @@ impl AppState {
             tiles: TileService::attached(engine.clone(), config.tile_options()),
             events: events::ChangeFeed::attached(&engine),
             exports: Arc::new(ExportCache::new()),
+            access: Arc::new(auth::Access::new(
+                engine.store().clone(),
+                config.allow_anonymous_read,
+            )),
+            metrics: Arc::default(),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
         }
@@ -148,6 +158,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
         .service(health::health)
+        .service(metrics::ready)
+        .service(metrics::metrics)
+        .service(auth::me)
+        .service(auth::list_tokens)
         .service(openapi::document)
         .service(datasets::list)
         .service(datasets::show)
@@ -182,31 +196,13 @@ pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::
     // A CLI writing to the same store while the server runs: its commits are noticed
     // within half a second, and before any change set of the server's own.
     state.engine.watch_store(std::time::Duration::from_millis(500))?;
+    metrics::preload(&state)?;
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap_fn(|req, srv| {
-                // The request line is copied only when it will be logged: the warm tile
-                // path allocates nothing it does not send.
-                let logged = tracing::enabled!(tracing::Level::INFO)
-                    .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
-                let fut = srv.call(req);
-                async move {
-                    let res: ServiceResponse = fut.await?;
-                    if let Some((started, method, path)) = logged {
-                        tracing::info!(
-                            %method,
-                            %path,
-                            status = res.status().as_u16(),
-                            micros = started.elapsed().as_micros() as u64,
-                            "request"
-                        );
-                    }
-                    Ok(res)
-                }
-            })
+            .wrap_fn(metrics::observe)
             .configure(configure)
     });
     let server = match workers {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::Viewer;
 use super::body::{CollectionPath, Link};
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking, snapshot};
@@ -212,7 +213,7 @@ fn describe(req: &HttpRequest, s: &Snapshot, level: Level) -> Collection {
     responses((status = 200, description = "Links to the API definition, conformance and collections",
         body = Landing)))]
 #[get("/ogc")]
-pub async fn landing(req: HttpRequest) -> HttpResponse {
+pub async fn landing(_: Viewer, req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(Landing {
         title: "geoalign",
         description: "Sales-territory alignments as OGC API - Features: one collection per alignment level",
@@ -244,7 +245,7 @@ pub async fn landing(req: HttpRequest) -> HttpResponse {
 #[utoipa::path(get, path = "/ogc/conformance", operation_id = "ogcConformance", tag = "OGC API - Features",
     responses((status = 200, description = "Core, GeoJSON and OpenAPI 3.0", body = Conformance)))]
 #[get("/ogc/conformance")]
-pub async fn conformance() -> HttpResponse {
+pub async fn conformance(_: Viewer) -> HttpResponse {
     HttpResponse::Ok().json(Conformance {
         conforms_to: vec![
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -259,7 +260,11 @@ pub async fn conformance() -> HttpResponse {
     responses((status = 200, description = "Collections with extents and links", body = Collections),
         (status = 500, response = ProblemResponse)))]
 #[get("/ogc/collections")]
-pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn collections(
+    _: Viewer,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignments = blocking(move || store.alignments()).await?;
     let mut out = Vec::new();
@@ -288,6 +293,7 @@ pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result
         (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}")]
 pub async fn collection(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -371,6 +377,7 @@ fn feature_json(layer: &Layer, i: usize, links: Vec<Link>) -> Result<Value, ApiE
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/items")]
 pub async fn items(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -451,6 +458,7 @@ pub async fn items(
         (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/items/{featureId}")]
 pub async fn item(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,

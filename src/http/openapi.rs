@@ -7,8 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, get};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
+use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
-use super::{accounts, alignments, datasets, events, exports, geocode_batch, health, lookup, ogc, tiles};
+use super::{
+    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc, tiles,
+};
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
 #[derive(OpenApi)]
@@ -17,7 +20,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
         alignments, dissolved territories, tiles and lookups. Errors are RFC 9457 problem documents \
         (application/problem+json)."),
     paths(
-        health::health, document,
+        health::health, metrics::ready, metrics::metrics, document, auth::me, auth::list_tokens,
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
@@ -51,8 +54,15 @@ fn generated() -> &'static Value {
         if let Some(paths) = doc["paths"].as_object_mut() {
             for (path, item) in paths.iter_mut() {
                 finish_path(path, item);
+                if !auth::PUBLIC_PATHS.contains(&path.as_str()) {
+                    require_token(item);
+                }
             }
         }
+        doc["components"]["securitySchemes"] = json!({ "bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "A token of `geoalign token create --role viewer|editor|admin`; \
+                needed once the store holds a token (see GET /api/me)" } });
         to_oas30(&mut doc);
         doc
     })
@@ -99,6 +109,27 @@ fn finish_path(path: &str, item: &mut Value) {
             "responses": { "204": { "description": "Allowed methods and headers (Access-Control-Allow-*)" } },
         });
         item.insert("options".into(), preflight);
+    }
+}
+
+/// Marks the operations of a path that needs a token (all but the CORS preflight):
+/// bearer security, 401 and 403 problem answers.
+fn require_token(item: &mut Value) {
+    let Some(item) = item.as_object_mut() else {
+        return;
+    };
+    for (method, op) in item.iter_mut() {
+        if method == "options" {
+            continue;
+        }
+        op["security"] = json!([{ "bearer": [] }]);
+        if let Some(responses) = op["responses"].as_object_mut() {
+            for status in ["401", "403"] {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| json!({ "$ref": "#/components/responses/Problem" }));
+            }
+        }
     }
 }
 
@@ -165,7 +196,7 @@ fn to_oas30(doc: &mut Value) {
 #[utoipa::path(get, path = "/api/openapi.json", operation_id = "openapi", tag = "system",
     responses((status = 200, description = "OpenAPI 3.0 document", body = Object)))]
 #[get("/api/openapi.json")]
-pub async fn document(req: HttpRequest) -> HttpResponse {
+pub async fn document(_: Viewer, req: HttpRequest) -> HttpResponse {
     let mut doc = generated().clone();
     let info = req.connection_info();
     doc["servers"] = json!([{ "url": format!("{}://{}", info.scheme(), info.host()) }]);

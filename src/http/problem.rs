@@ -48,6 +48,17 @@ pub enum ApiError {
     /// A state-changing request sent from another site (CSRF): refused.
     #[error("cross-site request refused: {0}")]
     CrossSite(String),
+    /// No token, or one the store does not know (401, `WWW-Authenticate: Bearer`).
+    #[error("authentication needed: {reason}")]
+    Unauthorized {
+        /// What is missing or wrong.
+        reason: String,
+        /// A token was sent but is unknown or revoked (`error="invalid_token"`).
+        invalid_token: bool,
+    },
+    /// The token's role or alignment does not allow this request (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// A `Range` header that is malformed or starts past the end of the file.
     #[error("range not satisfiable: {reason} (the file has {length} bytes)")]
     RangeNotSatisfiable {
@@ -77,6 +88,9 @@ impl ApiError {
             ApiError::Align(AlignError::UndoConflict { .. }) => "Undo conflicts with later changes",
             ApiError::Align(AlignError::Invalid(_)) => "Bad request",
             ApiError::Align(AlignError::Build(_)) => "Build refused",
+            ApiError::Align(AlignError::KeyReused { .. }) => "Idempotency-Key reused",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Store(e) => ApiError::store_title(e),
             ApiError::BadRequest { .. } => "Bad request",
@@ -179,9 +193,11 @@ impl ApiError {
             StoreError::ChangeNotFound { .. } => "Change set not found",
             StoreError::AlignmentExists(_) => "Alignment exists",
             StoreError::StaleRevision { .. } => "Stale revision",
-            StoreError::Sqlite { .. } | StoreError::FutureSchema { .. } | StoreError::Corrupt { .. } => {
-                "Store error"
-            }
+            StoreError::TokenNotFound(_) => "Token not found",
+            StoreError::Sqlite { .. }
+            | StoreError::FutureSchema { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Random(_) => "Store error",
         }
     }
 
@@ -190,11 +206,13 @@ impl ApiError {
             StoreError::DatasetNotFound(_)
             | StoreError::UnitNotFound { .. }
             | StoreError::AlignmentNotFound(_)
-            | StoreError::ChangeNotFound { .. } => StatusCode::NOT_FOUND,
+            | StoreError::ChangeNotFound { .. }
+            | StoreError::TokenNotFound(_) => StatusCode::NOT_FOUND,
             StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => StatusCode::CONFLICT,
-            StoreError::Sqlite { .. } | StoreError::FutureSchema { .. } | StoreError::Corrupt { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            StoreError::Sqlite { .. }
+            | StoreError::FutureSchema { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -203,9 +221,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Store(e) | ApiError::Align(AlignError::Store(e)) => ApiError::store_status(e),
-            ApiError::Align(AlignError::Rejected { .. } | AlignError::Sheet(_)) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Align(
+                AlignError::Rejected { .. } | AlignError::Sheet(_) | AlignError::KeyReused { .. },
+            ) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Align(
                 AlignError::NothingToUndo(_)
                 | AlignError::AlreadyUndone { .. }
@@ -249,6 +269,16 @@ impl ResponseError for ApiError {
                     crate::tiles::tile_path(alignment, *current, *tile),
                 ));
                 response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+            }
+            ApiError::Unauthorized { invalid_token, .. } => {
+                response.insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    if *invalid_token {
+                        r#"Bearer realm="geoalign", error="invalid_token""#
+                    } else {
+                        r#"Bearer realm="geoalign""#
+                    },
+                ));
             }
             _ => {}
         }

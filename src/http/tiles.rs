@@ -20,6 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::Viewer;
 use super::body::AlignmentPath;
 use super::problem::ProblemResponse;
 use super::{ApiError, AppState, blocking};
@@ -184,7 +185,7 @@ pub(crate) async fn preflight() -> HttpResponse {
     let mut builder = HttpResponse::NoContent();
     cors(&mut builder)
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, *"))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
 }
@@ -205,6 +206,7 @@ fn origin(req: &HttpRequest) -> String {
     responses((status = 200, description = "TileJSON", body = Object),
         (status = 404, response = ProblemResponse)))]
 pub(crate) async fn tilejson_doc(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -247,6 +249,7 @@ fn tile_row(req: &HttpRequest, file: &str) -> Result<u32, ApiError> {
         TilePath, TileHeaders),
     responses(TileResponses))]
 pub(crate) async fn versioned_tile(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64, u32, u32, String)>,
@@ -268,6 +271,7 @@ pub(crate) async fn versioned_tile(
     responses(TileResponses)
 )]
 pub(crate) async fn current_tile(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, u32, u32, String)>,
@@ -363,6 +367,7 @@ pub struct StyleQuery {
     responses((status = 200, description = "MapLibre style (version 8)", body = Object),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 pub(crate) async fn style_doc(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

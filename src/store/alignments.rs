@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
+use super::tokens::{IdempotentAnswer, store_answer};
 use crate::align::state::Account;
 use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Territory, UnitIndex};
 use crate::store::StoreError;
@@ -88,13 +89,15 @@ impl Store {
         })
     }
 
-    /// Creates an alignment holding `state` at revision 0.
+    /// Creates an alignment holding `state` at revision 0; with `answer`, stores the
+    /// answer it makes of the new alignment in the same transaction (an idempotent request).
     pub fn create_alignment(
         &self,
         name: &str,
         dataset: &str,
         state: &AlignmentState,
         units: &UnitIndex,
+        answer: Option<&dyn Fn(&AlignmentInfo) -> IdempotentAnswer>,
     ) -> Result<AlignmentInfo, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
@@ -122,6 +125,9 @@ impl Store {
         let info = alignment_info(&tx, name)
             .map_err(|e| self.sqlite_error(e))?
             .ok_or_else(|| not_found(name))?;
+        if let Some(answer) = answer {
+            store_answer(&tx, &answer(&info)).map_err(|e| self.sqlite_error(e))?;
+        }
         tx.commit().map_err(|e| self.sqlite_error(e))?;
         Ok(info)
     }
@@ -180,7 +186,9 @@ impl Store {
     }
 
     /// Appends a change set: checks `expected_revision`, writes what differs
-    /// between `old` and `new`, bumps the revision. Returns the new revision.
+    /// between `old` and `new`, bumps the revision, and stores `answer` (of a request
+    /// sent with an `Idempotency-Key`) in the same transaction. Returns the new revision.
+    #[allow(clippy::too_many_arguments)]
     pub fn commit_change(
         &self,
         name: &str,
@@ -189,6 +197,7 @@ impl Store {
         new: &AlignmentState,
         units: &UnitIndex,
         change: &NewChange,
+        answer: Option<&IdempotentAnswer>,
     ) -> Result<i64, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
@@ -228,6 +237,9 @@ impl Store {
                     change.undoes,
                 ],
             )?;
+            if let Some(answer) = answer {
+                store_answer(tx, answer)?;
+            }
             Ok(())
         };
         write(&tx).map_err(|e| self.sqlite_error(e))?;

@@ -69,4 +69,10 @@ pub enum StoreError {
         /// Decoder message.
         reason: String,
     },
+    /// No token with that id.
+    #[error("token {0} not found")]
+    TokenNotFound(i64),
+    /// The operating system gave no random bytes for a token.
+    #[error("no random bytes for a token: {0}")]
+    Random(String),
 }

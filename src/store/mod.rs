@@ -9,6 +9,7 @@ mod alignments;
 mod datasets;
 mod error;
 mod schema;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -20,6 +21,7 @@ pub use addresses::{AddressPoint, MAX_STREET_CANDIDATES};
 pub use alignments::{AlignmentInfo, AlignmentStamp, ChangeRecord, NewChange};
 pub use datasets::{DatasetInfo, DatasetMeta};
 pub use error::StoreError;
+pub use tokens::{IdempotentAnswer, NewToken, Role, TOKEN_PREFIX, TokenInfo, hex, token_hash};
 
 /// Handle to a geoalign store file.
 ///

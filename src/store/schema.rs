@@ -130,4 +130,26 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE datasets ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
     "#,
+    // 4: access tokens (only their SHA-256 is kept) and the Idempotency-Key of each
+    // state-changing request answered, written in the transaction of its change.
+    r#"
+    CREATE TABLE tokens (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        alignment   TEXT,
+        hash        TEXT NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        revoked_at  TEXT
+    );
+    CREATE TABLE idempotency_keys (
+        scope        TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    "#,
 ];

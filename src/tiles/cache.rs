@@ -99,6 +99,9 @@ pub struct TileCache {
     budget: usize,
     /// Advanced by inserts only, so a hit writes just its own entry (approximate LRU).
     clock: AtomicU64,
+    /// Lookups that found a tile, and that did not (for `/metrics`).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -116,7 +119,22 @@ impl TileCache {
             bytes: AtomicUsize::new(0),
             budget,
             clock: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+
+    /// Lookups so far: (hits, misses).
+    pub fn lookups(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The size bound, in bytes.
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     fn shard(&self, key: &TileKey) -> usize {
@@ -128,7 +146,11 @@ impl TileCache {
         let shard = self.shards[self.shard(key)]
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let entry = shard.get(key)?;
+        let Some(entry) = shard.get(key) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        self.hits.fetch_add(1, Ordering::Relaxed);
         let now = self.clock.load(Ordering::Relaxed);
         if entry.used.load(Ordering::Relaxed) != now {
             entry.used.store(now, Ordering::Relaxed);

@@ -34,36 +34,26 @@ fn missing_prerequisite(dir: &Path) -> Option<String> {
     None
 }
 
-#[test]
-fn viewer_and_tiles_in_a_browser() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/browser");
+/// tests/browser, or None (after a message) when a prerequisite is missing.
+fn browser_dir() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if let Some(reason) = missing_prerequisite(&dir) {
         // CI installs everything and sets GEOALIGN_REQUIRE_BROWSER: never skip there.
         assert!(std::env::var_os("GEOALIGN_REQUIRE_BROWSER").is_none(), "{reason}");
         eprintln!("skipped: {reason}");
+        return None;
+    }
+    Some(dir)
+}
+
+#[test]
+fn viewer_and_tiles_in_a_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(dir) = browser_dir() else {
         return;
-    }
+    };
     let (_store, engine) = common::sample_engine();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-    let port = listener.local_addr().expect("address").port();
-    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
-                .workers(2)
-                .listen(listener)
-                .expect("listen")
-                .run()
-                .await
-        })
-    });
-    let base = format!("http://127.0.0.1:{port}");
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 30, "server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let base = serve(engine);
     let screenshot = root.join("target/browser/viewer.png");
     let output = Command::new("node")
         .current_dir(&dir)
@@ -85,4 +75,64 @@ fn viewer_and_tiles_in_a_browser() {
     eprintln!("{stdout}{stderr}");
     assert!(output.status.success(), "node --test failed");
     assert!(screenshot.exists());
+}
+
+/// Serves `engine` on a free loopback port from a thread of its own; its base URL.
+fn serve(engine: geoalign::engine::Engine) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = listener.local_addr().expect("address").port();
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
+                .workers(2)
+                .listen(listener)
+                .expect("listen")
+                .run()
+                .await
+        })
+    });
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 30, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The editor's sign-in against a store with tokens (tests/browser/access.test.mjs):
+/// asked for a token on the 401, a wrong one refused, a viewer sees the map but no
+/// editing tools, an editor gets them with its token's name as the author.
+#[test]
+fn sign_in_in_a_browser() {
+    let Some(dir) = browser_dir() else {
+        return;
+    };
+    let (_store, engine) = common::sample_engine();
+    let token = |role, name| {
+        let new = geoalign::store::NewToken {
+            name,
+            role,
+            alignment: None,
+        };
+        engine.store().create_token(&new).expect("token").1
+    };
+    let viewer = token(geoalign::store::Role::Viewer, "vera");
+    let editor = token(geoalign::store::Role::Editor, "eddie");
+    let base = serve(engine);
+    let output = Command::new("node")
+        .current_dir(&dir)
+        .args(["--test", "--test-reporter=spec", "access.test.mjs"])
+        .env("GEOALIGN_URL", &base)
+        .env("GEOALIGN_ALIGNMENT", "nyc")
+        .env("GEOALIGN_VIEWER_TOKEN", viewer)
+        .env("GEOALIGN_EDITOR_TOKEN", editor)
+        .output()
+        .expect("run node");
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "node --test access.test.mjs failed");
 }

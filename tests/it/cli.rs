@@ -415,3 +415,118 @@ fn the_demo_removes_its_temporary_store_unless_kept() {
         "loaded again: {said}"
     );
 }
+
+#[test]
+fn tokens_are_created_listed_revoked_and_guard_a_public_server() {
+    let (_dir, sample, _) = sample_store();
+    // No token: a non-loopback server refuses to start open, naming the way out.
+    let port = free_port();
+    let refused = run(on(&sample).args(["serve", "--bind", &format!("0.0.0.0:{port}")]));
+    assert_status(&refused, 2, "--allow-anonymous-read");
+
+    let created = run(on(&sample).args([
+        "token",
+        "create",
+        "--role",
+        "editor",
+        "--alignment",
+        "nyc",
+        "--name",
+        "bob",
+    ]));
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let secret = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(secret.starts_with("ga_") && secret.len() == 67, "{secret}");
+    assert!(stderr(&created).contains("shown only this once"));
+    let listed = run(on(&sample).args(["token", "list"]));
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let tokens: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(tokens[0]["name"], "bob");
+    assert_eq!(tokens[0]["role"], "editor");
+    assert_eq!(tokens[0]["alignment"], "nyc");
+    assert!(!text.contains(&secret[3..]), "no secret in the list");
+    let store = geoalign::store::Store::open(&sample).unwrap();
+    assert!(
+        store
+            .active_tokens()
+            .unwrap()
+            .iter()
+            .all(|(hash, _)| !hash.contains(&secret[3..]))
+    );
+
+    // A scope is for editor tokens; unknown roles and alignments are refused.
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "viewer", "--alignment", "nyc"])),
+        2,
+        "editor",
+    );
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "root"])),
+        2,
+        "unknown role",
+    );
+    assert_status(
+        &run(on(&sample).args(["token", "create", "--role", "editor", "--alignment", "nope"])),
+        3,
+        "not found",
+    );
+
+    // With a token in the store the public server starts.
+    let port = free_port();
+    let mut server = on(&sample)
+        .args(["serve", "--bind", &format!("0.0.0.0:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let health = get(port, "/health", &mut server);
+    assert!(health.lines().next().unwrap().contains(" 200"), "{health}");
+    let alignments = get(port, "/api/alignments", &mut server);
+    assert!(
+        alignments.lines().next().unwrap().contains(" 401"),
+        "{alignments}"
+    );
+    assert!(alignments.contains("www-authenticate: Bearer"), "{alignments}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let id = tokens[0]["id"].to_string();
+    let revoked = run(on(&sample).args(["token", "revoke", &id]));
+    assert_eq!(revoked.status.code(), Some(0), "{}", stderr(&revoked));
+    assert!(store.active_tokens().unwrap().is_empty());
+    assert_status(
+        &run(on(&sample).args(["token", "revoke", "99"])),
+        3,
+        "token 99 not found",
+    );
+}
+
+#[test]
+fn logs_are_json_on_request_and_never_coloured_into_a_pipe() {
+    let (_dir, sample, _) = sample_store();
+    let logged = |args: &[&str]| run(on(&sample).env("RUST_LOG", "info").args(args));
+    let json_create = ["--log-format", "json", "token", "create", "--role", "viewer"];
+    let json = logged(&[&json_create[..], &["--name", "line\nforged"]].concat());
+    // The name is refused (a control character), and the refusal is not a log line.
+    assert_eq!(json.status.code(), Some(2), "{}", stderr(&json));
+    let json = logged(&json_create);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let err = stderr(&json);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "token created"),
+        "{err}"
+    );
+    let secret = String::from_utf8_lossy(&json.stdout).trim().to_owned();
+    assert!(!err.contains(&secret), "no secret in the log");
+    assert_eq!(
+        logged(&["--log-format", "yaml", "token", "list"]).status.code(),
+        Some(2)
+    );
+    let text = stderr(&logged(&["token", "create", "--role", "viewer"]));
+    assert!(text.contains("token created"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes into a pipe: {text:?}");
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod access;
 mod align;
 mod browser;
 mod build;
@@ -17,6 +18,7 @@ mod http;
 mod ingest;
 mod layers;
 mod lookup;
+mod observe;
 mod ogc;
 mod openapi;
 mod safety;

@@ -522,3 +522,47 @@ async fn history_is_paged_and_names_are_checked_at_the_door() {
     }
     assert_eq!(engine.store().alignments().unwrap().len(), 1);
 }
+
+#[actix_web::test]
+async fn long_or_control_character_codes_are_refused_naming_the_field() {
+    let (_dir, engine) = common::sample_engine();
+    let state = actix_web::web::Data::new(geoalign::http::AppState::with_engine(std::sync::Arc::new(engine)));
+    let app = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(state.clone())
+            .configure(geoalign::http::configure),
+    )
+    .await;
+    let revision = state.engine.snapshot("nyc").unwrap().revision;
+    let long = "T".repeat(101);
+    for (changes, field) in [
+        (
+            serde_json::json!([{"op": "create_territory", "code": long}]),
+            "changes[0].code",
+        ),
+        (
+            serde_json::json!([{"op": "assign", "units": ["10002"], "territory": "T1001"},
+                {"op": "assign", "units": ["10003", "1\n0004"], "territory": "T1001"}]),
+            "changes[1].units[1]",
+        ),
+        (
+            serde_json::json!([{"op": "create_territory", "code": "T9", "name": "a\u{1b}[31mred"}]),
+            "changes[0].name",
+        ),
+    ] {
+        let req = actix_web::test::TestRequest::post()
+            .uri("/api/alignments/nyc/changes")
+            .set_json(serde_json::json!({"expected_revision": revision, "changes": changes}));
+        let (status, body) = common::send(&app, req).await;
+        assert_eq!(status, actix_web::http::StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with(field),
+            "{field}: {body}"
+        );
+    }
+    assert_eq!(
+        state.engine.snapshot("nyc").unwrap().revision,
+        revision,
+        "nothing applied"
+    );
+}

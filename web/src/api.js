@@ -9,6 +9,68 @@ export class ApiError extends Error {
   }
 }
 
+// Sign-in: once the store holds a token the server answers 401 without one. The token
+// is asked for in the sign-in form, kept in sessionStorage (this tab only), and sent as
+// `Authorization: Bearer` on every request (tiles too: see `transformRequest`), or as
+// `access_token` where a request cannot carry headers (EventSource, download links).
+const TOKEN_KEY = 'geoalign.token';
+
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+export function authHeaders(headers = {}) {
+  const t = token();
+  return t ? { ...headers, authorization: `Bearer ${t}` } : headers;
+}
+
+// `url` with the token as a query parameter, for EventSource and <a download>.
+export function withToken(url) {
+  const t = token();
+  if (!t) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(t)}`;
+}
+
+// MapLibre's transformRequest: the token on requests to this server only.
+export function transformRequest(url) {
+  const own = url.startsWith('/') || url.startsWith(window.location.origin);
+  return own && token() ? { url, headers: authHeaders() } : { url };
+}
+
+let signingIn = null;
+
+// Shows the sign-in form and resolves once a token was entered (one form for every
+// request refused meanwhile).
+export function signIn(reason) {
+  if (signingIn) return signingIn;
+  const form = document.getElementById('sign-in');
+  const input = form.querySelector('input');
+  form.querySelector('.reason').textContent = reason || '';
+  form.hidden = false;
+  input.focus();
+  signingIn = new Promise((resolve) => {
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      input.value = '';
+      form.hidden = true;
+      signingIn = null;
+      resolve();
+    }, { once: true });
+  });
+  return signingIn;
+}
+
+// Sends a request; on 401 asks for a token and sends it again (until one is accepted).
+async function send(path, init) {
+  for (;;) {
+    const res = await fetch(path, { ...init, headers: authHeaders(init.headers) });
+    if (res.status !== 401) return res;
+    const problem = await res.json().catch(() => ({}));
+    await signIn(token() ? `That token was not accepted: ${problem.detail || 'HTTP 401'}` : 'This server needs an access token.');
+  }
+}
+
+export const authFetch = (path, init = {}) => send(path, init);
+
 async function answer(res, what) {
   const text = await res.text();
   let body = null;
@@ -22,12 +84,12 @@ async function answer(res, what) {
 }
 
 export async function getJSON(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-cache' });
+  const res = await send(path, { headers: { accept: 'application/json' }, cache: 'no-cache' });
   return answer(res, `GET ${path}`);
 }
 
 export async function postJSON(path, body) {
-  const res = await fetch(path, {
+  const res = await send(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(body),

@@ -2,7 +2,7 @@
 // mean (the line) with the tolerance band shaded, coloured by deviation; the summary
 // (mean, CV, max |deviation|, unassigned units); the open selection's effect when a
 // territory is picked (the value after, per territory it touches). Click a bar to fly there.
-import { escape, flyToTerritory, formatNumber, geometryBounds, getJSON, metricValue } from './api.js';
+import { authFetch, escape, flyToTerritory, formatNumber, geometryBounds, getJSON, metricValue } from './api.js';
 
 export function installBalance(app) {
   const panel = document.querySelector('[data-testid="balance-panel"]');
@@ -154,7 +154,7 @@ export function installBalance(app) {
   });
   unassignedButton.addEventListener('click', async () => {
     try {
-      const res = await fetch(`${app.path}/export/unit.csv`);
+      const res = await authFetch(`${app.path}/export/unit.csv`);
       const lines = (await res.text()).split('\n').slice(1).filter(Boolean);
       const ids = lines.map((l) => l.split(',')).filter((cells) => cells[1] === '').map((cells) => cells[0].replace(/^"|"$/g, ''));
       if (ids.length === 0) {

@@ -1,10 +1,10 @@
 // Exports: download links for the alignment's sheet (units with owners, CSV) and every
 // level as CSV, FlatGeobuf, GeoJSON and GeoPackage (`GET /api/alignments/{a}/export/...`).
-import { escape } from './api.js';
+import { escape, withToken } from './api.js';
 
 export function installExports(app) {
   const links = document.getElementById('export-links');
-  const file = (name, label) => `<a href="${app.path}/export/${encodeURIComponent(name)}" download="${escape(`${app.alignment}-${name}`)}">${escape(label)}</a>`;
+  const file = (name, label) => `<a href="${escape(withToken(`${app.path}/export/${encodeURIComponent(name)}`))}" download="${escape(`${app.alignment}-${name}`)}">${escape(label)}</a>`;
   const rows = [file('unit.csv', 'sheet (CSV)')];
   for (const level of app.levels) {
     rows.push(`${escape(level)}: ${['fgb', 'geojson', 'gpkg', 'csv'].map((f) => file(`${level}.${f}`, f)).join(' ')}`);

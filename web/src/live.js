@@ -3,8 +3,10 @@
 // tiles and panels; `resync` (this client fell behind) and a reconnect whose `hello`
 // is ahead do the same. EventSource reconnects by itself after a dropped connection.
 
+import { withToken } from './api.js';
+
 export function installLive(app) {
-  const events = new EventSource(`${app.path}/events`);
+  const events = new EventSource(withToken(`${app.path}/events`));
   const indicator = document.getElementById('live');
   // Refreshes unless this page knows of that revision already (its own commit, whose
   // refresh is under way).

@@ -10,7 +10,7 @@
 //   'metric'       the chosen metric changed
 //   'level'        the level being edited changed (`app.editLevel`)
 import * as maplibregl from '/web/vendor/maplibre-gl/maplibre-gl.mjs';
-import { alignmentPath, escape, getJSON } from './api.js';
+import { alignmentPath, escape, getJSON, transformRequest } from './api.js';
 import { installHover } from './hover.js';
 import { installSelect } from './select.js';
 import { installAssign } from './assign.js';
@@ -116,6 +116,9 @@ function addEditorLayers(map) {
 }
 
 async function start() {
+  // Who this is (asks for a token when the server needs one): a viewer sees no editing tools.
+  const me = await getJSON('/api/me');
+  document.body.dataset.role = me.role;
   const alignment = await pickAlignment();
   const style = params.get('style') || 'default';
   const [tilejson, overview] = await Promise.all([
@@ -131,6 +134,7 @@ async function start() {
     attributionControl: false,
     hash: params.has('hash'),
     boxZoom: false,
+    transformRequest,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
@@ -154,7 +158,9 @@ async function start() {
     levelSummaries: [],
     metric: params.get('metric') || 'population',
     metricFromUrl: params.has('metric'),
-    author: localStorage.getItem('geoalign.author') || 'planner',
+    author: me.name || localStorage.getItem('geoalign.author') || 'planner',
+    me,
+    canEdit: me.role !== 'viewer' && (!me.alignment || me.alignment === alignment),
     unitMetrics: Object.keys(unitLayer.fields).filter((k) => unitLayer.fields[k] === 'unit metric'),
     message: messenger(document.getElementById('message')),
     path: alignmentPath(alignment),
@@ -328,6 +334,9 @@ async function start() {
 
   const author = document.getElementById('author');
   author.value = app.author;
+  // A token names the author of its change sets.
+  author.disabled = Boolean(me.name);
+  document.body.dataset.canEdit = String(app.canEdit);
   author.addEventListener('change', () => {
     app.author = author.value.trim() || 'planner';
     localStorage.setItem('geoalign.author', app.author);
