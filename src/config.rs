@@ -47,6 +47,11 @@ pub struct Config {
     pub units_minzoom: u8,
     /// Largest body of a lookup or geocode batch request, in MiB.
     pub max_batch_mb: usize,
+    /// Origins that may read the API from a browser page of another site (CORS on GET,
+    /// HEAD and OPTIONS): `*` for any, or a comma-separated list of `scheme://host[:port]`.
+    pub cors_origins: String,
+    /// Whether those origins may also send state-changing requests (POST, PUT, DELETE).
+    pub cors_writes: bool,
 }
 
 impl Default for Config {
@@ -59,6 +64,8 @@ impl Default for Config {
             tile_cache_mb: tiles.cache_bytes / MIB,
             units_minzoom: tiles.units_minzoom,
             max_batch_mb: MAX_BATCH_BYTES / MIB,
+            cors_origins: "*".into(),
+            cors_writes: false,
         }
     }
 }
@@ -80,6 +87,10 @@ pub struct Overrides {
     pub units_minzoom: Option<u8>,
     /// Largest body of a batch request, in MiB.
     pub max_batch_mb: Option<usize>,
+    /// Origins allowed by CORS (`*` or a comma-separated list).
+    pub cors_origins: Option<String>,
+    /// Whether CORS also covers state-changing requests.
+    pub cors_writes: Option<bool>,
 }
 
 /// One setting: how each source names it, and what it does.
@@ -132,6 +143,18 @@ pub const SETTINGS: &[Setting] = &[
         env: "GEOALIGN_MAX_BATCH_MB",
         key: "max_batch_mb",
         about: "largest lookup/geocode batch body, MiB",
+    },
+    Setting {
+        flag: "--cors-origins",
+        env: "GEOALIGN_CORS_ORIGINS",
+        key: "cors_origins",
+        about: "origins that may read from other sites (CORS): * or a comma-separated list",
+    },
+    Setting {
+        flag: "--cors-writes",
+        env: "GEOALIGN_CORS_WRITES",
+        key: "cors_writes",
+        about: "CORS also for state-changing requests (true/false)",
     },
 ];
 
@@ -209,6 +232,8 @@ impl Config {
             tile_cache_mb: o.tile_cache_mb.unwrap_or(self.tile_cache_mb),
             units_minzoom: o.units_minzoom.unwrap_or(self.units_minzoom),
             max_batch_mb: o.max_batch_mb.unwrap_or(self.max_batch_mb),
+            cors_origins: o.cors_origins.unwrap_or(self.cors_origins),
+            cors_writes: o.cors_writes.unwrap_or(self.cors_writes),
         }
     }
 
@@ -221,6 +246,8 @@ impl Config {
             "tile_cache_mb" => self.tile_cache_mb.to_string(),
             "units_minzoom" => self.units_minzoom.to_string(),
             "max_batch_mb" => self.max_batch_mb.to_string(),
+            "cors_origins" => self.cors_origins.clone(),
+            "cors_writes" => self.cors_writes.to_string(),
             _ => String::new(),
         }
     }
@@ -236,6 +263,8 @@ impl Overrides {
             tile_cache_mb: self.tile_cache_mb.or(lower.tile_cache_mb),
             units_minzoom: self.units_minzoom.or(lower.units_minzoom),
             max_batch_mb: self.max_batch_mb.or(lower.max_batch_mb),
+            cors_origins: self.cors_origins.or(lower.cors_origins),
+            cors_writes: self.cors_writes.or(lower.cors_writes),
         }
     }
 
@@ -247,6 +276,8 @@ impl Overrides {
             tile_cache_mb: parse_var(env, "GEOALIGN_TILE_CACHE_MB")?,
             units_minzoom: parse_var(env, "GEOALIGN_UNITS_MINZOOM")?,
             max_batch_mb: parse_var(env, "GEOALIGN_MAX_BATCH_MB")?,
+            cors_origins: var(env, "GEOALIGN_CORS_ORIGINS"),
+            cors_writes: parse_var(env, "GEOALIGN_CORS_WRITES")?,
         };
         parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
         Ok(parsed)
@@ -278,7 +309,12 @@ impl Overrides {
         } else if self.units_minzoom.is_some_and(|z| z > MAX_ZOOM) {
             Some(("units_minzoom", format!("must be 0-{MAX_ZOOM}")))
         } else {
-            None
+            self.cors_origins.as_deref().and_then(bad_origin).map(|bad| {
+                (
+                    "cors_origins",
+                    format!("'{bad}' is not * or scheme://host[:port]"),
+                )
+            })
         };
         match problem {
             None => Ok(()),
@@ -291,6 +327,15 @@ impl Overrides {
             }),
         }
     }
+}
+
+/// The first entry of a `cors_origins` list that is neither `*` nor `scheme://host[:port]`.
+fn bad_origin(list: &str) -> Option<&str> {
+    list.split(',').map(str::trim).find(|o| {
+        *o != "*"
+            && o.split_once("://")
+                .is_none_or(|(scheme, host)| scheme.is_empty() || host.is_empty() || host.contains('/'))
+    })
 }
 
 /// The process environment, for [`Config::load`].
@@ -384,6 +429,29 @@ mod tests {
         assert!(err.starts_with("GEOALIGN_WORKERS=many: "), "{err}");
         let err = env_error(&[("GEOALIGN_UNITS_MINZOOM", "30")]);
         assert_eq!(err, "GEOALIGN_UNITS_MINZOOM=30: must be 0-22");
+    }
+
+    #[test]
+    fn cors_settings_merge_and_are_checked() {
+        assert_eq!(Config::default().cors_origins, "*");
+        let env = env_of(&[
+            (
+                "GEOALIGN_CORS_ORIGINS",
+                "https://maps.example, http://localhost:3000",
+            ),
+            ("GEOALIGN_CORS_WRITES", "true"),
+        ]);
+        let config = Config::load(None, &env, Overrides::default()).unwrap();
+        assert_eq!(config.cors_origins, "https://maps.example, http://localhost:3000");
+        assert!(config.cors_writes);
+        let flags = Overrides {
+            cors_origins: Some("*".into()),
+            ..Overrides::default()
+        };
+        assert_eq!(Config::load(None, &env, flags).unwrap().cors_origins, "*");
+        let err = env_error(&[("GEOALIGN_CORS_ORIGINS", "maps.example")]);
+        assert!(err.starts_with("GEOALIGN_CORS_ORIGINS=maps.example: "), "{err}");
+        assert!(help().contains("--cors-origins"));
     }
 
     #[test]

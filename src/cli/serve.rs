@@ -24,6 +24,12 @@ pub struct ServerArgs {
     /// Largest lookup/geocode batch body, MiB.
     #[arg(long, value_name = "MB")]
     max_batch_mb: Option<usize>,
+    /// Origins that may read from other sites (CORS): * or a comma-separated list.
+    #[arg(long, value_name = "ORIGINS")]
+    cors_origins: Option<String>,
+    /// CORS also for state-changing requests (true/false).
+    #[arg(long, value_name = "BOOL")]
+    cors_writes: Option<bool>,
     #[command(flatten)]
     tiles: TileArgs,
 }
@@ -57,6 +63,8 @@ impl ServerArgs {
             bind: self.bind.clone(),
             workers: self.workers,
             max_batch_mb: self.max_batch_mb,
+            cors_origins: self.cors_origins.clone(),
+            cors_writes: self.cors_writes,
             ..self.tiles.overrides()
         }
     }

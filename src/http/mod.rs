@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod alignments;
 pub mod body;
+pub mod compress;
+pub mod cors;
 pub mod datasets;
 pub mod events;
 pub mod exports;
@@ -11,6 +13,7 @@ pub mod geocode_batch;
 pub mod guard;
 pub mod health;
 pub mod lookup;
+pub mod methods;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;
@@ -46,6 +49,8 @@ pub struct AppState {
     pub exports: Arc<ExportCache>,
     /// Largest body of a batch request ([`read_batch_body`]), in bytes.
     pub max_batch_bytes: usize,
+    /// Which other sites' pages may call the API ([`cors`]).
+    pub cors: cors::CorsPolicy,
 }
 
 impl AppState {
@@ -68,6 +73,7 @@ impl AppState {
             exports: Arc::new(ExportCache::new()),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
+            cors: cors::CorsPolicy::new(&config.cors_origins, config.cors_writes),
         }
     }
 }
@@ -149,6 +155,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
         .service(health::health)
         .service(openapi::document)
+        .service(openapi::ogc_document)
         .service(datasets::list)
         .service(datasets::show)
         .service(datasets::unit)
@@ -176,6 +183,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }));
 }
 
+/// The application: [`configure`]'s routes over `state`, inside the protocol
+/// middlewares. Wrap order, innermost first: [`methods::methods`] (trailing slash,
+/// HEAD, 405), [`compress::compress`], then [`cors::cors`] outermost, so a CORS
+/// preflight is answered before anything else runs: an authentication middleware
+/// belongs between `compress` and `cors`.
+pub fn app(
+    state: web::Data<AppState>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use actix_web::middleware::from_fn;
+    App::new()
+        .app_data(state)
+        .configure(configure)
+        .wrap(from_fn(methods::methods))
+        .wrap(from_fn(compress::compress))
+        .wrap(from_fn(cors::cors))
+}
+
 /// Serves the API on `bind` until the process is stopped, with `workers` HTTP worker
 /// threads (`None`: one per core).
 pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::Result<()> {
@@ -185,29 +217,26 @@ pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap_fn(|req, srv| {
-                // The request line is copied only when it will be logged: the warm tile
-                // path allocates nothing it does not send.
-                let logged = tracing::enabled!(tracing::Level::INFO)
-                    .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
-                let fut = srv.call(req);
-                async move {
-                    let res: ServiceResponse = fut.await?;
-                    if let Some((started, method, path)) = logged {
-                        tracing::info!(
-                            %method,
-                            %path,
-                            status = res.status().as_u16(),
-                            micros = started.elapsed().as_micros() as u64,
-                            "request"
-                        );
-                    }
-                    Ok(res)
+        app(state.clone()).wrap_fn(|req, srv| {
+            // The request line is copied only when it will be logged: the warm tile
+            // path allocates nothing it does not send.
+            let logged = tracing::enabled!(tracing::Level::INFO)
+                .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
+            let fut = srv.call(req);
+            async move {
+                let res: ServiceResponse = fut.await?;
+                if let Some((started, method, path)) = logged {
+                    tracing::info!(
+                        %method,
+                        %path,
+                        status = res.status().as_u16(),
+                        micros = started.elapsed().as_micros() as u64,
+                        "request"
+                    );
                 }
-            })
-            .configure(configure)
+                Ok(res)
+            }
+        })
     });
     let server = match workers {
         Some(n) => server.workers(n.max(1)),

@@ -219,9 +219,9 @@ pub async fn landing(req: HttpRequest) -> HttpResponse {
         links: vec![
             link(url(&req, "/ogc"), "self", "application/json", "this document"),
             link(
-                url(&req, "/api/openapi.json"),
+                url(&req, "/ogc/api"),
                 "service-desc",
-                "application/vnd.oai.openapi+json;version=3.0",
+                super::openapi::OPENAPI_JSON,
                 "the API definition",
             ),
             link(

@@ -17,7 +17,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
         alignments, dissolved territories, tiles and lookups. Errors are RFC 9457 problem documents \
         (application/problem+json)."),
     paths(
-        health::health, document,
+        health::health, document, ogc_document,
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
@@ -43,7 +43,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
 pub struct ApiDoc;
 
 /// The document as served, less `servers` (filled per request).
-fn generated() -> &'static Value {
+pub(crate) fn generated() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
@@ -170,4 +170,42 @@ pub async fn document(req: HttpRequest) -> HttpResponse {
     let info = req.connection_info();
     doc["servers"] = json!([{ "url": format!("{}://{}", info.scheme(), info.host()) }]);
     HttpResponse::Ok().json(doc)
+}
+
+/// Media type of the OpenAPI documents, as the OGC landing page's `service-desc` link
+/// advertises it.
+pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+/// The OGC API part of this document as an OGC client resolves it: the `/ogc` paths
+/// relative to a server at `{origin}/ogc` (`/ogc/collections` is `/collections`).
+pub fn ogc_doc(origin: &str) -> Value {
+    let mut doc = generated().clone();
+    let mut paths = serde_json::Map::new();
+    if let Some(all) = doc["paths"].as_object() {
+        for (path, item) in all {
+            if let Some(rest) = path.strip_prefix("/ogc") {
+                let rest = if rest.is_empty() { "/" } else { rest };
+                paths.insert(rest.to_owned(), item.clone());
+            }
+        }
+    }
+    doc["paths"] = Value::Object(paths);
+    doc["info"]["title"] = json!("geoalign OGC API");
+    doc["servers"] = json!([{ "url": format!("{origin}/ogc") }]);
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.retain(|t| t["name"].as_str().is_some_and(|n| n.starts_with("OGC")));
+    }
+    doc
+}
+
+/// The OGC API definition (`service-desc` of the landing page): the `/ogc` operations of
+/// this document with `/ogc` as their server (OpenAPI 3.0).
+#[utoipa::path(get, path = "/ogc/api", operation_id = "ogcApi", tag = "OGC API - Features",
+    responses((status = 200, description = "OpenAPI 3.0 document of the OGC API", body = Object,
+        content_type = "application/vnd.oai.openapi+json;version=3.0")))]
+#[get("/ogc/api")]
+pub async fn ogc_document(req: HttpRequest) -> HttpResponse {
+    let info = req.connection_info();
+    let doc = ogc_doc(&format!("{}://{}", info.scheme(), info.host()));
+    HttpResponse::Ok().content_type(OPENAPI_JSON).json(doc)
 }

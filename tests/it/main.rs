@@ -9,6 +9,7 @@ mod browser;
 mod build;
 mod clean;
 mod cli;
+mod conformance;
 mod events;
 mod export;
 mod gdal;

@@ -16,7 +16,7 @@ use geoalign::http::{AppState, configure};
 use serde_json::{Value, json};
 
 /// The sample engine with two accounts (so `/api/accounts/{id}` has one to show).
-fn engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
+pub(crate) fn engine() -> (tempfile::TempDir, geoalign::engine::Engine) {
     let (dir, engine) = common::sample_engine();
     common::add_accounts(
         &engine,
@@ -52,7 +52,7 @@ fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 const METHODS: [&str; 5] = ["get", "head", "options", "post", "put"];
 
 /// Every (method, path, operation) of the document.
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in METHODS {
@@ -108,7 +108,7 @@ fn parameters<'a>(doc: &'a Value, op: &'a Value) -> Vec<&'a Value> {
 
 /// The URI of a well-formed call; with `missing`, the first alignment, dataset or
 /// collection named in it is replaced by one that does not exist.
-fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: bool) -> Option<String> {
+pub(crate) fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: bool) -> Option<String> {
     let mut uri = path.to_owned();
     let mut query = Vec::new();
     let mut replaced = false;

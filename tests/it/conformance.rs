@@ -1,0 +1,478 @@
+//! Conformance for GIS clients (issue 16), through `geoalign::http::app` (the routes
+//! inside their protocol middlewares): HEAD on every GET route, 405 with `Allow`,
+//! trailing slashes, CORS, range units, compression, revalidation of TileJSON and
+//! styles, problem types; then OGC API - Features, Tiles and the archives' metadata;
+//! then the Python clients (OWSLib, GDAL's OAPIF driver through pyogrio,
+//! openapi-spec-validator) against a real server, skipped with a message when
+//! `GEOALIGN_CONFORMANCE_PYTHON` (default: `target/gdal-venv/bin/python`) lacks them,
+//! unless `GEOALIGN_REQUIRE_CONFORMANCE` is set.
+
+use crate::openapi::{engine, operations, uri};
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{test, web};
+use geoalign::http::{AppState, app, cors::CorsPolicy};
+use serde_json::Value;
+
+/// A response: status, headers (lower-case names; repeated ones joined by `, `), body.
+struct Answer {
+    status: StatusCode,
+    headers: BTreeMap<String, String>,
+    body: bytes::Bytes,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", String::as_str)
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+async fn answer(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let mut req = test::TestRequest::default().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.insert_header((*k, *v));
+    }
+    let res = test::call_service(app, req.to_request()).await;
+    let status = res.status();
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in res.headers() {
+        let v = v.to_str().unwrap_or("").to_owned();
+        map.entry(k.as_str().to_owned())
+            .and_modify(|old| {
+                old.push_str(", ");
+                old.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    let streamed = map
+        .get("content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"));
+    let body = if streamed {
+        bytes::Bytes::new()
+    } else {
+        test::read_body(res).await
+    };
+    Answer {
+        status,
+        headers: map,
+        body,
+    }
+}
+
+macro_rules! conform_app {
+    ($policy:expr) => {{
+        let (dir, engine) = engine();
+        let mut state = AppState::with_engine(Arc::new(engine));
+        state.cors = $policy;
+        (dir, test::init_service(app(web::Data::new(state))).await)
+    }};
+    () => {
+        conform_app!(CorsPolicy::default())
+    };
+}
+
+#[actix_web::test]
+async fn every_get_route_answers_head_with_the_get_headers() {
+    let (_dir, app) = conform_app!();
+    let doc = answer(&app, Method::GET, "/api/openapi.json", &[]).await.json();
+    let revision = answer(&app, Method::GET, "/api/alignments/nyc", &[]).await.json()["revision"]
+        .as_i64()
+        .unwrap();
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        if method != "get" {
+            continue;
+        }
+        let good = uri(&doc, &path, &op, revision, false).unwrap();
+        let get = answer(&app, Method::GET, &good, &[]).await;
+        let head = answer(&app, Method::HEAD, &good, &[]).await;
+        assert!(get.status.is_success(), "GET {good}: {}", get.status);
+        assert_eq!(head.status, get.status, "HEAD {good}");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "HEAD {good}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked} GET routes");
+    // The routes the issue names, each by HEAD.
+    for uri in [
+        "/ogc",
+        "/ogc/collections",
+        "/ogc/collections/nyc-territories/items",
+        "/api/openapi.json",
+        "/health",
+        "/api/alignments",
+    ] {
+        assert_eq!(
+            answer(&app, Method::HEAD, uri, &[]).await.status,
+            StatusCode::OK,
+            "HEAD {uri}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn wrong_methods_get_405_with_allow_and_a_problem() {
+    let (_dir, app) = conform_app!();
+    let doc = answer(&app, Method::GET, "/api/openapi.json", &[]).await.json();
+    // Each sample URI with the methods of every documented path matching it.
+    let ops = operations(&doc);
+    let mut by_path: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, path, op) in &ops {
+        let sample = uri(&doc, path, op, 1, false).unwrap();
+        let sample = sample.split('?').next().unwrap().to_owned();
+        let methods = by_path.entry(sample.clone()).or_default();
+        for (method, other, _) in &ops {
+            let def = actix_web::dev::ResourceDef::new(other.replace("/{path}", "/{path:.*}"));
+            if def.is_match(&sample) && !methods.contains(&method.to_uppercase()) {
+                methods.push(method.to_uppercase());
+            }
+        }
+    }
+    let mut refused = 0;
+    for (sample, documented) in &by_path {
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if documented.iter().any(|m| m == method) {
+                continue;
+            }
+            let res = answer(&app, method.parse().unwrap(), sample, &[]).await;
+            assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {sample}");
+            assert_eq!(
+                res.header("content-type"),
+                "application/problem+json",
+                "{method} {sample}"
+            );
+            let allow: Vec<&str> = res.header("allow").split(", ").collect();
+            for m in documented {
+                assert!(
+                    allow.contains(&m.as_str()),
+                    "{method} {sample}: Allow {allow:?} lacks {m}"
+                );
+            }
+            if documented.iter().any(|m| m == "GET") {
+                assert!(allow.contains(&"HEAD"), "{method} {sample}: {allow:?}");
+            }
+            let body = res.json();
+            assert_eq!(body["status"], 405);
+            assert_eq!(body["title"], "Method Not Allowed");
+            assert_eq!(body["type"], "about:blank");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 100, "{refused}");
+    for (method, uri) in [
+        (Method::PUT, "/ogc"),
+        (Method::DELETE, "/api/datasets/nyc"),
+        (Method::OPTIONS, "/api/lookup"),
+        (Method::POST, "/tiles/nyc.json"),
+    ] {
+        let res = answer(&app, method.clone(), uri, &[]).await;
+        assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        assert!(
+            res.header("allow").starts_with("GET, HEAD"),
+            "{method} {uri}: {:?}",
+            res.headers
+        );
+        assert_eq!(res.json()["status"], 405, "{method} {uri}");
+    }
+    // A path nothing serves stays 404.
+    assert_eq!(
+        answer(&app, Method::PUT, "/nothing/here", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_web::test]
+async fn trailing_slashes_are_the_same_resource() {
+    let (_dir, app) = conform_app!();
+    for (slashed, plain) in [
+        ("/ogc/", "/ogc"),
+        ("/ogc/collections/", "/ogc/collections"),
+        ("/ogc/?f=json", "/ogc?f=json"),
+        ("/api/alignments/", "/api/alignments"),
+    ] {
+        let a = answer(&app, Method::GET, slashed, &[]).await;
+        let b = answer(&app, Method::GET, plain, &[]).await;
+        assert_eq!(a.status, StatusCode::OK, "{slashed}");
+        assert_eq!(a.json(), b.json(), "{slashed}");
+    }
+    assert_eq!(answer(&app, Method::GET, "/", &[]).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn cors_for_reads_preflight_and_configured_origins() {
+    let (_dir, app) = conform_app!();
+    let fgb = "/api/alignments/nyc/export/territory.fgb";
+    let origin = ("origin", "https://maps.example");
+    let pre = answer(
+        &app,
+        Method::OPTIONS,
+        fgb,
+        &[
+            origin,
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "range"),
+        ],
+    )
+    .await;
+    assert_eq!(pre.status, StatusCode::NO_CONTENT);
+    assert_eq!(pre.header("access-control-allow-origin"), "*");
+    assert!(pre.header("access-control-allow-methods").contains("GET"));
+    assert!(!pre.header("access-control-allow-methods").contains("POST"));
+    assert_eq!(pre.header("access-control-allow-headers"), "range");
+    let ranged = answer(&app, Method::GET, fgb, &[origin, ("range", "bytes=0-99")]).await;
+    assert_eq!(ranged.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(ranged.header("access-control-allow-origin"), "*");
+    for exposed in ["Content-Range", "Accept-Ranges", "ETag"] {
+        assert!(
+            ranged.header("access-control-expose-headers").contains(exposed),
+            "{exposed}"
+        );
+    }
+    for uri in [
+        "/ogc/collections/nyc-territories/items",
+        "/api/lookup?lon=-73.9857&lat=40.7484",
+    ] {
+        let res = answer(&app, Method::GET, uri, &[origin]).await;
+        assert_eq!(res.header("access-control-allow-origin"), "*", "{uri}");
+    }
+    // A tile that does not exist still says who may read the answer.
+    let missing = answer(&app, Method::GET, "/tiles/nope/3/1/1.mvt", &[origin]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.header("access-control-allow-origin"), "*");
+    // State-changing routes: no preflight grant and no CORS headers.
+    let pre = answer(
+        &app,
+        Method::OPTIONS,
+        "/api/alignments/nyc/changes",
+        &[origin, ("access-control-request-method", "POST")],
+    )
+    .await;
+    assert_eq!(pre.status, StatusCode::FORBIDDEN);
+    assert_eq!(pre.header("access-control-allow-origin"), "");
+    let post = answer(&app, Method::POST, "/api/alignments/nyc/undo", &[origin]).await;
+    assert_eq!(
+        post.header("access-control-allow-origin"),
+        "",
+        "{:?}",
+        post.headers
+    );
+
+    // Configured origins: only those, echoed with Vary; writes when switched on.
+    let (_dir, app) = conform_app!(CorsPolicy::new("https://maps.example", true));
+    let allowed = answer(&app, Method::GET, "/ogc", &[origin]).await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://maps.example"
+    );
+    assert!(allowed.header("vary").contains("Origin"));
+    let other = answer(
+        &app,
+        Method::GET,
+        "/tiles/nyc.json",
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.header("access-control-allow-origin"), "");
+    let pre = answer(
+        &app,
+        Method::OPTIONS,
+        "/api/alignments/nyc/undo",
+        &[origin, ("access-control-request-method", "POST")],
+    )
+    .await;
+    assert_eq!(pre.status, StatusCode::NO_CONTENT);
+    assert_eq!(pre.header("access-control-allow-origin"), "https://maps.example");
+}
+
+#[actix_web::test]
+async fn unknown_range_units_are_ignored() {
+    let (_dir, app) = conform_app!();
+    let uri = "/api/alignments/nyc/export/territory.fgb";
+    let whole = answer(&app, Method::GET, uri, &[]).await;
+    let items = answer(&app, Method::GET, uri, &[("range", "items=0-5")]).await;
+    assert_eq!(items.status, StatusCode::OK);
+    assert_eq!(items.body, whole.body);
+    assert_eq!(items.header("content-range"), "");
+    let bad = answer(&app, Method::GET, uri, &[("range", "bytes=x-y")]).await;
+    assert_eq!(bad.status, StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+#[actix_web::test]
+async fn json_is_compressed_and_tiles_and_ranges_are_not() {
+    let (_dir, app) = conform_app!();
+    let items = "/ogc/collections/nyc-units/items?limit=100";
+    let plain = answer(&app, Method::GET, items, &[]).await;
+    assert_eq!(plain.header("content-encoding"), "");
+    let gz = answer(&app, Method::GET, items, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    assert!(gz.header("vary").contains("Accept-Encoding"));
+    assert_eq!(gunzip(&gz.body), plain.body);
+    assert!(
+        gz.body.len() * 2 < plain.body.len(),
+        "{} of {}",
+        gz.body.len(),
+        plain.body.len()
+    );
+    let br = answer(&app, Method::GET, items, &[("accept-encoding", "gzip;q=0.5, br")]).await;
+    assert_eq!(br.header("content-encoding"), "br");
+    let mut unbr = Vec::new();
+    brotli_decompressor::Decompressor::new(&br.body[..], 4096)
+        .read_to_end(&mut unbr)
+        .unwrap();
+    assert_eq!(unbr, plain.body);
+    let collections = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(collections.header("content-encoding"), "gzip");
+
+    // A tile is gzipped once, by the tile cache.
+    let raw = answer(&app, Method::GET, "/tiles/nyc/12/1205/1539.mvt", &[]).await;
+    assert_eq!(raw.status, StatusCode::OK);
+    let tile = answer(
+        &app,
+        Method::GET,
+        "/tiles/nyc/12/1205/1539.mvt",
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    assert_eq!(tile.header("content-encoding"), "gzip");
+    assert_eq!(gunzip(&tile.body), raw.body);
+    // Export files keep their bytes and length, whole or in ranges.
+    let fgb = "/api/alignments/nyc/export/territory.fgb";
+    let whole = answer(&app, Method::GET, fgb, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(whole.header("content-encoding"), "");
+    assert_eq!(&whole.body[..3], b"fgb");
+    let part = answer(
+        &app,
+        Method::GET,
+        fgb,
+        &[("accept-encoding", "gzip"), ("range", "bytes=0-9")],
+    )
+    .await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.header("content-encoding"), "");
+    assert_eq!(part.body, whole.body.slice(0..10));
+}
+
+#[actix_web::test]
+async fn tilejson_and_styles_revalidate_with_etags() {
+    let (_dir, app) = conform_app!();
+    for uri in ["/tiles/nyc.json", "/styles/default.json?alignment=nyc"] {
+        let first = answer(&app, Method::GET, uri, &[]).await;
+        assert_eq!(first.status, StatusCode::OK, "{uri}");
+        let etag = first.header("etag").to_owned();
+        assert!(etag.starts_with('"') && etag.len() > 2, "{uri}: {etag:?}");
+        let again = answer(&app, Method::GET, uri, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+        assert!(again.body.is_empty());
+        let stale = answer(&app, Method::GET, uri, &[("if-none-match", "\"other\"")]).await;
+        assert_eq!(stale.status, StatusCode::OK, "{uri}");
+        // Compressed: a weak tag that still revalidates.
+        let gz = answer(&app, Method::GET, uri, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(gz.header("etag"), format!("W/{etag}"), "{uri}");
+        let again = answer(
+            &app,
+            Method::GET,
+            uri,
+            &[("if-none-match", gz.header("etag")), ("accept-encoding", "gzip")],
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+    }
+    // A change makes a new TileJSON (its tile URL carries the revision).
+    let before = answer(&app, Method::GET, "/tiles/nyc.json", &[]).await;
+    let s = answer(&app, Method::GET, "/api/alignments/nyc", &[]).await.json();
+    let body = serde_json::json!({"expected_revision": s["revision"], "author": "t",
+        "changes": [{"op": "assign", "units": ["10002"], "territory": "T1001"}]});
+    let req = test::TestRequest::post()
+        .uri("/api/alignments/nyc/changes")
+        .set_json(body);
+    let res = test::call_service(&app, req.to_request()).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let after = answer(
+        &app,
+        Method::GET,
+        "/tiles/nyc.json",
+        &[("if-none-match", before.header("etag"))],
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn problem_titles_follow_their_type() {
+    let (_dir, app) = conform_app!();
+    for (method, uri) in [
+        (Method::GET, "/api/alignments/nope"),
+        (Method::GET, "/nothing"),
+        (Method::PUT, "/ogc"),
+        (Method::GET, "/ogc/collections/nyc-territories/items?limit=x"),
+        (Method::GET, "/api/alignments/nyc/export/territory.fgb"),
+        (Method::GET, "/tiles/nyc/30/0/0.mvt"),
+        (Method::GET, "/api/datasets/nope"),
+    ] {
+        let res = answer(&app, method.clone(), uri, &[]).await;
+        if res.status.is_success() {
+            continue;
+        }
+        let body = res.json();
+        let kind = body["type"].as_str().unwrap();
+        if kind == "about:blank" {
+            assert_eq!(
+                body["title"],
+                res.status.canonical_reason().unwrap(),
+                "{method} {uri}"
+            );
+        } else {
+            assert!(
+                kind.starts_with("tag:geoalign,2026:problem:"),
+                "{method} {uri}: {kind}"
+            );
+            assert_ne!(
+                body["title"],
+                res.status.canonical_reason().unwrap(),
+                "{method} {uri}"
+            );
+        }
+    }
+    let missing = answer(&app, Method::GET, "/api/alignments/nope", &[])
+        .await
+        .json();
+    assert_eq!(missing["type"], "tag:geoalign,2026:problem:alignment-not-found");
+    let nothing = answer(&app, Method::GET, "/nothing", &[]).await.json();
+    assert_eq!(
+        (nothing["type"].as_str(), nothing["title"].as_str()),
+        (Some("about:blank"), Some("Not Found"))
+    );
+}
