@@ -6,6 +6,7 @@ pub mod alignments;
 pub mod body;
 pub mod compress;
 pub mod cors;
+pub mod cql2;
 pub mod datasets;
 pub mod events;
 pub mod exports;

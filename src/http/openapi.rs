@@ -27,7 +27,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
         tiles::tilejson_doc, tiles::versioned_tile, tiles::current_tile, tiles::style_doc, tiles::glyphs,
         tiles::viewer, tiles::web_file,
         exports::export,
-        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::items, ogc::item,
+        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::items, ogc::queryables, ogc::item,
     ),
     components(schemas(Problem), responses(ProblemResponse)),
     tags(

@@ -476,3 +476,505 @@ async fn problem_titles_follow_their_type() {
         (Some("about:blank"), Some("Not Found"))
     );
 }
+
+/// The features of an items response.
+fn features(a: &Answer) -> Vec<Value> {
+    a.json()["features"].as_array().cloned().unwrap_or_default()
+}
+
+fn ids(a: &Answer) -> Vec<String> {
+    features(a)
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn geometry(feature: &Value) -> geo::Geometry<f64> {
+    let g: geojson::Geometry = serde_json::from_value(feature["geometry"].clone()).unwrap();
+    g.try_into().unwrap()
+}
+
+#[actix_web::test]
+async fn bbox_selects_by_geometry_and_crosses_the_antimeridian() {
+    use geo::{BoundingRect, Intersects};
+    let (_dir, app) = conform_app!();
+    let all = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-territories/items?limit=10000",
+        &[],
+    )
+    .await;
+    let all = features(&all);
+    assert!(all.len() > 5);
+    // A small box inside a territory's envelope (at its north-east corner) that its
+    // geometry does not reach: envelope filtering would return it.
+    let mut probe = None;
+    'outer: for f in &all {
+        let g = geometry(f);
+        let r = g.bounding_rect().unwrap();
+        for step in [0.002, 0.005, 0.01] {
+            let b = geo::Rect::new((r.max().x - step, r.max().y - step), (r.max().x, r.max().y));
+            if !g.intersects(&b) {
+                probe = Some((f["id"].as_str().unwrap().to_owned(), b));
+                break 'outer;
+            }
+        }
+    }
+    let (outside, b) = probe.expect("a territory whose envelope corner it does not cover");
+    let text = format!("{},{},{},{}", b.min().x, b.min().y, b.max().x, b.max().y);
+    let got = answer(
+        &app,
+        Method::GET,
+        &format!("/ogc/collections/nyc-territories/items?bbox={text}"),
+        &[],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(!ids(&got).contains(&outside), "{outside} is outside {text}");
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|f| geometry(f).intersects(&b))
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids(&got), expected);
+    // Units too.
+    let units = answer(
+        &app,
+        Method::GET,
+        &format!("/ogc/collections/nyc-units/items?bbox={text}"),
+        &[],
+    )
+    .await;
+    for f in features(&units) {
+        assert!(geometry(&f).intersects(&b), "unit {}", f["id"]);
+    }
+
+    // West > east: the box from 170°E across the antimeridian to 73.95°W.
+    let crossing = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-units/items?bbox=170,40.5,-73.95,41&limit=10000",
+        &[],
+    )
+    .await;
+    assert_eq!(crossing.status, StatusCode::OK, "{:?}", crossing.json());
+    let west = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-units/items?bbox=-180,40.5,-73.95,41&limit=10000",
+        &[],
+    )
+    .await;
+    assert_eq!(ids(&crossing), ids(&west));
+    assert!(!ids(&west).is_empty());
+    let none = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-units/items?bbox=170,50,-170,60",
+        &[],
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert_eq!(none.json()["numberMatched"], 0);
+}
+
+#[actix_web::test]
+async fn unknown_parameters_are_refused_and_datetime_and_limit_answered() {
+    let (_dir, app) = conform_app!();
+    let items = "/ogc/collections/nyc-territories/items";
+    for bad in [
+        "foo=1",
+        "sortby=",
+        "filter=",
+        "filter=population%20%3E",
+        "filter-lang=cql2-json&filter=code%3D%27T1000%27",
+        "datetime=yesterday",
+        "datetime=../..",
+        "crs=EPSG:2263",
+        "bbox-crs=EPSG:2263&bbox=0,0,1,1",
+        "f=html",
+    ] {
+        let res = answer(&app, Method::GET, &format!("{items}?{bad}"), &[]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(res.json()["status"], 400, "{bad}");
+    }
+    assert_eq!(
+        answer(
+            &app,
+            Method::GET,
+            "/ogc/collections/nyc-territories/items/T1000?foo=1",
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    let all = answer(&app, Method::GET, items, &[]).await.json();
+    for d in [
+        "2024-01-01T00:00:00Z",
+        "2024-01-01/..",
+        "../2024-01-01T12:00:00.5%2B02:00",
+        "2020-01-01T00:00:00Z/2030-01-01T00:00:00Z",
+    ] {
+        let res = answer(&app, Method::GET, &format!("{items}?datetime={d}"), &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{d}");
+        // No temporal geometry: every feature matches (/req/core/fc-time-response C).
+        assert_eq!(res.json()["numberMatched"], all["numberMatched"], "{d}");
+    }
+    let doc = answer(&app, Method::GET, "/ogc/api", &[]).await.json();
+    let params: Vec<String> = doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    for p in [
+        "bbox",
+        "bbox-crs",
+        "crs",
+        "datetime",
+        "filter",
+        "filter-lang",
+        "limit",
+        "offset",
+    ] {
+        assert!(params.contains(&p.to_owned()), "{p} in {params:?}");
+    }
+    let big = answer(&app, Method::GET, &format!("{items}?limit=50000"), &[]).await;
+    assert_eq!(big.status, StatusCode::OK);
+    let links = big.json()["links"].clone();
+    assert!(
+        links[0]["href"].as_str().unwrap().contains("limit=10000"),
+        "{links}"
+    );
+    let small = answer(
+        &app,
+        Method::GET,
+        &format!("{items}?limit=2&datetime=2024-01-01"),
+        &[],
+    )
+    .await
+    .json();
+    let next = small["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .unwrap();
+    let href = next["href"].as_str().unwrap();
+    assert!(
+        href.contains("offset=2") && href.contains("datetime=2024-01-01"),
+        "{href}"
+    );
+}
+
+#[actix_web::test]
+async fn the_ogc_api_document_is_the_service_desc() {
+    let (_dir, app) = conform_app!();
+    let landing = answer(&app, Method::GET, "/ogc", &[]).await.json();
+    let desc = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .unwrap()
+        .clone();
+    let href = desc["href"].as_str().unwrap();
+    assert!(href.ends_with("/ogc/api"), "{href}");
+    let res = answer(&app, Method::GET, "/ogc/api", &[]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.header("content-type"), desc["type"].as_str().unwrap());
+    assert_eq!(
+        res.header("content-type"),
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    let doc = res.json();
+    assert!(doc["servers"][0]["url"].as_str().unwrap().ends_with("/ogc"));
+    for p in [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+        "/collections/{collectionId}/queryables",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p}");
+    }
+    assert!(
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|p| !p.starts_with("/ogc") && !p.starts_with("/api/"))
+    );
+    serde_json::from_value::<openapiv3::OpenAPI>(doc).expect("an OpenAPI 3.0 document");
+}
+
+#[actix_web::test]
+async fn crs_and_bbox_crs_of_part_2() {
+    let (_dir, app) = conform_app!();
+    let c = answer(&app, Method::GET, "/ogc/collections/nyc-territories", &[])
+        .await
+        .json();
+    assert_eq!(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+    let crs: Vec<&str> = c["crs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        crs.contains(&"http://www.opengis.net/def/crs/EPSG/0/3857"),
+        "{crs:?}"
+    );
+    let conf = answer(&app, Method::GET, "/ogc/conformance", &[]).await.json();
+    assert!(
+        conf["conformsTo"]
+            .as_array()
+            .unwrap()
+            .contains(&"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs".into())
+    );
+
+    let item = "/ogc/collections/nyc-territories/items/T1000";
+    let lonlat = answer(&app, Method::GET, item, &[]).await;
+    assert_eq!(
+        lonlat.header("content-crs"),
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+    let first = |a: &Answer| -> (f64, f64) {
+        let doc = a.json();
+        let mut v = &doc["geometry"]["coordinates"];
+        while v[0].is_array() {
+            v = &v[0];
+        }
+        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
+    };
+    let (lon, lat) = first(&lonlat);
+    let latlon = answer(
+        &app,
+        Method::GET,
+        &format!("{item}?crs=http://www.opengis.net/def/crs/EPSG/0/4326"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        latlon.header("content-crs"),
+        "<http://www.opengis.net/def/crs/EPSG/0/4326>"
+    );
+    assert_eq!(first(&latlon), (lat, lon));
+    let merc = answer(&app, Method::GET, &format!("{item}?crs=EPSG:3857"), &[]).await;
+    assert_eq!(
+        merc.header("content-crs"),
+        "<http://www.opengis.net/def/crs/EPSG/0/3857>"
+    );
+    let (x, y) = first(&merc);
+    assert!((x - lon.to_radians() * 6_378_137.0).abs() < 0.01, "{x}");
+    assert!((y - 4_975_000.0).abs() < 60_000.0, "{y}");
+
+    let items = "/ogc/collections/nyc-units/items?limit=10000";
+    let a = answer(
+        &app,
+        Method::GET,
+        &format!("{items}&bbox=-74.0,40.7,-73.9,40.8"),
+        &[],
+    )
+    .await;
+    let b = answer(
+        &app,
+        Method::GET,
+        &format!("{items}&bbox=40.7,-74.0,40.8,-73.9&bbox-crs=EPSG:4326"),
+        &[],
+    )
+    .await;
+    let (x0, y0) = (-74.0f64.to_radians() * 6_378_137.0, 4_969_803.0);
+    let (x1, y1) = (-73.9f64.to_radians() * 6_378_137.0, 4_984_503.0);
+    let m = answer(&app, Method::GET, &format!("{items}&bbox={x0},{y0},{x1},{y1}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857&crs=EPSG:3857"), &[]).await;
+    assert!(!ids(&a).is_empty());
+    assert_eq!(ids(&a), ids(&b));
+    let (ma, mm) = (ids(&a).len() as f64, ids(&m).len() as f64);
+    assert!((ma - mm).abs() <= 2.0, "{ma} vs {mm}");
+    assert_eq!(
+        m.header("content-crs"),
+        "<http://www.opengis.net/def/crs/EPSG/0/3857>"
+    );
+}
+
+#[actix_web::test]
+async fn queryables_and_cql2_filters() {
+    let (_dir, app) = conform_app!();
+    let q = answer(&app, Method::GET, "/ogc/collections/nyc-units/queryables", &[]).await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert_eq!(q.header("content-type"), "application/schema+json");
+    let props = q.json()["properties"].clone();
+    assert_eq!(props["population_estimate"]["type"], "integer", "{props}");
+    assert_eq!(props["unit_id"]["type"], "string");
+    let c = answer(&app, Method::GET, "/ogc/collections/nyc-units", &[])
+        .await
+        .json();
+    assert!(
+        c["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/queryables")
+    );
+
+    let all = features(
+        &answer(
+            &app,
+            Method::GET,
+            "/ogc/collections/nyc-units/items?limit=10000",
+            &[],
+        )
+        .await,
+    );
+    // Null (a point unit without population) compares as false.
+    let pop = |f: &Value| f["properties"]["population_estimate"].as_i64();
+    let populations: Vec<&Value> = all
+        .iter()
+        .map(|f| &f["properties"]["population_estimate"])
+        .collect();
+    assert!(
+        populations.iter().all(|p| p.is_null() || p.is_i64()),
+        "integers: {populations:?}"
+    );
+    assert!(populations.iter().filter(|p| p.is_i64()).count() > 100);
+    for (filter, keep) in [
+        (
+            "population_estimate > 50000",
+            Box::new(|f: &Value| pop(f).is_some_and(|p| p > 50000)) as Box<dyn Fn(&Value) -> bool>,
+        ),
+        (
+            "population_estimate > 50000 AND unit_id < '11000'",
+            Box::new(|f: &Value| pop(f).is_some_and(|p| p > 50000) && f["id"].as_str().unwrap() < "11000"),
+        ),
+        (
+            "(population_estimate <= 100 OR \"unit_id\" = '10001') AND NOT unit_id LIKE '112%'",
+            Box::new(|f: &Value| {
+                (pop(f).is_some_and(|p| p <= 100) || f["id"] == "10001")
+                    && !f["id"].as_str().unwrap().starts_with("112")
+            }),
+        ),
+    ] {
+        let encoded = filter
+            .replace('%', "%25")
+            .replace(' ', "%20")
+            .replace('\'', "%27")
+            .replace('"', "%22")
+            .replace('>', "%3E")
+            .replace('<', "%3C")
+            .replace('=', "%3D")
+            .replace('(', "%28")
+            .replace(')', "%29");
+        let res = answer(
+            &app,
+            Method::GET,
+            &format!("/ogc/collections/nyc-units/items?limit=10000&filter-lang=cql2-text&filter={encoded}"),
+            &[],
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{filter}: {:?}", res.json());
+        let expected: Vec<String> = all
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < all.len(), "{filter}");
+        assert_eq!(ids(&res), expected, "{filter}");
+        assert_eq!(res.json()["numberMatched"], expected.len(), "{filter}");
+    }
+    let unknown = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-units/items?filter=income%3E3",
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    // Territory sums of an integer metric stay integers; area stays real.
+    let t = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/nyc-territories/items/T1000",
+        &[],
+    )
+    .await
+    .json();
+    assert!(
+        t["properties"]["population_estimate"].is_i64(),
+        "{}",
+        t["properties"]
+    );
+    assert!(t["properties"]["area_km2"].is_f64());
+}
+
+#[::core::prelude::v1::test]
+fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
+    use geoalign::tiles::export::{ExportOptions, Format, export};
+    use geoalign::tiles::{TileOptions, TileService};
+    let (dir, engine) = crate::common::sample_engine();
+    let service = Arc::new(TileService::new(Arc::new(engine), TileOptions::default()));
+    let output = dir.path().join("nyc.mbtiles");
+    let options = ExportOptions {
+        alignment: "nyc".into(),
+        format: Format::Mbtiles,
+        minzoom: 3,
+        maxzoom: 9,
+        output: output.clone(),
+        threads: 2,
+    };
+    export(&service, &options, &|_, _| {}).unwrap();
+    let db = rusqlite::Connection::open(&output).unwrap();
+    let json: String = db
+        .query_row("SELECT value FROM metadata WHERE name = 'json'", [], |r| r.get(0))
+        .unwrap();
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let layers = json["vector_layers"].as_array().unwrap();
+    assert!(layers.iter().any(|l| l["id"] == "units"));
+    for layer in layers {
+        let (min, max) = (
+            layer["minzoom"].as_u64().unwrap(),
+            layer["maxzoom"].as_u64().unwrap(),
+        );
+        assert!((3..=9).contains(&min) && (min..=9).contains(&max), "{layer}");
+        for (name, kind) in layer["fields"].as_object().unwrap() {
+            assert!(
+                ["Number", "String", "Boolean"].contains(&kind.as_str().unwrap()),
+                "{name}: {kind}"
+            );
+        }
+    }
+    let territories = layers.iter().find(|l| l["id"] == "territories").unwrap();
+    assert_eq!(territories["fields"]["population_estimate"], "Number");
+    assert_eq!(territories["fields"]["id"], "String");
+    let stats = &json["tilestats"];
+    assert_eq!(stats["layerCount"].as_u64().unwrap() as usize, layers.len());
+    assert!(
+        stats["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["layer"] == "boundaries" && l["geometry"] == "LineString")
+    );
+
+    // GDAL reads the metric as a number.
+    let Ok(out) = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-so"])
+        .arg(&output)
+        .arg("territories")
+        .output()
+    else {
+        eprintln!("skipped: ogrinfo is not installed");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("population_estimate:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("Real") || line.contains("Integer"), "{line}");
+    assert!(text.contains("Polygon"), "{text}");
+}

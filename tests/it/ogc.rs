@@ -135,7 +135,14 @@ async fn ogc_api_features_pages_filters_and_refuses() {
         assert!(rels.contains(&rel), "{rel}");
     }
     let (_, _, body) = call(&app, "/ogc/conformance", &[]).await;
-    assert_eq!(json(&body)["conformsTo"].as_array().unwrap().len(), 3);
+    let classes = json(&body)["conformsTo"].clone();
+    assert!(
+        classes
+            .as_array()
+            .unwrap()
+            .contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core".into()),
+        "{classes}"
+    );
     let (_, _, body) = call(&app, "/ogc/collections", &[]).await;
     let ids: Vec<String> = json(&body)["collections"]
         .as_array()
@@ -195,10 +202,6 @@ async fn ogc_api_features_pages_filters_and_refuses() {
     assert_eq!(feature["geometry"]["type"], "MultiPolygon");
 
     for (uri, status) in [
-        (
-            "/ogc/collections/nyc-units/items?limit=1000000000",
-            StatusCode::BAD_REQUEST,
-        ),
         (
             "/ogc/collections/nyc-units/items?limit=0",
             StatusCode::BAD_REQUEST,
