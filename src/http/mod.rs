@@ -16,6 +16,7 @@ pub mod health;
 pub mod lookup;
 pub mod methods;
 pub mod ogc;
+pub mod ogc_tiles;
 pub mod openapi;
 pub mod problem;
 pub mod tiles;
@@ -169,6 +170,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(geocode_batch::addresses)
         .configure(exports::configure)
         .configure(ogc::configure)
+        .configure(ogc_tiles::configure)
         .service(alignments::list)
         .service(alignments::create)
         .service(alignments::history)

@@ -155,7 +155,7 @@ fn collection_id(s: &Snapshot, level: Level) -> String {
 }
 
 /// Splits a collection id at its last `-` and loads the alignment's snapshot.
-async fn resolve(
+pub(crate) async fn resolve(
     state: &web::Data<AppState>,
     id: &str,
 ) -> Result<(std::sync::Arc<Snapshot>, Level), ApiError> {
@@ -199,6 +199,12 @@ fn describe(req: &HttpRequest, s: &Snapshot, level: Level) -> Collection {
         links: vec![
             link(base.clone(), "self", "application/json", "this collection"),
             link(format!("{base}/items"), "items", GEOJSON, "features"),
+            link(
+                format!("{base}/tiles"),
+                super::ogc_tiles::REL_TILESETS_VECTOR,
+                "application/json",
+                "vector tiles",
+            ),
             link(
                 format!("{base}/queryables"),
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
@@ -247,6 +253,12 @@ pub async fn landing(req: HttpRequest) -> HttpResponse {
                 "application/json",
                 "collections",
             ),
+            link(
+                url(&req, "/ogc/tileMatrixSets"),
+                super::ogc_tiles::REL_TILING_SCHEMES,
+                "application/json",
+                "tile matrix sets",
+            ),
         ],
     })
 }
@@ -257,19 +269,19 @@ pub async fn landing(req: HttpRequest) -> HttpResponse {
         body = Conformance)))]
 #[get("/ogc/conformance")]
 pub async fn conformance() -> HttpResponse {
-    HttpResponse::Ok().json(Conformance {
-        conforms_to: vec![
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
-            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
-            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
-            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
-        ],
-    })
+    let mut conforms_to = vec![
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    ];
+    conforms_to.extend(super::ogc_tiles::CONFORMANCE);
+    HttpResponse::Ok().json(Conformance { conforms_to })
 }
 
 /// Collections: every level (and the units) of every alignment.

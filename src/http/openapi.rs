@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use super::problem::{Problem, ProblemResponse};
-use super::{accounts, alignments, datasets, events, exports, geocode_batch, health, lookup, ogc, tiles};
+use super::{
+    accounts, alignments, datasets, events, exports, geocode_batch, health, lookup, ogc, ogc_tiles, tiles,
+};
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
 #[derive(OpenApi)]
@@ -28,6 +30,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
         tiles::viewer, tiles::web_file,
         exports::export,
         ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::items, ogc::queryables, ogc::item,
+        ogc_tiles::matrix_sets, ogc_tiles::matrix_set, ogc_tiles::tilesets, ogc_tiles::tileset, ogc_tiles::tile,
     ),
     components(schemas(Problem), responses(ProblemResponse)),
     tags(
@@ -38,6 +41,7 @@ use super::{accounts, alignments, datasets, events, exports, geocode_batch, heal
         (name = "tiles", description = "Vector tiles, TileJSON, styles, glyphs and the map viewer"),
         (name = "exports", description = "Alignment levels as GIS files"),
         (name = "OGC API - Features", description = "One collection per alignment level"),
+        (name = "OGC API - Tiles", description = "The alignment tiles per collection, WebMercatorQuad"),
     )
 )]
 pub struct ApiDoc;
@@ -107,6 +111,10 @@ fn finish_path(path: &str, item: &mut Value) {
 /// `nullable`, schema `examples` become `example`, string `propertyNames` go.
 fn to_oas30(doc: &mut Value) {
     doc["openapi"] = json!("3.0.3");
+    // SPDX `identifier` of the licence is 3.1 only.
+    if let Some(license) = doc["info"]["license"].as_object_mut() {
+        license.remove("identifier");
+    }
     fn walk(value: &mut Value) {
         match value {
             Value::Object(map) => {

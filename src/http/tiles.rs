@@ -277,7 +277,9 @@ pub(crate) async fn current_tile(
     serve_tile(&req, &state, alignment, None, (z, x, y)).await
 }
 
-async fn serve_tile(
+/// Answers one tile of `alignment` (a revision, or the current one), HEAD and
+/// revalidation included.
+pub(crate) async fn serve_tile(
     req: &HttpRequest,
     state: &AppState,
     alignment: String,

@@ -910,8 +910,8 @@ async fn queryables_and_cql2_filters() {
     assert!(t["properties"]["area_km2"].is_f64());
 }
 
-#[::core::prelude::v1::test]
-fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
+/// The sample alignment exported as MBTiles, zooms 3 to 9.
+fn sample_mbtiles() -> (tempfile::TempDir, std::path::PathBuf) {
     use geoalign::tiles::export::{ExportOptions, Format, export};
     use geoalign::tiles::{TileOptions, TileService};
     let (dir, engine) = crate::common::sample_engine();
@@ -926,6 +926,12 @@ fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
         threads: 2,
     };
     export(&service, &options, &|_, _| {}).unwrap();
+    (dir, output)
+}
+
+#[::core::prelude::v1::test]
+fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
+    let (_dir, output) = sample_mbtiles();
     let db = rusqlite::Connection::open(&output).unwrap();
     let json: String = db
         .query_row("SELECT value FROM metadata WHERE name = 'json'", [], |r| r.get(0))
@@ -977,4 +983,179 @@ fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("Real") || line.contains("Integer"), "{line}");
     assert!(text.contains("Polygon"), "{text}");
+}
+
+#[actix_web::test]
+async fn ogc_api_tiles_over_the_alignment_tiles() {
+    let (_dir, app) = conform_app!();
+    let landing = answer(&app, Method::GET, "/ogc", &[]).await.json();
+    let schemes = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes")
+        .expect("tiling-schemes link")
+        .clone();
+    assert!(schemes["href"].as_str().unwrap().ends_with("/ogc/tileMatrixSets"));
+    let conf = answer(&app, Method::GET, "/ogc/conformance", &[]).await.json();
+    for class in [
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    ] {
+        assert!(
+            conf["conformsTo"].as_array().unwrap().contains(&class.into()),
+            "{class}"
+        );
+    }
+    let sets = answer(&app, Method::GET, "/ogc/tileMatrixSets", &[]).await.json();
+    assert_eq!(sets["tileMatrixSets"][0]["id"], "WebMercatorQuad");
+    let tms = answer(&app, Method::GET, "/ogc/tileMatrixSets/WebMercatorQuad", &[])
+        .await
+        .json();
+    assert_eq!(tms["crs"], "http://www.opengis.net/def/crs/EPSG/0/3857");
+    assert_eq!(tms["tileMatrices"][12]["matrixWidth"], 4096);
+    let z0 = tms["tileMatrices"][0]["cellSize"].as_f64().unwrap();
+    assert!((z0 * 256.0 - 2.0 * 20_037_508.342_789_244).abs() < 1e-3);
+
+    let collection = answer(&app, Method::GET, "/ogc/collections/nyc-territories", &[])
+        .await
+        .json();
+    let link = collection["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+        .expect("tilesets link")
+        .clone();
+    let href = link["href"].as_str().unwrap();
+    let list = answer(&app, Method::GET, &href[href.find("/ogc").unwrap()..], &[])
+        .await
+        .json();
+    let tileset_href = list["tilesets"][0]["links"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tileset = answer(
+        &app,
+        Method::GET,
+        &tileset_href[tileset_href.find("/ogc").unwrap()..],
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(tileset["dataType"], "vector");
+    assert_eq!(tileset["layers"][0]["id"], "territories");
+    let template = tileset["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "item")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tile_uri = template
+        .replace("{tileMatrix}", "12")
+        .replace("{tileRow}", "1539")
+        .replace("{tileCol}", "1205");
+    let ogc = answer(
+        &app,
+        Method::GET,
+        &tile_uri[tile_uri.find("/ogc").unwrap()..],
+        &[],
+    )
+    .await;
+    assert_eq!(ogc.status, StatusCode::OK);
+    assert_eq!(ogc.header("content-type"), "application/vnd.mapbox-vector-tile");
+    let xyz = answer(&app, Method::GET, "/tiles/nyc/12/1205/1539.mvt", &[]).await;
+    assert_eq!(ogc.body, xyz.body, "row/col order");
+    let missing = answer(&app, Method::GET, "/ogc/collections/nope-units/tiles", &[]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// The Python with the conformance clients: `GEOALIGN_CONFORMANCE_PYTHON`, else
+/// `GEOALIGN_GDAL_PYTHON`, else `target/gdal-venv/bin/python` (what `.ci/run` makes);
+/// `None` (with a message) when it lacks them, which fails instead when
+/// `GEOALIGN_REQUIRE_CONFORMANCE` is set.
+fn client_python() -> Option<std::ffi::OsString> {
+    let python = std::env::var_os("GEOALIGN_CONFORMANCE_PYTHON")
+        .or_else(|| std::env::var_os("GEOALIGN_GDAL_PYTHON"))
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/gdal-venv/bin/python")
+                .into()
+        });
+    let ok = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import owslib.ogcapi.features, openapi_spec_validator, pyogrio",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let reason = format!(
+        "{} lacks owslib, openapi-spec-validator or pyogrio (pip install owslib openapi-spec-validator pyogrio)",
+        python.to_string_lossy()
+    );
+    assert!(
+        std::env::var_os("GEOALIGN_REQUIRE_CONFORMANCE").is_none(),
+        "{reason}"
+    );
+    eprintln!("skipped: {reason}");
+    None
+}
+
+#[::core::prelude::v1::test]
+fn gis_clients_read_every_collection_with_a_bbox_and_a_filter() {
+    let (_dir, base) = crate::ogc::spawn_server();
+    // Debian's GDAL (3.6) OAPIF driver: a bbox and a filter on every collection.
+    if crate::ogc::ogrinfo() {
+        for id in ["nyc-units", "nyc-territories", "nyc-districts", "nyc-regions"] {
+            let count = |extra: &[&str]| -> usize {
+                let out = std::process::Command::new("ogrinfo")
+                    .args(["-ro", "-q"])
+                    .arg(format!("OAPIF:{base}/ogc"))
+                    .arg(id)
+                    .args(extra)
+                    .output()
+                    .expect("run ogrinfo");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    out.status.success() && stderr.trim().is_empty(),
+                    "{id} {extra:?}: {stderr}"
+                );
+                String::from_utf8_lossy(&out.stdout).matches("OGRFeature").count()
+            };
+            let all = count(&[]);
+            let boxed = count(&["-spat", "-73.99", "40.74", "-73.98", "40.75"]);
+            let filtered = count(&["-where", "population_estimate > 30000"]);
+            assert!(0 < boxed && boxed < all, "{id}: bbox {boxed} of {all}");
+            // Every district and region has more than 30,000 people; units and territories do not.
+            let strict = matches!(id, "nyc-units" | "nyc-territories");
+            assert!(
+                0 < filtered && (filtered < all || !strict),
+                "{id}: filter {filtered} of {all}"
+            );
+        }
+    }
+    let Some(python) = client_python() else {
+        return;
+    };
+    let (_tiles, mbtiles) = sample_mbtiles();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/clients.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&base)
+        .arg(&mbtiles)
+        .output()
+        .expect("run the clients");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

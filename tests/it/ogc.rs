@@ -258,7 +258,7 @@ async fn openapi_documents_the_export_and_ogc_paths() {
 }
 
 /// Whether `ogrinfo` runs here; prints why a test is skipped when not.
-fn ogrinfo() -> bool {
+pub(crate) fn ogrinfo() -> bool {
     let ok = Command::new("ogrinfo")
         .arg("--version")
         .output()
@@ -270,7 +270,7 @@ fn ogrinfo() -> bool {
 }
 
 /// Serves the sample on a free loopback port in a background thread; returns its base URL.
-fn spawn_server() -> (tempfile::TempDir, String) {
+pub(crate) fn spawn_server() -> (tempfile::TempDir, String) {
     let (dir, engine) = common::sample_engine();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
