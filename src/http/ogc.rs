@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Absolute URL of `path` on this server.
-fn url(req: &HttpRequest, path: &str) -> String {
+pub(crate) fn url(req: &HttpRequest, path: &str) -> String {
     let info = req.connection_info();
     format!("{}://{}{path}", info.scheme(), info.host())
 }

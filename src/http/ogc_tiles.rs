@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde_json::{Value, json};
 
 use super::body::CollectionPath;
+use super::ogc::url;
 use super::problem::ProblemResponse;
 use super::tiles::{MVT_CONTENT_TYPE, TileHeaders, TileResponses};
 use super::{ApiError, AppState};
@@ -47,11 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tilesets)
         .service(tileset)
         .service(tile);
-}
-
-fn url(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{path}", info.scheme(), info.host())
 }
 
 /// The tile matrix sets.
