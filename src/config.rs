@@ -47,6 +47,11 @@ pub struct Config {
     pub units_minzoom: u8,
     /// Largest body of a lookup or geocode batch request, in MiB.
     pub max_batch_mb: usize,
+    /// Origins that may read the API from a browser page of another site (CORS on GET,
+    /// HEAD and OPTIONS): `*` for any, or a comma-separated list of `scheme://host[:port]`.
+    pub cors_origins: String,
+    /// Whether those origins may also send state-changing requests (POST, PUT, DELETE).
+    pub cors_writes: bool,
     /// Requests without a token may read (and a server on a non-loopback address
     /// with no token may start).
     pub allow_anonymous_read: bool,
@@ -99,6 +104,8 @@ impl Default for Config {
             max_batch_mb: MAX_BATCH_BYTES / MIB,
             allow_anonymous_read: false,
             log_format: LogFormat::Text,
+            cors_origins: "*".into(),
+            cors_writes: false,
         }
     }
 }
@@ -124,6 +131,10 @@ pub struct Overrides {
     pub allow_anonymous_read: Option<bool>,
     /// How log lines are written.
     pub log_format: Option<LogFormat>,
+    /// Origins allowed by CORS (`*` or a comma-separated list).
+    pub cors_origins: Option<String>,
+    /// Whether CORS also covers state-changing requests.
+    pub cors_writes: Option<bool>,
 }
 
 /// One setting: how each source names it, and what it does.
@@ -188,6 +199,18 @@ pub const SETTINGS: &[Setting] = &[
         env: "GEOALIGN_LOG_FORMAT",
         key: "log_format",
         about: "log lines as text (ANSI colours on a terminal only) or json",
+    },
+    Setting {
+        flag: "--cors-origins",
+        env: "GEOALIGN_CORS_ORIGINS",
+        key: "cors_origins",
+        about: "origins that may read from other sites (CORS): * or a comma-separated list",
+    },
+    Setting {
+        flag: "--cors-writes",
+        env: "GEOALIGN_CORS_WRITES",
+        key: "cors_writes",
+        about: "CORS also for state-changing requests (true/false)",
     },
 ];
 
@@ -267,6 +290,8 @@ impl Config {
             max_batch_mb: o.max_batch_mb.unwrap_or(self.max_batch_mb),
             allow_anonymous_read: o.allow_anonymous_read.unwrap_or(self.allow_anonymous_read),
             log_format: o.log_format.unwrap_or(self.log_format),
+            cors_origins: o.cors_origins.unwrap_or(self.cors_origins),
+            cors_writes: o.cors_writes.unwrap_or(self.cors_writes),
         }
     }
 
@@ -281,6 +306,8 @@ impl Config {
             "max_batch_mb" => self.max_batch_mb.to_string(),
             "allow_anonymous_read" => self.allow_anonymous_read.to_string(),
             "log_format" => self.log_format.to_string(),
+            "cors_origins" => self.cors_origins.clone(),
+            "cors_writes" => self.cors_writes.to_string(),
             _ => String::new(),
         }
     }
@@ -298,6 +325,8 @@ impl Overrides {
             max_batch_mb: self.max_batch_mb.or(lower.max_batch_mb),
             allow_anonymous_read: self.allow_anonymous_read.or(lower.allow_anonymous_read),
             log_format: self.log_format.or(lower.log_format),
+            cors_origins: self.cors_origins.or(lower.cors_origins),
+            cors_writes: self.cors_writes.or(lower.cors_writes),
         }
     }
 
@@ -311,6 +340,8 @@ impl Overrides {
             max_batch_mb: parse_var(env, "GEOALIGN_MAX_BATCH_MB")?,
             allow_anonymous_read: parse_var(env, "GEOALIGN_ALLOW_ANONYMOUS_READ")?,
             log_format: parse_var(env, "GEOALIGN_LOG_FORMAT")?,
+            cors_origins: var(env, "GEOALIGN_CORS_ORIGINS"),
+            cors_writes: parse_var(env, "GEOALIGN_CORS_WRITES")?,
         };
         parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
         Ok(parsed)
@@ -342,7 +373,12 @@ impl Overrides {
         } else if self.units_minzoom.is_some_and(|z| z > MAX_ZOOM) {
             Some(("units_minzoom", format!("must be 0-{MAX_ZOOM}")))
         } else {
-            None
+            self.cors_origins.as_deref().and_then(bad_origin).map(|bad| {
+                (
+                    "cors_origins",
+                    format!("'{bad}' is not * or scheme://host[:port]"),
+                )
+            })
         };
         match problem {
             None => Ok(()),
@@ -355,6 +391,15 @@ impl Overrides {
             }),
         }
     }
+}
+
+/// The first entry of a `cors_origins` list that is neither `*` nor `scheme://host[:port]`.
+fn bad_origin(list: &str) -> Option<&str> {
+    list.split(',').map(str::trim).find(|o| {
+        *o != "*"
+            && o.split_once("://")
+                .is_none_or(|(scheme, host)| scheme.is_empty() || host.is_empty() || host.contains('/'))
+    })
 }
 
 /// The process environment, for [`Config::load`].
@@ -448,6 +493,29 @@ mod tests {
         assert!(err.starts_with("GEOALIGN_WORKERS=many: "), "{err}");
         let err = env_error(&[("GEOALIGN_UNITS_MINZOOM", "30")]);
         assert_eq!(err, "GEOALIGN_UNITS_MINZOOM=30: must be 0-22");
+    }
+
+    #[test]
+    fn cors_settings_merge_and_are_checked() {
+        assert_eq!(Config::default().cors_origins, "*");
+        let env = env_of(&[
+            (
+                "GEOALIGN_CORS_ORIGINS",
+                "https://maps.example, http://localhost:3000",
+            ),
+            ("GEOALIGN_CORS_WRITES", "true"),
+        ]);
+        let config = Config::load(None, &env, Overrides::default()).unwrap();
+        assert_eq!(config.cors_origins, "https://maps.example, http://localhost:3000");
+        assert!(config.cors_writes);
+        let flags = Overrides {
+            cors_origins: Some("*".into()),
+            ..Overrides::default()
+        };
+        assert_eq!(Config::load(None, &env, flags).unwrap().cors_origins, "*");
+        let err = env_error(&[("GEOALIGN_CORS_ORIGINS", "maps.example")]);
+        assert!(err.starts_with("GEOALIGN_CORS_ORIGINS=maps.example: "), "{err}");
+        assert!(help().contains("--cors-origins"));
     }
 
     #[test]

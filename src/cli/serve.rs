@@ -29,6 +29,12 @@ pub struct ServerArgs {
     /// server start with no token in the store).
     #[arg(long)]
     allow_anonymous_read: bool,
+    /// Origins that may read from other sites (CORS): * or a comma-separated list.
+    #[arg(long, value_name = "ORIGINS")]
+    cors_origins: Option<String>,
+    /// CORS also for state-changing requests (true/false).
+    #[arg(long, value_name = "BOOL")]
+    cors_writes: Option<bool>,
     #[command(flatten)]
     tiles: TileArgs,
 }
@@ -63,6 +69,8 @@ impl ServerArgs {
             workers: self.workers,
             max_batch_mb: self.max_batch_mb,
             allow_anonymous_read: self.allow_anonymous_read.then_some(true),
+            cors_origins: self.cors_origins.clone(),
+            cors_writes: self.cors_writes,
             ..self.tiles.overrides()
         }
     }

@@ -237,6 +237,9 @@ pub struct Layer<'a> {
     pub geometry_kind: GeometryKind,
     codes: Vec<&'a str>,
     metrics: Vec<String>,
+    /// Per metric: whether every value is whole (an integer source column, or sums of
+    /// one), so the column is written as Integer.
+    whole: Vec<bool>,
     account_metrics: Vec<String>,
     attributes: Vec<String>,
 }
@@ -245,6 +248,28 @@ fn column(name: &str, kind: ColumnKind) -> Column {
     Column {
         name: name.to_owned(),
         kind,
+    }
+}
+
+/// Whether every value is a whole number that an i64 (and an f64) holds exactly.
+fn whole_values<'v>(values: impl Iterator<Item = &'v f64>) -> bool {
+    values.into_iter().all(|v| v.fract() == 0.0 && v.abs() < 9.0e15)
+}
+
+fn kind_of(whole: bool) -> ColumnKind {
+    if whole {
+        ColumnKind::Integer
+    } else {
+        ColumnKind::Real
+    }
+}
+
+/// A metric value as its column's type.
+fn number(v: f64, whole: bool) -> Field {
+    if whole {
+        Field::Integer(v as i64)
+    } else {
+        Field::Real(v)
     }
 }
 
@@ -295,7 +320,9 @@ impl<'a> Layer<'a> {
                     attribute_names.extend(unit.attributes.keys());
                 }
                 for name in metric_names {
-                    if add(&mut columns, name, ColumnKind::Real) {
+                    let whole =
+                        whole_values(snapshot.dataset.units.iter().filter_map(|u| u.metrics.get(name)));
+                    if add(&mut columns, name, kind_of(whole)) {
                         metrics.push(name.clone());
                     }
                 }
@@ -321,7 +348,12 @@ impl<'a> Layer<'a> {
                     account_names.extend(shape.metrics.account_sums.keys());
                 }
                 for name in metric_names {
-                    if add(&mut columns, name, ColumnKind::Real) {
+                    let whole = whole_values(
+                        snapshot.shapes[l]
+                            .values()
+                            .filter_map(|s| s.metrics.sums.get(name)),
+                    );
+                    if add(&mut columns, name, kind_of(whole)) {
                         metrics.push(name.clone());
                     }
                 }
@@ -338,9 +370,18 @@ impl<'a> Layer<'a> {
                 geometry_kind = GeometryKind::MultiPolygon;
             }
         }
+        let whole = metrics
+            .iter()
+            .map(|m| {
+                columns
+                    .iter()
+                    .any(|c| &c.name == m && c.kind == ColumnKind::Integer)
+            })
+            .collect();
         Layer {
             snapshot,
             level,
+            whole,
             columns,
             geometry_kind,
             codes,
@@ -503,8 +544,8 @@ impl<'a> Layer<'a> {
                     .map(|t| t.reps.iter().cloned().collect::<Vec<_>>().join(";"));
                 fields.push(text(reps.filter(|r| !r.is_empty())));
                 fields.push(Field::Text(unit.kind.as_str().to_owned()));
-                for name in &self.metrics {
-                    fields.push(unit.metrics.get(name).map_or(Field::Null, |v| Field::Real(*v)));
+                for (name, &whole) in self.metrics.iter().zip(&self.whole) {
+                    fields.push(unit.metrics.get(name).map_or(Field::Null, |v| number(*v, whole)));
                 }
                 for name in &self.attributes {
                     fields.push(text(unit.attributes.get(name).cloned()));
@@ -543,8 +584,8 @@ impl<'a> Layer<'a> {
                     Field::Real(m.polsby_popper),
                     Field::Text(shape.method.as_str().to_owned()),
                 ]);
-                for name in &self.metrics {
-                    fields.push(Field::Real(m.sums.get(name).copied().unwrap_or(0.0)));
+                for (name, &whole) in self.metrics.iter().zip(&self.whole) {
+                    fields.push(number(m.sums.get(name).copied().unwrap_or(0.0), whole));
                 }
                 for name in &self.account_metrics {
                     fields.push(Field::Real(m.account_sums.get(name).copied().unwrap_or(0.0)));

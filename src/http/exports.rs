@@ -187,6 +187,8 @@ pub async fn export(
                 reason: "the Range header is not ASCII".into(),
             });
         }
+        // A range unit other than bytes is ignored (RFC 9110 §14.2): the whole file.
+        Some(Ok(value)) if !value.trim_start().to_ascii_lowercase().starts_with("bytes=") => None,
         Some(Ok(value)) => {
             let stale =
                 headers.get(header::IF_RANGE).is_some() && !matches(headers.get(header::IF_RANGE), &tag);

@@ -5,6 +5,9 @@ pub mod accounts;
 pub mod alignments;
 pub mod auth;
 pub mod body;
+pub mod compress;
+pub mod cors;
+pub mod cql2;
 pub mod datasets;
 pub mod events;
 pub mod exports;
@@ -14,13 +17,16 @@ pub mod health;
 pub mod idempotency;
 pub mod lookup;
 pub mod metrics;
+pub mod methods;
 pub mod ogc;
+pub mod ogc_tiles;
 pub mod openapi;
 pub mod problem;
 pub mod tiles;
 
 use std::sync::Arc;
 
+use actix_web::dev::ServiceResponse;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::StreamExt;
 
@@ -51,6 +57,8 @@ pub struct AppState {
     pub access: Arc<auth::Access>,
     /// Request counts and latencies, change set timings ([`metrics`]).
     pub metrics: Arc<metrics::Metrics>,
+    /// Which other sites' pages may call the API ([`cors`]).
+    pub cors: cors::CorsPolicy,
 }
 
 impl AppState {
@@ -78,6 +86,7 @@ impl AppState {
             metrics: Arc::default(),
             engine,
             max_batch_bytes: config.max_batch_bytes(),
+            cors: cors::CorsPolicy::new(&config.cors_origins, config.cors_writes),
         }
     }
 }
@@ -163,6 +172,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(auth::me)
         .service(auth::list_tokens)
         .service(openapi::document)
+        .service(openapi::ogc_document)
         .service(datasets::list)
         .service(datasets::show)
         .service(datasets::unit)
@@ -175,6 +185,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(geocode_batch::addresses)
         .configure(exports::configure)
         .configure(ogc::configure)
+        .configure(ogc_tiles::configure)
         .service(alignments::list)
         .service(alignments::create)
         .service(alignments::history)
@@ -190,6 +201,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }));
 }
 
+/// The application: [`configure`]'s routes over `state`, inside the protocol
+/// middlewares. Wrap order, innermost first: [`methods::methods`] (trailing slash,
+/// HEAD, 405), [`compress::compress`], then [`cors::cors`] outermost, so a CORS
+/// preflight is answered before anything else runs: an authentication middleware
+/// belongs between `compress` and `cors`.
+pub fn app(
+    state: web::Data<AppState>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use actix_web::middleware::from_fn;
+    App::new()
+        .app_data(state)
+        .configure(configure)
+        .wrap(from_fn(methods::methods))
+        .wrap(from_fn(compress::compress))
+        .wrap(from_fn(cors::cors))
+}
+
 /// Serves the API on `bind` until the process is stopped, with `workers` HTTP worker
 /// threads (`None`: one per core).
 pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::Result<()> {
@@ -200,10 +236,7 @@ pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap_fn(metrics::observe)
-            .configure(configure)
+        app(state.clone()).wrap_fn(metrics::observe)
     });
     let server = match workers {
         Some(n) => server.workers(n.max(1)),

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
-    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc, tiles,
+    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc, ogc_tiles, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -20,7 +20,7 @@ use super::{
         alignments, dissolved territories, tiles and lookups. Errors are RFC 9457 problem documents \
         (application/problem+json)."),
     paths(
-        health::health, metrics::ready, metrics::metrics, document, auth::me, auth::list_tokens,
+        health::health, metrics::ready, metrics::metrics, document, ogc_document, auth::me, auth::list_tokens,
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
@@ -30,7 +30,8 @@ use super::{
         tiles::tilejson_doc, tiles::versioned_tile, tiles::current_tile, tiles::style_doc, tiles::glyphs,
         tiles::viewer, tiles::web_file,
         exports::export,
-        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::items, ogc::item,
+        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::items, ogc::queryables, ogc::item,
+        ogc_tiles::matrix_sets, ogc_tiles::matrix_set, ogc_tiles::tilesets, ogc_tiles::tileset, ogc_tiles::tile,
     ),
     components(schemas(Problem), responses(ProblemResponse)),
     tags(
@@ -41,12 +42,13 @@ use super::{
         (name = "tiles", description = "Vector tiles, TileJSON, styles, glyphs and the map viewer"),
         (name = "exports", description = "Alignment levels as GIS files"),
         (name = "OGC API - Features", description = "One collection per alignment level"),
+        (name = "OGC API - Tiles", description = "The alignment tiles per collection, WebMercatorQuad"),
     )
 )]
 pub struct ApiDoc;
 
 /// The document as served, less `servers` (filled per request).
-fn generated() -> &'static Value {
+pub(crate) fn generated() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
@@ -138,6 +140,10 @@ fn require_token(item: &mut Value) {
 /// `nullable`, schema `examples` become `example`, string `propertyNames` go.
 fn to_oas30(doc: &mut Value) {
     doc["openapi"] = json!("3.0.3");
+    // SPDX `identifier` of the licence is 3.1 only.
+    if let Some(license) = doc["info"]["license"].as_object_mut() {
+        license.remove("identifier");
+    }
     fn walk(value: &mut Value) {
         match value {
             Value::Object(map) => {
@@ -201,4 +207,42 @@ pub async fn document(_: Viewer, req: HttpRequest) -> HttpResponse {
     let info = req.connection_info();
     doc["servers"] = json!([{ "url": format!("{}://{}", info.scheme(), info.host()) }]);
     HttpResponse::Ok().json(doc)
+}
+
+/// Media type of the OpenAPI documents, as the OGC landing page's `service-desc` link
+/// advertises it.
+pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+/// The OGC API part of this document as an OGC client resolves it: the `/ogc` paths
+/// relative to a server at `{origin}/ogc` (`/ogc/collections` is `/collections`).
+pub fn ogc_doc(origin: &str) -> Value {
+    let mut doc = generated().clone();
+    let mut paths = serde_json::Map::new();
+    if let Some(all) = doc["paths"].as_object() {
+        for (path, item) in all {
+            if let Some(rest) = path.strip_prefix("/ogc") {
+                let rest = if rest.is_empty() { "/" } else { rest };
+                paths.insert(rest.to_owned(), item.clone());
+            }
+        }
+    }
+    doc["paths"] = Value::Object(paths);
+    doc["info"]["title"] = json!("geoalign OGC API");
+    doc["servers"] = json!([{ "url": format!("{origin}/ogc") }]);
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.retain(|t| t["name"].as_str().is_some_and(|n| n.starts_with("OGC")));
+    }
+    doc
+}
+
+/// The OGC API definition (`service-desc` of the landing page): the `/ogc` operations of
+/// this document with `/ogc` as their server (OpenAPI 3.0).
+#[utoipa::path(get, path = "/ogc/api", operation_id = "ogcApi", tag = "OGC API - Features",
+    responses((status = 200, description = "OpenAPI 3.0 document of the OGC API", body = Object,
+        content_type = "application/vnd.oai.openapi+json;version=3.0")))]
+#[get("/ogc/api")]
+pub async fn ogc_document(req: HttpRequest) -> HttpResponse {
+    let info = req.connection_info();
+    let doc = ogc_doc(&format!("{}://{}", info.scheme(), info.host()));
+    HttpResponse::Ok().content_type(OPENAPI_JSON).json(doc)
 }

@@ -59,6 +59,16 @@ pub enum ApiError {
     /// The token's role or alignment does not allow this request (403).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The resource exists but does not answer this method (405, with `Allow`).
+    #[error("{method} is not allowed on {path}; allowed: {}", allow.join(", "))]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+        /// The methods the resource answers.
+        allow: Vec<String>,
+    },
     /// A `Range` header that is malformed or starts past the end of the file.
     #[error("range not satisfiable: {reason} (the file has {length} bytes)")]
     RangeNotSatisfiable {
@@ -100,6 +110,7 @@ impl ApiError {
             ApiError::CrossSite(_) => "Forbidden",
             ApiError::Export(e) => ApiError::export_problem(e).0,
             ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Geocode(GeocodeError::NotFound { .. }) => "Address not found",
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_title(e),
         }
@@ -145,12 +156,14 @@ impl ApiError {
 
 /// The JSON body of an error response (`application/problem+json`, RFC 9457).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"type": "about:blank", "title": "Alignment not found", "status": 404,
+#[schema(example = json!({"type": "tag:geoalign,2026:problem:alignment-not-found", "title": "Alignment not found", "status": 404,
     "detail": "alignment 'nope' not found"}))]
 pub struct Problem {
-    /// A URI naming the problem type (`about:blank` for plain HTTP semantics).
+    /// A URI naming the problem type: `about:blank` when the status says it all (the
+    /// title is then the status phrase, RFC 9457 §4.2.1), else
+    /// `tag:geoalign,2026:problem:{title in kebab case}`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// Short summary of the problem type.
     pub title: &'static str,
     /// HTTP status code.
@@ -240,6 +253,7 @@ impl ResponseError for ApiError {
             ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
             ApiError::Export(e) => ApiError::export_problem(e).1,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Geocode(GeocodeError::NotFound { .. }) => StatusCode::NOT_FOUND,
             ApiError::Geocode(GeocodeError::Store(e)) => ApiError::store_status(e),
         }
@@ -280,11 +294,15 @@ impl ResponseError for ApiError {
                     },
                 ));
             }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((actix_web::http::header::ALLOW, allow.join(", ")));
+            }
             _ => {}
         }
+        let (kind, title) = problem_type(status, self.title());
         response.insert_header(ContentType(mime_problem())).json(Problem {
-            kind: "about:blank",
-            title: self.title(),
+            kind,
+            title,
             status: status.as_u16(),
             detail: self.to_string(),
             current_revision: match self {
@@ -301,6 +319,29 @@ impl ResponseError for ApiError {
             },
         })
     }
+}
+
+/// Prefix of the problem type URIs (RFC 4151 tag URIs: names, not addresses).
+pub const PROBLEM_TYPE_PREFIX: &str = "tag:geoalign,2026:problem:";
+
+/// The `type` and `title` of a problem: `about:blank` with the status phrase when the
+/// title only restates the status, else a type URI made of the title.
+fn problem_type(status: StatusCode, title: &'static str) -> (String, &'static str) {
+    let phrase = status.canonical_reason().unwrap_or("");
+    if title.eq_ignore_ascii_case(phrase) || title.is_empty() {
+        return ("about:blank".to_owned(), phrase);
+    }
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    (format!("{PROBLEM_TYPE_PREFIX}{slug}"), title)
 }
 
 fn mime_problem() -> actix_web::mime::Mime {

@@ -221,10 +221,10 @@ pub(crate) async fn tilejson_doc(
     let (view, service) = view;
     let doc = tilejson::tilejson(&view, &origin(&req), service.options());
     let mut builder = HttpResponse::Ok();
-    Ok(cors(&mut builder)
+    cors(&mut builder)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("Geoalign-Revision", view.snapshot.revision.to_string()))
-        .json(doc))
+        .insert_header(("Geoalign-Revision", view.snapshot.revision.to_string()));
+    revalidated(&req, builder, &doc)
 }
 
 /// Parses `{y}.mvt`.
@@ -281,7 +281,9 @@ pub(crate) async fn current_tile(
     serve_tile(&req, &state, alignment, None, (z, x, y)).await
 }
 
-async fn serve_tile(
+/// Answers one tile of `alignment` (a revision, or the current one), HEAD and
+/// revalidation included.
+pub(crate) async fn serve_tile(
     req: &HttpRequest,
     state: &AppState,
     alignment: String,
@@ -384,9 +386,26 @@ pub(crate) async fn style_doc(
     blocking(move || store.alignment(&checked).map(|_| ())).await?;
     let doc = style::resolve(&template, &origin(&req), &alignment);
     let mut builder = HttpResponse::Ok();
-    Ok(cors(&mut builder)
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(doc))
+    cors(&mut builder).insert_header((header::CACHE_CONTROL, "no-cache"));
+    revalidated(&req, builder, &doc)
+}
+
+/// A `no-cache` JSON document with an ETag of its bytes: 304 when `If-None-Match` names it.
+fn revalidated(
+    req: &HttpRequest,
+    mut builder: HttpResponseBuilder,
+    doc: &impl serde::Serialize,
+) -> Result<HttpResponse, ApiError> {
+    use sha2::Digest;
+    let body = serde_json::to_vec(doc).map_err(|e| ApiError::Worker(e.to_string()))?;
+    let digest = sha2::Sha256::digest(&body);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{hex}\"");
+    builder.insert_header((header::ETAG, etag.as_str()));
+    if matches_etag(req, &[etag.as_str()]) {
+        return Ok(builder.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    Ok(builder.content_type("application/json").body(body))
 }
 
 /// The `web/` folder: `./web` when run from a checkout, else the source tree's.

@@ -10,7 +10,7 @@ use super::mbtiles::MbtilesWriter;
 use super::pmtiles::{PmtilesInfo, PmtilesWriter, tile_id};
 use super::render::render;
 use super::tile_id::TileId;
-use super::tilejson::{bounds, center, tilejson};
+use super::tilejson::{archive_metadata, bounds, center, tilejson};
 use super::view::{AlignmentView, Boxed};
 use super::{TileError, TileService};
 
@@ -133,6 +133,7 @@ pub fn export(
         Pm(Box<PmtilesWriter>),
     }
     let doc = tilejson(&view, "", tile_options);
+    let (vector_layers, tilestats) = archive_metadata(&doc, options.minzoom, options.maxzoom);
     let b = bounds(&view);
     let c = center(&view, tile_options);
     let c = [
@@ -159,7 +160,8 @@ pub fn export(
                     "version": view.snapshot.revision.to_string(),
                     "type": "overlay",
                     "format": "pbf",
-                    "vector_layers": doc["vector_layers"],
+                    "vector_layers": vector_layers,
+                    "tilestats": tilestats,
                 }),
             },
         )?)),
@@ -217,7 +219,7 @@ pub fn export(
     progress(tiles.len(), tiles.len());
     match writer {
         Writer::Mb(w) => {
-            let json = serde_json::json!({ "vector_layers": doc["vector_layers"] });
+            let json = serde_json::json!({ "vector_layers": vector_layers, "tilestats": tilestats });
             w.finish(&[
                 ("name", options.alignment.clone()),
                 ("format", "pbf".into()),

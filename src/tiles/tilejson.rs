@@ -22,13 +22,31 @@ pub fn bounds(view: &AlignmentView) -> [f64; 4] {
     [r(west), r(south), r(east), r(north)]
 }
 
-/// `[lon, lat, zoom]`: the middle of the data and a zoom that shows all of it.
+/// The middle (of the bounding box) of the largest part (by area) of `parts`: a point on
+/// the data even when the data's bounding box spans the antimeridian.
+pub fn largest_part_centre<'p>(parts: impl Iterator<Item = &'p geo::Polygon<f64>>) -> Option<[f64; 2]> {
+    use geo::{Area, BoundingRect};
+    let largest = parts.max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+    let r = largest.bounding_rect()?;
+    Some([(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0])
+}
+
+/// `[lon, lat, zoom]`: the middle of the data's largest part and a zoom that shows all
+/// of the data.
 pub fn center(view: &AlignmentView, options: &TileOptions) -> [f64; 3] {
     let b = view.bbox();
     if b[0] > b[2] {
         return [0.0, 0.0, 0.0];
     }
-    let [lon, lat] = world_to_lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+    let parts = view
+        .snapshot
+        .shapes
+        .first()
+        .into_iter()
+        .flat_map(|level| level.values())
+        .flat_map(|s| s.geometry.0.iter());
+    let [lon, lat] = largest_part_centre(parts)
+        .unwrap_or_else(|| world_to_lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0));
     let size = (b[2] - b[0]).max(b[3] - b[1]).max(1e-9);
     let zoom = (1.0 / size)
         .log2()
@@ -36,6 +54,58 @@ pub fn center(view: &AlignmentView, options: &TileOptions) -> [f64; 3] {
         .clamp(f64::from(options.minzoom), f64::from(options.maxzoom));
     let r = |v: f64| (v * 1e6).round() / 1e6;
     [r(lon), r(lat), zoom]
+}
+
+/// Fields of the layers whose values are numbers (the others are strings); metric
+/// fields are numbers too ([`archive_metadata`] tells them by their descriptions).
+const NUMBER_FIELDS: [&str; 7] = [
+    "units", "accounts", "area_km2", "color", "rank", "size", "override",
+];
+
+fn is_number(name: &str, description: &str) -> bool {
+    NUMBER_FIELDS.contains(&name) || description.starts_with("sum over") || description == "unit metric"
+}
+
+/// The `vector_layers` and `tilestats` of an MBTiles or PMTiles archive of zooms
+/// `minzoom..=maxzoom`, from the TileJSON `doc`: each layer's zoom range within the
+/// archive's (layers that start above it are left out), field values as types
+/// (`Number`, `String`; MBTiles 1.3), and per layer its geometry type and attributes.
+pub fn archive_metadata(doc: &Value, minzoom: u8, maxzoom: u8) -> (Value, Value) {
+    let mut layers = Vec::new();
+    let mut stats = Vec::new();
+    for layer in doc["vector_layers"].as_array().into_iter().flatten() {
+        let id = layer["id"].as_str().unwrap_or("");
+        let low = layer["minzoom"].as_u64().unwrap_or(0).max(u64::from(minzoom));
+        let high = layer["maxzoom"]
+            .as_u64()
+            .unwrap_or(u64::from(maxzoom))
+            .min(u64::from(maxzoom));
+        if low > high {
+            continue;
+        }
+        let mut fields = serde_json::Map::new();
+        let mut attributes = Vec::new();
+        for (name, description) in layer["fields"].as_object().into_iter().flatten() {
+            let number = is_number(name, description.as_str().unwrap_or(""));
+            fields.insert(name.clone(), json!(if number { "Number" } else { "String" }));
+            attributes.push(json!({ "attribute": name, "type": if number { "number" } else { "string" } }));
+        }
+        let geometry = match id {
+            BOUNDARIES => "LineString",
+            LABELS | REPS | ACCOUNTS => "Point",
+            _ => "Polygon",
+        };
+        layers.push(
+            json!({ "id": id, "description": layer["description"], "fields": fields,
+            "minzoom": low, "maxzoom": high }),
+        );
+        stats.push(
+            json!({ "layer": id, "geometry": geometry, "attributeCount": attributes.len(),
+            "attributes": attributes }),
+        );
+    }
+    let tilestats = json!({ "layerCount": stats.len(), "layers": stats });
+    (Value::Array(layers), tilestats)
 }
 
 /// The TileJSON document; `base` is the server's origin (`http://host:port`).
@@ -151,4 +221,50 @@ pub fn tilejson(view: &AlignmentView, base: &str, options: &TileOptions) -> Valu
         "vector_layers": layers,
         "revision": snapshot.revision,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn the_centre_is_on_the_largest_part_across_the_antimeridian() {
+        // An island chain on both sides of 180°: the bounding box midpoint is near 0°.
+        let big =
+            polygon![(x: 172.0, y: 52.0), (x: 179.5, y: 52.0), (x: 179.5, y: 53.0), (x: 172.0, y: 53.0)];
+        let small =
+            polygon![(x: -179.9, y: 51.0), (x: -178.0, y: 51.0), (x: -178.0, y: 52.0), (x: -179.9, y: 52.0)];
+        let [lon, lat] = largest_part_centre([&small, &big].into_iter()).unwrap();
+        assert_eq!((lon, lat), (175.75, 52.5));
+    }
+
+    #[test]
+    fn archive_layers_stay_within_the_archive_zooms_with_typed_fields() {
+        let doc = json!({ "vector_layers": [
+            { "id": "territories", "fields": { "id": "territory code", "units": "units owned",
+                "population": "sum over the units (or accounts)" }, "minzoom": 0, "maxzoom": 14 },
+            { "id": "units", "fields": { "id": "unit id" }, "minzoom": 8, "maxzoom": 14 },
+            { "id": "labels", "fields": { "rank": "level index" }, "minzoom": 0, "maxzoom": 14 },
+        ]});
+        let (layers, stats) = archive_metadata(&doc, 2, 6);
+        assert_eq!(
+            layers.as_array().unwrap().len(),
+            2,
+            "units start above the archive"
+        );
+        assert_eq!(
+            (layers[0]["minzoom"].as_u64(), layers[0]["maxzoom"].as_u64()),
+            (Some(2), Some(6))
+        );
+        assert_eq!(
+            layers[0]["fields"],
+            json!({ "id": "String", "units": "Number", "population": "Number" })
+        );
+        assert_eq!(stats["layers"][1]["geometry"], "Point");
+        assert_eq!(
+            stats["layers"][0]["attributes"][1],
+            json!({ "attribute": "population", "type": "number" })
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod browser;
 mod build;
 mod clean;
 mod cli;
+mod conformance;
 mod events;
 mod export;
 mod gdal;

@@ -76,6 +76,9 @@ fn path_value(path: &str, name: &str, revision: i64) -> String {
         "code" | "featureId" => "T1000".into(),
         "collectionId" => "nyc-territories".into(),
         "revision" => revision.to_string(),
+        "tileMatrix" => "12".into(),
+        "tileRow" => "1539".into(),
+        "tileCol" => "1205".into(),
         "z" => "10".into(),
         "x" => "301".into(),
         "y" => "385".into(),
@@ -117,7 +120,13 @@ pub(crate) fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: b
         match p["in"].as_str().unwrap() {
             "path" => {
                 let mut value = path_value(path, name, revision);
-                if missing && !replaced && !matches!(name, "revision" | "z" | "x" | "y") {
+                if missing
+                    && !replaced
+                    && !matches!(
+                        name,
+                        "revision" | "z" | "x" | "y" | "tileMatrix" | "tileRow" | "tileCol"
+                    )
+                {
                     value = "nope".into();
                     replaced = true;
                 }

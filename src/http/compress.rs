@@ -1,0 +1,66 @@
+//! Response compression by `Accept-Encoding` (br, gzip) for JSON bodies only: JSON,
+//! GeoJSON, problem and OpenAPI documents. Tiles (already gzipped by the tile cache),
+//! export files (whose byte ranges and length GIS clients rely on), event streams and
+//! partial or empty responses are sent as they are.
+
+use actix_http::encoding::Encoder;
+use actix_web::Error;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentEncoding, Encoding, Header, HeaderValue};
+use actix_web::middleware::Next;
+
+/// Whether a response of this content type is compressed.
+fn compressible(content_type: Option<&HeaderValue>) -> bool {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// The coding to send for this request: br, else gzip, else none.
+fn negotiate(req: &ServiceRequest) -> Option<ContentEncoding> {
+    let accept = header::AcceptEncoding::parse(req).ok()?;
+    let supported = [
+        Encoding::Known(ContentEncoding::Brotli),
+        Encoding::Known(ContentEncoding::Gzip),
+    ];
+    match accept.negotiate(supported.iter())? {
+        Encoding::Known(e @ (ContentEncoding::Brotli | ContentEncoding::Gzip)) => Some(e),
+        _ => None,
+    }
+}
+
+/// The middleware (see the module documentation).
+pub async fn compress(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let coding = negotiate(&req);
+    let res = next.call(req).await?;
+    let mut res = res.map_into_boxed_body();
+    let json = compressible(res.headers().get(header::CONTENT_TYPE));
+    if json {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    let Some(coding) = coding else {
+        return Ok(res);
+    };
+    if !json || res.status() != StatusCode::OK || res.headers().contains_key(header::CONTENT_ENCODING) {
+        return Ok(res);
+    }
+    // The encoded bytes differ from the identity ones: a strong tag becomes weak.
+    let weak = res
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.starts_with("W/"))
+        .and_then(|t| HeaderValue::from_str(&format!("W/{t}")).ok());
+    if let Some(weak) = weak {
+        res.headers_mut().insert(header::ETAG, weak);
+    }
+    Ok(res.map_body(|head, body| BoxBody::new(Encoder::response(coding, head, body))))
+}
