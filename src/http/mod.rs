@@ -16,8 +16,8 @@ pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod lookup;
-pub mod metrics;
 pub mod methods;
+pub mod metrics;
 pub mod ogc;
 pub mod ogc_tiles;
 pub mod openapi;
@@ -235,9 +235,7 @@ pub async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::
     metrics::preload(&state)?;
     let state = web::Data::new(state);
     tracing::info!("serving on http://{bind}");
-    let server = HttpServer::new(move || {
-        app(state.clone()).wrap_fn(metrics::observe)
-    });
+    let server = HttpServer::new(move || app(state.clone()).wrap_fn(metrics::observe));
     let server = match workers {
         Some(n) => server.workers(n.max(1)),
         None => server,

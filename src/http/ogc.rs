@@ -787,6 +787,7 @@ pub struct FeatureQuery {
         (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/queryables")]
 pub async fn queryables(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -10,6 +10,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde_json::{Value, json};
 
+use super::auth::Viewer;
 use super::body::CollectionPath;
 use super::ogc::url;
 use super::problem::ProblemResponse;
@@ -54,7 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/ogc/tileMatrixSets", operation_id = "ogcTileMatrixSets", tag = "OGC API - Tiles",
     responses((status = 200, description = "WebMercatorQuad", body = Object)))]
 #[get("/ogc/tileMatrixSets")]
-pub async fn matrix_sets(req: HttpRequest) -> HttpResponse {
+pub async fn matrix_sets(_: Viewer, req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "tileMatrixSets": [{
         "id": WEB_MERCATOR_QUAD,
         "title": "Google Maps Compatible for the World",
@@ -69,7 +70,7 @@ pub async fn matrix_sets(req: HttpRequest) -> HttpResponse {
     tag = "OGC API - Tiles",
     responses((status = 200, description = "The tile matrix set definition (JSON encoding)", body = Object)))]
 #[get("/ogc/tileMatrixSets/WebMercatorQuad")]
-pub async fn matrix_set() -> HttpResponse {
+pub async fn matrix_set(_: Viewer) -> HttpResponse {
     let matrices: Vec<Value> = (0..=24u32)
         .map(|z| {
             let n = 1u64 << z;
@@ -116,6 +117,7 @@ async fn collection_tiles(
         (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/tiles")]
 pub async fn tilesets(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -144,6 +146,7 @@ pub async fn tilesets(
         (status = 404, response = ProblemResponse)))]
 #[get("/ogc/collections/{collectionId}/tiles/WebMercatorQuad")]
 pub async fn tileset(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -206,6 +209,7 @@ pub struct OgcTilePath {
 )]
 #[get("/ogc/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")]
 pub async fn tile(
+    _: Viewer,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, u32, u32, u32)>,

@@ -10,7 +10,8 @@ use utoipa::OpenApi;
 use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
-    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc, ogc_tiles, tiles,
+    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc,
+    ogc_tiles, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -241,7 +242,7 @@ pub fn ogc_doc(origin: &str) -> Value {
     responses((status = 200, description = "OpenAPI 3.0 document of the OGC API", body = Object,
         content_type = "application/vnd.oai.openapi+json;version=3.0")))]
 #[get("/ogc/api")]
-pub async fn ogc_document(req: HttpRequest) -> HttpResponse {
+pub async fn ogc_document(_: Viewer, req: HttpRequest) -> HttpResponse {
     let info = req.connection_info();
     let doc = ogc_doc(&format!("{}://{}", info.scheme(), info.host()));
     HttpResponse::Ok().content_type(OPENAPI_JSON).json(doc)
