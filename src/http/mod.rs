@@ -161,11 +161,24 @@ pub async fn snapshot(
     blocking(move || engine.snapshot(&alignment)).await
 }
 
+/// A JSON body that could not be read, said in the client's terms: a missing or wrong
+/// content type names the header and the type expected.
+fn json_body_error(e: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError;
+    match e {
+        JsonPayloadError::ContentType => ApiError::bad(
+            "Content-Type",
+            "expected application/json (send the header `Content-Type: application/json`)",
+        ),
+        other => ApiError::bad("body", other),
+    }
+}
+
 /// Registers every route, extractor error handler and the 404 fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad("path", e).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
-        .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad("body", e).into()))
+        .app_data(web::JsonConfig::default().error_handler(|e, _| json_body_error(e).into()))
         .service(health::health)
         .service(metrics::ready)
         .service(metrics::metrics)

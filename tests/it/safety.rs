@@ -124,6 +124,14 @@ async fn undo_with_a_bad_body_or_from_another_site_changes_nothing() {
         let (status, problem) = call(&app, request).await;
         assert_eq!(status, expected, "{what}: {problem}");
         assert!(problem["detail"].is_string(), "{what}: {problem}");
+        if what.contains("form-encoded") || what.contains("text/plain") {
+            // The error names the header and the type expected, not "Content type error".
+            let detail = problem["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("Content-Type") && detail.contains("application/json"),
+                "{what}: {detail}"
+            );
+        }
         assert_eq!(
             engine.snapshot("nyc").unwrap().revision,
             revision,
