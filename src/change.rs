@@ -86,6 +86,7 @@ impl Change {
         }
         // Reps: where they stand, and the territories that list them by name.
         let (old_reps, new_reps) = (&before.state.reps, &after.state.reps);
+        let mut changed_reps = BTreeSet::new();
         for (id, rep) in old_reps.iter().chain(new_reps) {
             if old_reps.get(id) == new_reps.get(id) {
                 continue;
@@ -93,9 +94,12 @@ impl Change {
             if let (Some(lon), Some(lat)) = (rep.lon, rep.lat) {
                 areas.point(lon, lat);
             }
+            changed_reps.insert(id);
+        }
+        if !changed_reps.is_empty() {
             for snapshot in [before, after] {
                 for (code, t) in &snapshot.state.territories[0] {
-                    if t.reps.contains(id) {
+                    if t.reps.iter().any(|r| changed_reps.contains(r)) {
                         areas.outlines([outline(snapshot, 0, code), None]);
                     }
                 }

@@ -102,33 +102,39 @@ pub fn import(
     }
     let rep_col = find(&columns.rep);
 
-    let mut problems = Vec::new();
+    // Problems of rows, by line (those of the parent checks come after all rows are read).
+    let mut row_problems: Vec<(usize, String)> = Vec::new();
     let mut first_line: BTreeMap<u32, usize> = BTreeMap::new();
     // Each row's codes, leaf level first, to decide every code's parent once all rows are read.
     let mut chains: Vec<(usize, Vec<Option<String>>)> = Vec::new();
     let mut reps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut interned: BTreeMap<String, Arc<str>> = BTreeMap::new();
     let mut report = SheetReport::default();
-    let (records, mut read_problems) = lines(&mut csv);
-    problems.append(&mut read_problems);
+    let (records, mut problems) = lines(&mut csv);
     for (line, record) in records {
         report.rows += 1;
         let get = |col: Option<usize>| col.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
         let raw_unit = get(Some(unit_col)).unwrap_or("");
         let Some(unit) = units.resolve(raw_unit) else {
-            problems.push(format!("line {line}: unknown unit id '{raw_unit}'"));
+            row_problems.push((line, format!("line {line}: unknown unit id '{raw_unit}'")));
             continue;
         };
         if let Some(first) = first_line.insert(unit, line) {
-            problems.push(format!(
-                "line {line}: unit '{}' already assigned on line {first}",
-                units.get(unit).id
+            row_problems.push((
+                line,
+                format!(
+                    "line {line}: unit '{}' already assigned on line {first}",
+                    units.get(unit).id
+                ),
             ));
             continue;
         }
         let codes: Vec<Option<&str>> = level_cols.iter().map(|c| get(*c)).collect();
         let Some(territory) = codes[0] else {
-            problems.push(format!("line {line}: no {} for unit '{raw_unit}'", levels[0]));
+            row_problems.push((
+                line,
+                format!("line {line}: no {} for unit '{raw_unit}'", levels[0]),
+            ));
             continue;
         };
         chains.push((line, codes.iter().map(|c| c.map(str::to_owned)).collect()));
@@ -148,7 +154,9 @@ pub fn import(
         state.assignment[unit as usize] = Some(shared);
         report.assigned += 1;
     }
-    let parents = decide_parents(&chains, levels, &mut problems);
+    let parents = decide_parents(&chains, levels, &mut row_problems);
+    row_problems.sort_by_key(|(line, _)| *line);
+    problems.extend(row_problems.into_iter().map(|(_, p)| p));
     if !problems.is_empty() {
         return Err(SheetError { problems });
     }
@@ -229,7 +237,7 @@ type ParentVote<'a> = (Option<&'a str>, Vec<usize>);
 fn decide_parents(
     chains: &[(usize, Vec<Option<String>>)],
     levels: &[String],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<(usize, String)>,
 ) -> BTreeMap<(usize, String), Option<String>> {
     let mut decided = BTreeMap::new();
     let mut refused_from: Vec<usize> = vec![usize::MAX; chains.len()];
@@ -263,26 +271,20 @@ fn decide_parents(
                 }
                 for &row in rows {
                     refused_from[row] = level + 1;
-                    problems.push(format!(
-                        "line {}: {} '{code}' has {} '{}' here but '{}' on {} other line(s) (first line {})",
-                        chains[row].0,
+                    let line = chains[row].0;
+                    problems.push((line, format!(
+                        "line {line}: {} '{code}' has {} '{}' here but '{}' on {} other line(s) (first line {})",
                         levels[level],
                         levels.get(level + 1).map_or("parent", String::as_str),
                         other.unwrap_or(""),
                         parent.unwrap_or(""),
                         agreeing.len(),
                         chains[agreeing[0]].0,
-                    ));
+                    )));
                 }
             }
             decided.insert((level, code.to_owned()), parent.map(str::to_owned));
         }
     }
-    problems.sort_by_key(|p| {
-        p.strip_prefix("line ")
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(0)
-    });
     decided
 }

@@ -254,9 +254,9 @@ impl Snapshot {
             _ => String::new(),
         };
         let leaf = &self.state.levels[0];
-        let mut territories: Vec<String> = units
+        let mut territories: Vec<&str> = units
             .iter()
-            .filter_map(|&u| self.owner_of_unit(u).levels.get(leaf).cloned())
+            .filter_map(|&u| self.state.owner(&self.dataset.units, u))
             .collect();
         territories.sort();
         territories.dedup();

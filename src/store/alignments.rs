@@ -137,7 +137,21 @@ impl Store {
     pub fn delete_alignment(&self, name: &str, expected_revision: Option<i64>) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
-        let (id, revision): (i64, i64) = tx
+        let (id, _) = self.guarded(&tx, name, expected_revision)?;
+        tx.execute("DELETE FROM alignments WHERE id = ?1", [id])
+            .map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
+    /// An alignment's row id and revision, read in the write transaction `tx`, refused
+    /// when it is not at `expected_revision` (when given).
+    fn guarded(
+        &self,
+        tx: &Transaction,
+        name: &str,
+        expected_revision: Option<i64>,
+    ) -> Result<(i64, i64), StoreError> {
+        let (id, current): (i64, i64) = tx
             .query_row(
                 "SELECT id, revision FROM alignments WHERE name = ?1",
                 [name],
@@ -146,18 +160,14 @@ impl Store {
             .optional()
             .map_err(|e| self.sqlite_error(e))?
             .ok_or_else(|| not_found(name))?;
-        if let Some(expected) = expected_revision
-            && expected != revision
-        {
-            return Err(StoreError::StaleRevision {
+        match expected_revision {
+            Some(expected) if expected != current => Err(StoreError::StaleRevision {
                 alignment: name.to_owned(),
                 expected,
-                current: revision,
-            });
+                current,
+            }),
+            _ => Ok((id, current)),
         }
-        tx.execute("DELETE FROM alignments WHERE id = ?1", [id])
-            .map_err(|e| self.sqlite_error(e))?;
-        tx.commit().map_err(|e| self.sqlite_error(e))
     }
 
     /// Loads an alignment's state over its dataset's units.
@@ -201,22 +211,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
-        let (id, current): (i64, i64) = tx
-            .query_row(
-                "SELECT id, revision FROM alignments WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.sqlite_error(e))?
-            .ok_or_else(|| not_found(name))?;
-        if current != expected_revision {
-            return Err(StoreError::StaleRevision {
-                alignment: name.to_owned(),
-                expected: expected_revision,
-                current,
-            });
-        }
+        let (id, current) = self.guarded(&tx, name, Some(expected_revision))?;
         let revision = current + 1;
         let write = |tx: &Transaction| -> rusqlite::Result<()> {
             write_difference(tx, id, old, new, units)?;
