@@ -5,6 +5,7 @@ pub mod metrics;
 pub mod ops;
 pub mod records;
 mod refusal;
+pub mod replace;
 pub mod sheet;
 pub mod state;
 pub mod units;
@@ -13,6 +14,9 @@ pub use ops::{AccountRecord, Op, RepRecord};
 pub use refusal::Refusal;
 pub use state::{AlignmentState, Territory};
 pub use units::UnitIndex;
+
+/// Longest code, id or name an operation or a sheet may carry.
+pub const MAX_TEXT_CHARS: usize = 100;
 
 /// English plural of a level name, as used in URLs (`territory` -> `territories`).
 ///

@@ -40,6 +40,10 @@ pub struct SheetReport {
     pub assigned: usize,
     /// Polygon units the sheet does not mention.
     pub unassigned: Vec<String>,
+    /// Levels the sheet gives, leaf first: its level columns up to the first missing one.
+    pub levels_read: usize,
+    /// The sheet has a rep column.
+    pub reps_read: bool,
 }
 
 /// Why a sheet was refused: every problem, by line number.
@@ -101,6 +105,7 @@ pub fn import(
         )));
     }
     let rep_col = find(&columns.rep);
+    let levels_read = level_cols.iter().take_while(|c| c.is_some()).count();
 
     // Problems of rows, by line (those of the parent checks come after all rows are read).
     let mut row_problems: Vec<(usize, String)> = Vec::new();
@@ -109,7 +114,11 @@ pub fn import(
     let mut chains: Vec<(usize, Vec<Option<String>>)> = Vec::new();
     let mut reps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut interned: BTreeMap<String, Arc<str>> = BTreeMap::new();
-    let mut report = SheetReport::default();
+    let mut report = SheetReport {
+        levels_read,
+        reps_read: rep_col.is_some(),
+        ..SheetReport::default()
+    };
     let (records, mut problems) = lines(&mut csv);
     for (line, record) in records {
         report.rows += 1;
@@ -130,6 +139,16 @@ pub fn import(
             continue;
         }
         let codes: Vec<Option<&str>> = level_cols.iter().map(|c| get(*c)).collect();
+        let bad_text = codes
+            .iter()
+            .zip(levels)
+            .filter_map(|(code, level)| Some((level.as_str(), (*code)?)))
+            .chain(get(rep_col).map(|reps| (columns.rep.as_str(), reps)))
+            .find_map(|(field, text)| text_problem(text).map(|why| format!("{field} {why}")));
+        if let Some(why) = bad_text {
+            row_problems.push((line, format!("line {line}: {why}")));
+            continue;
+        }
         let Some(territory) = codes[0] else {
             row_problems.push((
                 line,
@@ -191,6 +210,21 @@ pub fn import(
         .map(|(_, u)| u.id.clone())
         .collect();
     Ok((state, report))
+}
+
+/// Why a code or rep list of a sheet cannot be taken: longer than
+/// [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS) or holding a control character.
+fn text_problem(text: &str) -> Option<String> {
+    let chars = text.chars().count();
+    if chars > super::MAX_TEXT_CHARS {
+        return Some(format!(
+            "of {chars} characters: at most {}",
+            super::MAX_TEXT_CHARS
+        ));
+    }
+    text.chars()
+        .find(|c| c.is_control())
+        .map(|c| format!("{text:?} holds the control character {c:?}"))
 }
 
 /// Writes the explicit assignments as a sheet, one row per unit in id order.

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use geoalign::align::Op;
 use geoalign::align::metrics::TerritoryMetrics;
-use geoalign::align::sheet::SheetColumns;
+use geoalign::align::sheet::{SheetColumns, SheetReport};
 use geoalign::align::state::DEFAULT_LEVELS;
 use geoalign::config::Config;
 use geoalign::engine::Engine;
+use geoalign::store::StoreError;
 
 use super::output::Stdout;
 use super::{CliError, author, engine, open_input};
@@ -31,16 +32,25 @@ pub enum AlignCommand {
         #[arg(long)]
         copy_of: Option<String>,
     },
-    /// Create an alignment from a sheet: unit_id,territory[,district][,region][,rep].
+    /// Create an alignment from a sheet: unit_id,territory[,district][,region][,rep];
+    /// with --replace, make an existing one say what the sheet says (one change set,
+    /// undone with `align undo`).
     Import {
         /// The CSV sheet.
         file: PathBuf,
-        /// New alignment name.
+        /// Alignment name.
         #[arg(long)]
         alignment: String,
-        /// Dataset of units.
+        /// Dataset of units (required to create).
+        #[arg(long, required_unless_present = "replace")]
+        dataset: Option<String>,
+        /// Replace the alignment's assignment, hierarchy and reps with the sheet's when it
+        /// exists (territory names, locks, rep records and accounts are kept).
         #[arg(long)]
-        dataset: String,
+        replace: bool,
+        /// With --replace: the revision the sheet is based on (default: current).
+        #[arg(long, requires = "replace")]
+        expected_revision: Option<i64>,
         /// Level names, leaf first (also the sheet's column names).
         #[arg(long, value_delimiter = ',')]
         levels: Option<Vec<String>>,
@@ -132,9 +142,38 @@ impl AlignCommand {
                 file,
                 alignment,
                 dataset,
+                replace,
+                expected_revision,
                 levels,
                 unit_column,
-            } => import(&engine, out, &file, &alignment, &dataset, levels, unit_column),
+            } => {
+                let sheet = Sheet {
+                    file: &file,
+                    levels,
+                    unit_column,
+                };
+                match replace.then(|| engine.snapshot(&alignment)) {
+                    Some(Ok(current)) => {
+                        if let Some(d) = dataset.filter(|d| *d != current.dataset.name) {
+                            return Err(CliError::Usage(format!(
+                                "--dataset {d}: alignment '{alignment}' aligns '{}'",
+                                current.dataset.name
+                            )));
+                        }
+                        let revision = expected_revision.unwrap_or(current.revision);
+                        replace_from(&engine, out, sheet, &alignment, revision)
+                    }
+                    Some(Err(StoreError::AlignmentNotFound(_))) | None => {
+                        let dataset = dataset.ok_or_else(|| {
+                            CliError::Usage(format!(
+                                "alignment '{alignment}' does not exist: --dataset is needed to create it"
+                            ))
+                        })?;
+                        import(&engine, out, sheet, &alignment, &dataset)
+                    }
+                    Some(Err(e)) => Err(e.into()),
+                }
+            }
             AlignCommand::Export { alignment, format } => export(&engine, out, &alignment, &format),
             AlignCommand::Delete {
                 alignment,
@@ -198,21 +237,33 @@ impl AlignCommand {
     }
 }
 
+/// The sheet file of `align import` and how to read it.
+struct Sheet<'a> {
+    file: &'a std::path::Path,
+    levels: Option<Vec<String>>,
+    unit_column: String,
+}
+
+impl Sheet<'_> {
+    fn columns(&self, levels: &[String]) -> SheetColumns {
+        SheetColumns {
+            unit: self.unit_column.clone(),
+            ..SheetColumns::for_levels(levels)
+        }
+    }
+}
+
 fn import(
     engine: &Engine,
     out: &mut Stdout,
-    file: &std::path::Path,
+    sheet: Sheet,
     alignment: &str,
     dataset: &str,
-    levels: Option<Vec<String>>,
-    unit_column: String,
 ) -> Result<(), CliError> {
-    let reader = open_input(file)?;
-    let levels = levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
-    let columns = SheetColumns {
-        unit: unit_column,
-        ..SheetColumns::for_levels(&levels)
-    };
+    let reader = open_input(sheet.file)?;
+    let levels =
+        (sheet.levels.clone()).unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
+    let columns = sheet.columns(&levels);
     let (info, report) = engine.import_sheet(alignment, dataset, Some(levels), Some(columns), reader)?;
     out.line(format_args!(
         "alignment '{}' on '{}': {} rows, {} units assigned, {} polygon units unassigned",
@@ -222,6 +273,47 @@ fn import(
         report.assigned,
         report.unassigned.len()
     ))?;
+    unassigned(out, &report)
+}
+
+fn replace_from(
+    engine: &Engine,
+    out: &mut Stdout,
+    sheet: Sheet,
+    alignment: &str,
+    expected_revision: i64,
+) -> Result<(), CliError> {
+    let current = engine.snapshot(alignment)?;
+    if let Some(levels) = &sheet.levels
+        && *levels != current.state.levels
+    {
+        return Err(CliError::Usage(format!(
+            "--levels {}: alignment '{alignment}' has levels {}",
+            levels.join(","),
+            current.state.levels.join(",")
+        )));
+    }
+    let reader = open_input(sheet.file)?;
+    let columns = sheet.columns(&current.state.levels);
+    let (outcome, report) =
+        engine.replace_sheet(alignment, expected_revision, Some(columns), reader, &author())?;
+    let change = &outcome.change;
+    if change.is_empty() {
+        out.line(format_args!(
+            "alignment '{alignment}' already says what the sheet says: revision {} unchanged",
+            change.revision
+        ))?;
+    } else {
+        out.line(format_args!(
+            "alignment '{alignment}' revision {}: {} (undo: geoalign align undo --alignment {alignment})",
+            change.revision, change.summary
+        ))?;
+    }
+    unassigned(out, &report)
+}
+
+/// The polygon units a sheet leaves unassigned, the first 20 of them.
+fn unassigned(out: &mut Stdout, report: &SheetReport) -> Result<(), CliError> {
     if !report.unassigned.is_empty() {
         let shown: Vec<&str> = report.unassigned.iter().take(20).map(String::as_str).collect();
         out.line(format_args!(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
-use crate::align::{AlignmentState, Op};
+use crate::align::{AlignmentState, Op, replace};
 use crate::change::Change;
 use crate::snapshot::{DatasetModel, Snapshot};
 use crate::store::{
@@ -483,8 +483,48 @@ impl Engine {
         }
         check_texts(ops)?;
         self.commit(alignment, expected_revision, author, keyed, |_| {
-            Ok((ops.to_vec(), None))
+            Ok(Plan {
+                ops: ops.to_vec(),
+                undoes: None,
+                summary: None,
+            })
         })
+    }
+
+    /// Makes an alignment say what a sheet says, as one change set based on
+    /// `expected_revision` (see [`replace::replacement`] for what is kept): in the
+    /// history like any other, and undone like any other. A sheet that says what the
+    /// alignment says creates no revision. The sheet is refused, changing nothing, when
+    /// any row is.
+    pub fn replace_sheet(
+        &self,
+        alignment: &str,
+        expected_revision: i64,
+        columns: Option<SheetColumns>,
+        reader: impl std::io::Read,
+        author: &str,
+    ) -> Result<(ChangeOutcome, SheetReport), AlignError> {
+        let base = self.snapshot(alignment)?;
+        let levels = base.state.levels.clone();
+        let columns = columns.unwrap_or_else(|| SheetColumns::for_levels(&levels));
+        let (sheet, report) = sheet::import(reader, &levels, &columns, &base.dataset.units)?;
+        let outcome = self
+            .commit(alignment, expected_revision, author, None, |current| {
+                if current.state.assignment.len() != sheet.assignment.len() {
+                    return Err(AlignError::Invalid(format!(
+                        "alignment '{alignment}' was recreated while the sheet was read; send it again"
+                    )));
+                }
+                let ops = replace::replacement(&current.state, &sheet, &report, &current.dataset.units);
+                check_texts(&ops)?;
+                Ok(Plan {
+                    summary: Some(replace::summary(&ops)),
+                    ops,
+                    undoes: None,
+                })
+            })?
+            .done()?;
+        Ok((outcome, report))
     }
 
     /// Undoes a change set by appending its inverse as a new change set, guarded like
@@ -530,13 +570,17 @@ impl Engine {
             if !undo.force {
                 check_undo_conflicts(alignment, target, &history)?;
             }
-            Ok((target.inverse.clone(), Some(target.revision)))
+            Ok(Plan {
+                ops: target.inverse.clone(),
+                undoes: Some(target.revision),
+                summary: Some(format!("undo of revision {}", target.revision)),
+            })
         })
     }
 
     /// Under the alignment's writer lock: syncs with the store, answers a repeated
     /// `keyed` request from the store, checks the expected revision, asks `plan` for the
-    /// operations (and the revision they undo), applies them in memory, builds the next
+    /// [`Plan`] against the current snapshot, applies it in memory, builds the next
     /// snapshot, persists the difference (with the keyed answer), swaps the snapshot in
     /// and runs the hooks with the one [`Change`].
     fn commit(
@@ -545,7 +589,7 @@ impl Engine {
         expected_revision: i64,
         author: &str,
         keyed: Option<&Keyed<ChangeOutcome>>,
-        plan: impl FnOnce(&Snapshot) -> Result<(Vec<Op>, Option<i64>), AlignError>,
+        plan: impl FnOnce(&Snapshot) -> Result<Plan, AlignError>,
     ) -> Result<Applied<ChangeOutcome>, AlignError> {
         let live = self.live(alignment)?;
         let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -562,7 +606,7 @@ impl Engine {
             }
             .into());
         }
-        let (ops, undoes) = plan(&current)?;
+        let Plan { ops, undoes, summary } = plan(&current)?;
         let units = &current.dataset.units;
         let (next, inverse) =
             current
@@ -590,10 +634,7 @@ impl Engine {
             }
             return Ok(Applied::Done(outcome));
         }
-        let summary = match undoes {
-            Some(r) => format!("undo of revision {r}"),
-            None => ops.iter().map(Op::summary).collect::<Vec<_>>().join("; "),
-        };
+        let summary = summary.unwrap_or_else(|| ops.iter().map(Op::summary).collect::<Vec<_>>().join("; "));
         let record = NewChange {
             author,
             summary: &summary,
@@ -643,6 +684,14 @@ impl Engine {
     }
 }
 
+/// What a commit applies: the operations, the revision they undo, and the change
+/// log's summary (default: the operations' summaries).
+struct Plan {
+    ops: Vec<Op>,
+    undoes: Option<i64>,
+    summary: Option<String>,
+}
+
 /// Longest alignment name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -671,8 +720,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), AlignError> {
     Ok(())
 }
 
-/// Longest code, id or name an operation may carry.
-pub const MAX_TEXT_CHARS: usize = 100;
+pub use crate::align::MAX_TEXT_CHARS;
 
 /// Refuses operations carrying a code, unit id or name longer than [`MAX_TEXT_CHARS`]
 /// or holding control characters (newlines, NUL, ANSI escapes), naming the field

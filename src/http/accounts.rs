@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Viewer;
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, snapshot};
 use crate::lookup::account::AccountView;
 
@@ -40,7 +41,7 @@ pub async fn show(
     _: Viewer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    query: web::Query<AccountQuery>,
+    query: Query<AccountQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let s = snapshot(&state, query.into_inner().alignment).await?;
     let view = s.account_view(&id).ok_or_else(|| {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use geozero::ToJson;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,6 +14,7 @@ use super::body::{AlignmentPath, Feature, LevelPath};
 use super::guard::SameOrigin;
 use super::idempotency::{IdempotencyHeader, IdempotencyKey, json, respond};
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::metrics::{MetricSummary, TerritoryMetrics, deviation, summarise};
 use crate::align::{Op, plural};
@@ -332,7 +333,8 @@ pub struct ChangeOutcome {
     pub metrics: BTreeMap<String, BTreeMap<String, Option<TerritoryMetrics>>>,
 }
 
-fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> ChangeOutcome {
+/// The body of a committed change set.
+pub(super) fn outcome_body(outcome: &crate::engine::ChangeOutcome) -> ChangeOutcome {
     let s = &outcome.snapshot;
     let change = &outcome.change;
     let mut metrics = BTreeMap::new();
@@ -451,7 +453,7 @@ pub async fn history(
     _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<HistoryQuery>,
+    query: Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.engine.store().clone();
     let alignment = path.into_inner();
@@ -527,6 +529,38 @@ pub async fn undo(
     Ok(respond(applied, StatusCode::OK, render_outcome))
 }
 
+/// Query of `DELETE /api/alignments/{alignment}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// The revision the client last saw: the alignment is deleted only if it is still
+    /// at this revision (409 otherwise), so no one deletes edits they have not seen.
+    pub expected_revision: i64,
+}
+
+/// Delete an alignment with its reps, accounts and change history. There is no undo:
+/// `expected_revision` is required.
+#[utoipa::path(delete, path = "/api/alignments/{alignment}", operation_id = "deleteAlignment",
+    tag = "alignments", params(AlignmentPath, DeleteQuery),
+    responses((status = 204, description = "Deleted"),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
+        (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse)))]
+#[delete("/api/alignments/{alignment}")]
+pub async fn delete(
+    _: Editor,
+    _: SameOrigin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: Query<DeleteQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let alignment = path.into_inner();
+    let expected = query.into_inner().expected_revision;
+    let engine = state.engine.clone();
+    blocking(move || engine.delete(&alignment, Some(expected))).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Query of the diff endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -560,7 +594,7 @@ pub async fn diff(
     _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<DiffQuery>,
+    query: Query<DiffQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let a = snapshot(&state, path.into_inner()).await?;
     let b = snapshot(&state, query.into_inner().against).await?;

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Viewer;
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::lookup::geocode::Country;
 use crate::lookup::geocode_batch::{self, AddressRow, CHUNK};
@@ -73,7 +74,7 @@ pub async fn addresses(
     _: Viewer,
     state: web::Data<AppState>,
     request: HttpRequest,
-    query: web::Query<GeocodeBatchQuery>,
+    query: Query<GeocodeBatchQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();

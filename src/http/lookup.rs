@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Viewer;
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::geom::check;
 use crate::lookup::batch;
@@ -106,7 +107,7 @@ fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOw
 pub async fn point(
     _: Viewer,
     state: web::Data<AppState>,
-    query: web::Query<PointQuery>,
+    query: Query<PointQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     check(q.lon, q.lat).map_err(|e| ApiError::bad("lon/lat", e))?;
@@ -144,7 +145,7 @@ pub async fn points(
     _: Viewer,
     state: web::Data<AppState>,
     request: HttpRequest,
-    query: web::Query<BatchQuery>,
+    query: Query<BatchQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_batch_body(
@@ -238,7 +239,7 @@ pub struct NearestReps {
 pub async fn nearest_reps(
     _: Viewer,
     state: web::Data<AppState>,
-    query: web::Query<NearestQuery>,
+    query: Query<NearestQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     check(q.lon, q.lat).map_err(|e| ApiError::bad("lon/lat", e))?;
@@ -351,7 +352,7 @@ pub struct GeocodeAnswer {
 pub async fn geocode(
     _: Viewer,
     state: web::Data<AppState>,
-    query: web::Query<GeocodeQuery>,
+    query: Query<GeocodeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     if q.q.trim().is_empty() {

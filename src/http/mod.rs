@@ -22,6 +22,8 @@ pub mod ogc;
 pub mod ogc_tiles;
 pub mod openapi;
 pub mod problem;
+pub mod query;
+pub mod sheets;
 pub mod tiles;
 
 use std::sync::Arc;
@@ -177,7 +179,6 @@ fn json_body_error(e: actix_web::error::JsonPayloadError) -> ApiError {
 /// Registers every route, extractor error handler and the 404 fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad("path", e).into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad("query", e).into()))
         .app_data(web::JsonConfig::default().error_handler(|e, _| json_body_error(e).into()))
         .service(health::health)
         .service(metrics::ready)
@@ -205,6 +206,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(alignments::diff)
         .service(alignments::changes)
         .service(alignments::undo)
+        .service(alignments::delete)
+        .service(sheets::show)
+        .service(sheets::put)
         .service(events::events)
         .service(alignments::show)
         .service(alignments::level_items)

@@ -12,6 +12,7 @@ use super::auth::Viewer;
 use super::body::{CollectionPath, Link};
 use super::cql2::Filter;
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, blocking, snapshot};
 use crate::align::plural;
 use crate::export::geojson::write_feature;
@@ -572,7 +573,7 @@ pub async fn items(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<ItemsQuery>,
+    query: Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = parse_count("limit", query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -733,7 +734,7 @@ pub async fn item(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    query: web::Query<FeatureQuery>,
+    query: Query<FeatureQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let crs = query
         .crs

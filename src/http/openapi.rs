@@ -11,7 +11,7 @@ use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
     accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc,
-    ogc_tiles, tiles,
+    ogc_tiles, sheets, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -25,6 +25,7 @@ use super::{
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
+        alignments::delete, sheets::show, sheets::put,
         events::events,
         lookup::point, lookup::points, lookup::nearest_reps, lookup::geocode, geocode_batch::addresses,
         accounts::show,

@@ -178,6 +178,10 @@ pub struct Problem {
     /// `locked`, `locked_unit`, ...; see `Refusal::kind`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<&'static str>,
+    /// With 400 Bad request: the query parameter, header, path segment or body part at
+    /// fault (`lon`, `Content-Type`, `body`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
 }
 
 /// The error response every operation documents: a [`Problem`] document.
@@ -315,6 +319,10 @@ impl ResponseError for ApiError {
             },
             refusal: match self {
                 ApiError::Align(AlignError::Rejected { reason, .. }) => Some(reason.kind()),
+                _ => None,
+            },
+            parameter: match self {
+                ApiError::BadRequest { parameter, .. } => Some(parameter.clone()),
                 _ => None,
             },
         })

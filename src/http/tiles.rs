@@ -23,6 +23,7 @@ use utoipa::IntoParams;
 use super::auth::Viewer;
 use super::body::AlignmentPath;
 use super::problem::ProblemResponse;
+use super::query::Query;
 use super::{ApiError, AppState, blocking};
 use crate::tiles::service::Inline;
 use crate::tiles::{EncodedTile, style, tile_id, tilejson};
@@ -373,7 +374,7 @@ pub(crate) async fn style_doc(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<StyleQuery>,
+    query: Query<StyleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let file = path.into_inner();
     let Some(name) = file.strip_suffix(".json") else {

@@ -529,3 +529,166 @@ fn an_alignment_is_deleted_with_its_history_and_its_name_freed() {
     engine.create("nyc", Some("nyc"), None, None).unwrap();
     assert_eq!(engine.snapshot("nyc").unwrap().revision, 0);
 }
+
+/// An edited sheet replaces an alignment as one change set: stale or bad sheets change
+/// nothing, the replaced alignment says exactly what the sheet says (keeping names and
+/// rep records), its outlines equal a fresh load's, the same sheet again is no
+/// revision, and one undo gives back every outline as it was.
+#[test]
+fn an_edited_sheet_replaces_an_alignment_as_one_change_set_undone_by_one_undo() {
+    let (dir, engine) = sample_engine();
+    let before = engine.snapshot("nyc").unwrap();
+    let original = fingerprint(&before);
+    let mut lines: Vec<String> = SHEET.lines().map(str::to_owned).collect();
+    // Three units to another territory, one dropped, one territory under a new code and
+    // district, a district under another region, a territory with another rep.
+    let moved: Vec<usize> = (1..lines.len())
+        .filter(|&i| lines[i].contains(",T1000,"))
+        .take(3)
+        .collect();
+    let target = lines
+        .iter()
+        .skip(1)
+        .find(|l| !l.contains(",T1000,"))
+        .unwrap()
+        .clone();
+    let target_fields: Vec<&str> = target.split(',').collect();
+    for &i in &moved {
+        let id = lines[i].split(',').next().unwrap().to_owned();
+        lines[i] = format!("{id},{}", target_fields[1..].join(","));
+    }
+    let dropped = lines.remove(lines.len() - 1);
+    let renamed = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().to_owned())
+        .find(|t| t != "T1000" && *t != target_fields[1])
+        .unwrap();
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.split(',').nth(1) == Some(renamed.as_str()))
+    {
+        let f: Vec<&str> = line.split(',').collect();
+        *line = format!("{},TNEW,DNEW,{},{}", f[0], f[3], f[4]);
+    }
+    let district = before.state.territories[1].keys().next().unwrap().clone();
+    let region = before.state.territories[1][&district].parent.clone().unwrap();
+    let other_region = before.state.territories[2]
+        .keys()
+        .find(|r| **r != region)
+        .unwrap()
+        .clone();
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.split(',').nth(2) == Some(district.as_str()))
+    {
+        *line = line.replace(
+            &format!(",{district},{region},"),
+            &format!(",{district},{other_region},"),
+        );
+    }
+    let edited = lines.join("\n") + "\n";
+
+    let stale = engine
+        .replace_sheet("nyc", before.revision - 1, None, edited.as_bytes(), "t")
+        .unwrap_err();
+    assert!(
+        matches!(stale, AlignError::Store(StoreError::StaleRevision { .. })),
+        "{stale}"
+    );
+    let bad = format!(
+        "{edited}99998,T1000,Manhattan,North,\n{},{},Manhattan,North,\n",
+        dropped.split(',').next().unwrap(),
+        "X".repeat(130)
+    );
+    let AlignError::Sheet(problems) = engine
+        .replace_sheet("nyc", before.revision, None, bad.as_bytes(), "t")
+        .unwrap_err()
+    else {
+        panic!("not a sheet error")
+    };
+    let last = lines.len() + 1;
+    assert_eq!(
+        problems.problems,
+        [
+            format!("line {}: unknown unit id '99998'", last),
+            format!("line {}: territory of 130 characters: at most 100", last + 1),
+        ]
+    );
+    assert_eq!(
+        engine.snapshot("nyc").unwrap().revision,
+        before.revision,
+        "a refused sheet changed the alignment"
+    );
+
+    let (outcome, report) = engine
+        .replace_sheet("nyc", before.revision, None, edited.as_bytes(), "t")
+        .unwrap();
+    assert_eq!(outcome.snapshot.revision, before.revision + 1);
+    assert!(
+        report
+            .unassigned
+            .contains(&dropped.split(',').next().unwrap().to_owned())
+    );
+    let mut out = Vec::new();
+    engine.export_sheet("nyc", &mut out).unwrap();
+    let mut exported: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let mut expected = lines.clone();
+    exported.sort();
+    expected.sort();
+    assert_eq!(
+        exported, expected,
+        "the alignment does not say what the sheet says"
+    );
+    let s = &outcome.snapshot;
+    assert_eq!(
+        s.state.territories[0][&target_fields[1].to_string()].name,
+        before.state.territories[0][target_fields[1]].name
+    );
+    assert_eq!(s.state.reps, before.state.reps, "rep records were not kept");
+    assert!(!s.state.territories[0].contains_key(&renamed));
+    assert_eq!(
+        s.state.territories[1]["DNEW"].parent.as_deref(),
+        Some(
+            lines[1..]
+                .iter()
+                .find(|l| l.contains(",TNEW,"))
+                .unwrap()
+                .split(',')
+                .nth(3)
+                .unwrap()
+        )
+    );
+    let history = engine.store().history("nyc").unwrap();
+    let summary = &history.last().unwrap().summary;
+    let renamed_units = lines.iter().filter(|l| l.contains(",TNEW,")).count();
+    assert_eq!(
+        *summary,
+        format!(
+            "replaced from a sheet: {} unit(s) moved, 2 territor(ies) created, 1 deleted, \
+             1 given another parent, 1 with other reps",
+            moved.len() + 1 + renamed_units
+        )
+    );
+    let fresh = Engine::new(std::sync::Arc::new(
+        geoalign::store::Store::open(&dir.path().join("test.db")).unwrap(),
+    ));
+    assert_eq!(
+        fingerprint(&fresh.snapshot("nyc").unwrap()),
+        fingerprint(s),
+        "served outlines differ from a fresh load"
+    );
+
+    let (again, _) = engine
+        .replace_sheet("nyc", s.revision, None, edited.as_bytes(), "t")
+        .unwrap();
+    assert!(again.change.is_empty(), "the same sheet twice made a revision");
+
+    common::undo(&engine, "nyc").unwrap();
+    let undone = engine.snapshot("nyc").unwrap();
+    assert_eq!(*undone.state, *before.state);
+    assert_eq!(fingerprint(&undone), original);
+}

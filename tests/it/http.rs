@@ -128,6 +128,47 @@ async fn errors_are_problem_documents() {
     }
 }
 
+/// Every 400 of a query names the parameter at fault and its value.
+#[actix_web::test]
+async fn a_bad_query_parameter_is_named_with_its_value() {
+    let (_dir, app) = sample_app().await;
+    for (uri, parameter, detail) in [
+        (
+            "/api/lookup?alignment=nyc&lon=abc&lat=40.75",
+            "lon",
+            "invalid lon: 'abc': invalid float literal",
+        ),
+        (
+            "/api/lookup?alignment=nyc&lon=-73.98",
+            "lat",
+            "invalid lat: missing; this parameter is required",
+        ),
+        (
+            "/api/alignments/nyc/history?limit=ten",
+            "limit",
+            "invalid limit: 'ten': invalid digit found in string",
+        ),
+    ] {
+        let (status, _, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(
+            (body["parameter"].as_str(), body["detail"].as_str()),
+            (Some(parameter), Some(detail)),
+            "{uri}"
+        );
+    }
+    let (status, _, body) = get(&app, "/api/alignments/nyc/history?limt=10").await;
+    assert_eq!(
+        (status, body["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("limt")),
+        "{body}"
+    );
+    assert_eq!(
+        body["detail"],
+        "invalid limt: unknown parameter; expected `limit` or `before`"
+    );
+}
+
 #[actix_web::test]
 async fn openapi_documents_every_route() {
     let (_dir, app) = sample_app().await;
@@ -377,4 +418,117 @@ async fn lookups_over_http() {
     .await;
     let reps = same["reps"].as_array().unwrap();
     assert_eq!(reps.len(), 1, "one rep per territory in the sample: {same}");
+}
+
+/// The sheet round trip over HTTP: read an alignment's sheet, create another from it
+/// (201), replace it from an edited sheet as a change set guarded by its revision, and
+/// delete it; every refusal names the parameter or header at fault and changes nothing.
+#[actix_web::test]
+async fn sheets_create_replace_and_delete_alignments_over_http() {
+    let (_dir, app) = sample_app().await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/alignments/nyc/sheet")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let sheet = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert_eq!(sheet, include_str!("../../data/nyc_alignment.csv"));
+    let put = |uri: &str, body: &str| {
+        test::TestRequest::put()
+            .uri(uri)
+            .insert_header(("content-type", "text/csv"))
+            .set_payload(body.to_owned())
+    };
+
+    let (status, problem) = send(&app, put("/api/alignments/copy/sheet", &sheet)).await;
+    assert_eq!(
+        (status, problem["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("dataset")),
+        "{problem}"
+    );
+    let json_body = test::TestRequest::put()
+        .uri("/api/alignments/copy/sheet?dataset=nyc")
+        .set_json(json!({}));
+    let (status, problem) = send(&app, json_body).await;
+    assert_eq!(
+        (status, problem["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Content-Type")),
+        "{problem}"
+    );
+    let (status, created) = send(&app, put("/api/alignments/copy/sheet?dataset=nyc", &sheet)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        (created["revision"].as_i64(), created["rows"].as_u64()),
+        (Some(0), Some(sheet.lines().count() as u64 - 1))
+    );
+
+    let edited = sheet.replacen(",T1000,", ",T1001,", 1);
+    let (status, problem) = send(&app, put("/api/alignments/copy/sheet", &edited)).await;
+    assert_eq!(
+        (status, problem["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("expected_revision")),
+        "{problem}"
+    );
+    let (status, problem) = send(
+        &app,
+        put("/api/alignments/copy/sheet?expected_revision=5", &edited),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (status, replaced) = send(
+        &app,
+        put("/api/alignments/copy/sheet?expected_revision=0", &edited),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(replaced["revision"], 1);
+    let touched: Vec<&str> = replaced["change"]["touched"]["territory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(touched, ["T1000", "T1001"]);
+    let (_, _, history) = get(&app, "/api/alignments/copy/history").await;
+    assert!(
+        history["changes"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("replaced from a sheet: 1 unit(s) moved"),
+        "{history}"
+    );
+
+    let (status, problem) = send(&app, test::TestRequest::delete().uri("/api/alignments/copy")).await;
+    assert_eq!(
+        (status, problem["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("expected_revision")),
+        "{problem}"
+    );
+    let (status, _) = send(
+        &app,
+        test::TestRequest::delete().uri("/api/alignments/copy?expected_revision=0"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = send(
+        &app,
+        test::TestRequest::delete().uri("/api/alignments/copy?expected_revision=1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = get(&app, "/api/alignments/copy").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = get(&app, "/api/alignments/nyc").await;
+    assert_eq!(status, StatusCode::OK, "deleting one alignment touched another");
 }

@@ -49,7 +49,7 @@ fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-const METHODS: [&str; 5] = ["get", "head", "options", "post", "put"];
+const METHODS: [&str; 6] = ["get", "head", "options", "post", "put", "delete"];
 
 /// Every (method, path, operation) of the document.
 pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
@@ -91,13 +91,24 @@ fn path_value(path: &str, name: &str, revision: i64) -> String {
 }
 
 /// A sample value for a required query parameter.
-fn query_value(name: &str) -> &'static str {
+fn query_value(name: &str, revision: i64) -> String {
     match name {
-        "alignment" | "against" => "nyc",
-        "lon" => "-73.9857",
-        "lat" => "40.7484",
-        "q" => "New%20York,%20NY%2010001",
+        "alignment" | "against" => "nyc".into(),
+        "lon" => "-73.9857".into(),
+        "lat" => "40.7484".into(),
+        "q" => "New%20York,%20NY%2010001".into(),
+        "expected_revision" => revision.to_string(),
         other => panic!("no sample value for query parameter {other}"),
+    }
+}
+
+/// The order a walk over every operation calls them in: reads first, then the
+/// state-changing ones, deletes last (they delete the sample alignment).
+pub(crate) fn walk_order(method: &str) -> u8 {
+    match method {
+        "post" | "put" => 1,
+        "delete" => 2,
+        _ => 0,
     }
 }
 
@@ -133,7 +144,7 @@ pub(crate) fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: b
                 uri = uri.replace(&format!("{{{name}}}"), &value);
             }
             "query" if p["required"] == true => {
-                let mut value = query_value(name).to_owned();
+                let mut value = query_value(name, revision);
                 if missing && !replaced && name == "alignment" {
                     value = "nope".into();
                     replaced = true;
@@ -144,6 +155,10 @@ pub(crate) fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: b
         }
     }
     assert!(!uri.contains('{'), "{path}: a path parameter is undocumented");
+    // Replacing a sheet takes the revision it is based on (creating one does not).
+    if op["operationId"] == "putSheet" {
+        query.push(format!("expected_revision={revision}"));
+    }
     if !query.is_empty() {
         uri = format!("{uri}?{}", query.join("&"));
     }
@@ -162,15 +177,15 @@ pub(crate) fn request(
 ) -> test::TestRequest {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
     let request = test::TestRequest::default().method(method.clone()).uri(uri);
-    if method != Method::POST {
+    if method != Method::POST && method != Method::PUT {
         return request;
     }
     let content = &op["requestBody"]["content"];
     if content.get("text/csv").is_some() {
-        let csv = if path == "/api/geocode" {
-            "id,address\na,\"350 5th Ave, New York, NY 10118\"\n"
-        } else {
-            "id,lon,lat\na,-73.9857,40.7484\n"
+        let csv = match path {
+            "/api/geocode" => "id,address\na,\"350 5th Ave, New York, NY 10118\"\n",
+            "/api/alignments/{alignment}/sheet" => include_str!("../../data/nyc_alignment.csv"),
+            _ => "id,lon,lat\na,-73.9857,40.7484\n",
         };
         return request
             .insert_header(("content-type", "text/csv"))
@@ -269,7 +284,7 @@ async fn the_document_is_valid_and_every_route_in_it_answers() {
     // (GETs first, then the state-changing ones), and a call naming an alignment,
     // dataset or collection that does not exist with a documented 4xx.
     let mut ordered = ops.clone();
-    ordered.sort_by_key(|(method, _, _)| method == "post");
+    ordered.sort_by_key(|(method, _, _)| walk_order(method));
     let dump = std::env::var_os("GEOALIGN_OPENAPI_DUMP").map(std::path::PathBuf::from);
     for (method, path, op) in &ordered {
         let (_, alignment) = call(&app, test::TestRequest::get().uri("/api/alignments/nyc")).await;

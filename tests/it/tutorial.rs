@@ -87,6 +87,7 @@ fn the_tutorial_runs_from_a_blank_store() {
         "177 units assigned",
         "8 territories from 178 units",
         "applied as revision",
+        "replaced from a sheet: 1 unit(s) moved, 0 territor(ies) created",
         "\"territory\": \"T1000\"",
         "1,address,",
         "\"match\":\"address\"",
