@@ -6,6 +6,7 @@ use crate::align::records;
 use crate::engine::AlignError;
 use crate::engine::Engine;
 use crate::ingest::IngestError;
+use crate::ingest::roles::RoleChoices;
 use crate::ingest::{IngestOptions, IngestReport, ingest};
 use crate::store::Store;
 
@@ -47,12 +48,17 @@ pub fn load_sample(store: &Store, data: &Path, progress: bool) -> Result<Vec<Ing
         roles: Default::default(),
         progress,
     };
+    // The points file's median income is averaged per territory, weighted by households.
     let points = IngestOptions {
         path: data.join(SAMPLE_POINTS),
         id_field: "zip".into(),
         replace: false,
         drop_alignments: false,
         points: true,
+        roles: RoleChoices {
+            means: vec![("median_household_income".into(), "households".into())],
+            ..RoleChoices::default()
+        },
         ..polygons.clone()
     };
     Ok(vec![ingest(store, &polygons)?, ingest(store, &points)?])

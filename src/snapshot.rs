@@ -30,6 +30,8 @@ pub struct DatasetModel {
     pub generation: i64,
     /// Units by index.
     pub units: UnitIndex,
+    /// Unit metrics averaged per territory (not summed), each with the metric weighing it.
+    pub means: BTreeMap<String, String>,
     /// Polygon geometry per polygon unit, in topology order.
     pub polygons: Vec<MultiPolygon<f64>>,
     /// Topology index of each unit (None for point units).
@@ -72,6 +74,7 @@ impl DatasetModel {
     pub fn load(store: &Store, name: &str) -> Result<DatasetModel, StoreError> {
         // Read before the units: a re-ingest in between then shows as a newer generation.
         let generation = store.dataset_generation(name)?;
+        let means = store.dataset_means(name)?;
         let stored = store.units(name)?;
         let units = UnitIndex::new(&stored);
         let mut polygons = Vec::new();
@@ -127,6 +130,7 @@ impl DatasetModel {
             name: name.to_owned(),
             generation,
             units,
+            means,
             polygons,
             topo_of_unit,
             unit_of_topo,
@@ -429,9 +433,27 @@ impl Snapshot {
             units: members.len(),
             ..TerritoryMetrics::default()
         };
+        let means = &self.dataset.means;
+        // Per averaged field: Σ value × weight and Σ weight over the units having both.
+        let mut weighted: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
         for &u in members {
-            for (name, value) in &self.dataset.units.get(u).metrics {
-                *m.sums.entry(name.clone()).or_default() += value;
+            let unit = &self.dataset.units.get(u).metrics;
+            for (name, value) in unit {
+                match means.get(name) {
+                    None => *m.sums.entry(name.clone()).or_default() += value,
+                    Some(weight) => {
+                        if let Some(w) = unit.get(weight) {
+                            let entry = weighted.entry(name).or_default();
+                            entry.0 += value * w;
+                            entry.1 += w;
+                        }
+                    }
+                }
+            }
+        }
+        for (name, (total, weight)) in weighted {
+            if weight > 0.0 {
+                m.means.insert(name.to_owned(), total / weight);
             }
         }
         for leaf in leaves {

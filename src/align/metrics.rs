@@ -11,8 +11,12 @@ use serde::Serialize;
 pub struct TerritoryMetrics {
     /// Units owned (polygon and point units).
     pub units: usize,
-    /// Every numeric unit metric, summed.
+    /// Every numeric unit metric, summed (but those averaged).
     pub sums: BTreeMap<String, f64>,
+    /// The unit metrics the dataset averages (`--mean-weighted-by`): the mean of the
+    /// units', weighted by another metric (Σ value × weight / Σ weight).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub means: BTreeMap<String, f64>,
     /// Accounts owned.
     pub accounts: usize,
     /// Every numeric account metric, summed.
@@ -46,7 +50,8 @@ impl TerritoryMetrics {
         (area_km2, perimeter_km, geometry.0.len(), polsby_popper)
     }
 
-    /// The value of a named metric: a unit sum, or `accounts`, `area_km2`, `units`.
+    /// The value of a named metric: a unit sum or weighted mean, an account sum, or
+    /// `accounts`, `area_km2`, `units`.
     pub fn value(&self, name: &str) -> Option<f64> {
         match name {
             "units" => Some(self.units as f64),
@@ -55,6 +60,7 @@ impl TerritoryMetrics {
             _ => self
                 .sums
                 .get(name)
+                .or_else(|| self.means.get(name))
                 .or_else(|| self.account_sums.get(name))
                 .copied(),
         }
@@ -80,7 +86,7 @@ pub struct MetricSummary {
 pub fn summarise(metrics: &[&TerritoryMetrics]) -> BTreeMap<String, MetricSummary> {
     let mut names: Vec<String> = vec!["units".into(), "accounts".into(), "area_km2".into()];
     for m in metrics {
-        for name in m.sums.keys().chain(m.account_sums.keys()) {
+        for name in m.sums.keys().chain(m.means.keys()).chain(m.account_sums.keys()) {
             if !names.contains(name) {
                 names.push(name.clone());
             }

@@ -57,6 +57,22 @@ pub struct Ingest {
     /// Keep this field as an attribute, not summed per territory (repeatable).
     #[arg(long = "attribute", value_name = "FIELD")]
     attributes: Vec<String>,
+    /// Average this numeric field per territory, weighted by a summed metric, instead of
+    /// summing it: `median_income=households` (repeatable).
+    #[arg(long = "mean-weighted-by", value_name = "FIELD=WEIGHT", value_parser = parse_mean)]
+    means: Vec<(String, String)>,
+}
+
+/// `FIELD=WEIGHT` of `--mean-weighted-by`.
+fn parse_mean(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((field, weight)) if !field.trim().is_empty() && !weight.trim().is_empty() => {
+            Ok((field.trim().to_owned(), weight.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "{text:?}: expected FIELD=WEIGHT, e.g. median_income=households"
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -118,6 +134,7 @@ impl Ingest {
             roles: RoleChoices {
                 metrics: self.metrics,
                 attributes: self.attributes,
+                means: self.means,
             },
             progress: true,
         };

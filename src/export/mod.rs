@@ -17,6 +17,7 @@ use std::path::Path;
 
 use geo::{BoundingRect, Geometry, Rect};
 
+use crate::align::metrics::TerritoryMetrics;
 use crate::snapshot::Snapshot;
 
 /// Why an export failed.
@@ -264,6 +265,11 @@ fn kind_of(whole: bool) -> ColumnKind {
     }
 }
 
+/// A unit metric of a territory: its sum, or its weighted mean for an averaged one.
+fn territory_metric<'m>(m: &'m TerritoryMetrics, name: &str) -> Option<&'m f64> {
+    m.sums.get(name).or_else(|| m.means.get(name))
+}
+
 /// A metric value as its column's type.
 fn number(v: f64, whole: bool) -> Field {
     if whole {
@@ -344,14 +350,14 @@ impl<'a> Layer<'a> {
                 let mut metric_names = BTreeSet::new();
                 let mut account_names = BTreeSet::new();
                 for shape in snapshot.shapes[l].values() {
-                    metric_names.extend(shape.metrics.sums.keys());
+                    metric_names.extend(shape.metrics.sums.keys().chain(shape.metrics.means.keys()));
                     account_names.extend(shape.metrics.account_sums.keys());
                 }
                 for name in metric_names {
                     let whole = whole_values(
                         snapshot.shapes[l]
                             .values()
-                            .filter_map(|s| s.metrics.sums.get(name)),
+                            .filter_map(|s| territory_metric(&s.metrics, name)),
                     );
                     if add(&mut columns, name, kind_of(whole)) {
                         metrics.push(name.clone());
@@ -585,7 +591,7 @@ impl<'a> Layer<'a> {
                     Field::Text(shape.method.as_str().to_owned()),
                 ]);
                 for (name, &whole) in self.metrics.iter().zip(&self.whole) {
-                    fields.push(number(m.sums.get(name).copied().unwrap_or(0.0), whole));
+                    fields.push(number(territory_metric(m, name).copied().unwrap_or(0.0), whole));
                 }
                 for name in &self.account_metrics {
                     fields.push(Field::Real(m.account_sums.get(name).copied().unwrap_or(0.0)));

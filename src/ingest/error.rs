@@ -55,13 +55,13 @@ pub enum IngestError {
         /// Comma-separated list of fields the file has.
         available: String,
     },
-    /// `--metric` or `--attribute` names a field the file does not have, or one field is
-    /// named by both.
+    /// `--metric`, `--attribute` or `--mean-weighted-by` names a field the file does not
+    /// have, one field is named twice, or a mean's weight is not a summed number.
     #[error("{path}: {option} {field}: {problem}; fields present: {available}")]
     FieldRole {
         /// The file.
         path: PathBuf,
-        /// `--metric` or `--attribute`.
+        /// `--metric`, `--attribute` or `--mean-weighted-by`.
         option: &'static str,
         /// The field named.
         field: String,

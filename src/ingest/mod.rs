@@ -200,6 +200,7 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
     let read = layer.features.len();
     check_role_choices(path, &layer.fields, &options.roles)?;
     let fields = roles::apply(&mut layer.features, &options.id_field, &options.roles);
+    check_means(path, &layer.fields, &fields, &layer.features)?;
     if !layer.features.iter().any(|f| f.properties.has(&options.id_field)) {
         return Err(IngestError::MissingIdField {
             path: path.to_owned(),
@@ -299,13 +300,15 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
         assign_parents(&mut units, &polygons);
         report.outside_polygons = units.iter().filter(|u| u.parent.is_none()).count();
         let lent: Vec<(String, Properties)> = existing.into_iter().map(|u| (u.id, u.properties)).collect();
-        store.add_point_units(&options.dataset, &units, &lent)?;
+        let means = report.fields.means.iter().cloned().collect();
+        store.add_point_units(&options.dataset, &units, &lent, &means)?;
     } else {
         let meta = DatasetMeta {
             name: options.dataset.clone(),
             source: path.display().to_string(),
             id_field: options.id_field.clone(),
             source_crs: crs_label,
+            means: report.fields.means.iter().cloned().collect(),
         };
         let drop = if exists {
             alignments_over_new_units(store, options, &units, &mut report)?
@@ -321,30 +324,82 @@ pub fn ingest(store: &Store, options: &IngestOptions) -> Result<IngestReport, In
     Ok(report)
 }
 
-/// `--metric` and `--attribute` name fields of the file, each at most once.
+/// `--metric`, `--attribute` and `--mean-weighted-by` name fields of the file, each
+/// field in one role.
 fn check_role_choices(path: &Path, fields: &[String], choices: &RoleChoices) -> Result<(), IngestError> {
-    let named = choices
-        .metrics
-        .iter()
-        .map(|f| ("--metric", f))
-        .chain(choices.attributes.iter().map(|f| ("--attribute", f)));
+    let averaged = |f: &String| choices.means.iter().any(|(field, _)| field == f);
+    let named = (choices.metrics.iter().map(|f| ("--metric", f)))
+        .chain(choices.attributes.iter().map(|f| ("--attribute", f)))
+        .chain(
+            choices
+                .means
+                .iter()
+                .flat_map(|(f, w)| [("--mean-weighted-by", f), ("--mean-weighted-by", w)]),
+        );
     for (option, field) in named {
+        let roles = [
+            choices.metrics.contains(field),
+            choices.attributes.contains(field),
+            averaged(field),
+        ];
         let problem = if !fields.contains(field) {
             "no such field"
-        } else if choices.metrics.contains(field) && choices.attributes.contains(field) {
-            "named by both --metric and --attribute"
+        } else if roles.iter().filter(|r| **r).count() > 1 {
+            "named in two roles (--metric, --attribute, --mean-weighted-by)"
+        } else if choices.means.iter().any(|(f, w)| f == w) {
+            "weighted by itself"
         } else {
             continue;
         };
-        return Err(IngestError::FieldRole {
-            path: path.to_owned(),
-            option,
-            field: field.clone(),
-            problem,
-            available: fields.join(", "),
-        });
+        return Err(role_error(path, option, field, problem, fields));
     }
     Ok(())
+}
+
+/// Each `--mean-weighted-by` field holds numbers, and its weight is summed.
+fn check_means(
+    path: &Path,
+    fields: &[String],
+    roles: &FieldRoles,
+    features: &[RawFeature],
+) -> Result<(), IngestError> {
+    for (field, weight) in &roles.means {
+        if !features.iter().any(|f| f.properties.metrics.contains_key(field)) {
+            return Err(role_error(
+                path,
+                "--mean-weighted-by",
+                field,
+                "holds no numbers",
+                fields,
+            ));
+        }
+        if !roles.metrics.contains(weight) {
+            return Err(role_error(
+                path,
+                "--mean-weighted-by",
+                weight,
+                "is not a summed metric, so it cannot weigh a mean (add --metric for it)",
+                fields,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn role_error(
+    path: &Path,
+    option: &'static str,
+    field: &str,
+    problem: &'static str,
+    fields: &[String],
+) -> IngestError {
+    IngestError::FieldRole {
+        path: path.to_owned(),
+        option,
+        field: field.to_owned(),
+        problem,
+        available: fields.join(", "),
+    }
 }
 
 /// On a replace: which alignments of the dataset keep every unit they refer to (kept)

@@ -5,8 +5,11 @@
 //! coordinate) must not be summed per territory: `county_fips` summed to 180305, or a
 //! median income summed over ZIPs, is a number no planner can use. Such fields become
 //! attributes (the number kept as text), decided once per dataset from the field's
-//! name, unless the user says otherwise (`--metric`, `--attribute`). Codes written with
-//! leading zeros (`01001`) are text already: the readers keep zero-padded numbers as text.
+//! name, unless the user says otherwise (`--metric`, `--attribute`), or asks for the
+//! average's territory value: `--mean-weighted-by median_income=households` keeps the
+//! field a number and gives each territory the mean of its units weighted by another
+//! metric (Σ income × households / Σ households). Codes written with leading zeros
+//! (`01001`) are text already: the readers keep zero-padded numbers as text.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -20,6 +23,8 @@ pub struct RoleChoices {
     pub metrics: Vec<String>,
     /// Fields to keep as attributes.
     pub attributes: Vec<String>,
+    /// Fields averaged per territory, each weighted by a summed metric: `(field, weight)`.
+    pub means: Vec<(String, String)>,
 }
 
 /// Why a numeric field is not summed.
@@ -50,6 +55,8 @@ pub struct FieldRoles {
     pub metrics: Vec<String>,
     /// Numeric fields kept as attributes, with the reason.
     pub not_summed: Vec<(String, NotSummed)>,
+    /// Numeric fields averaged per territory, with their weight: `(field, weight)`.
+    pub means: Vec<(String, String)>,
 }
 
 impl fmt::Display for FieldRoles {
@@ -59,6 +66,14 @@ impl fmt::Display for FieldRoles {
         } else {
             write!(f, "metrics (summed) {}", self.metrics.join(", "))?;
         }
+        if !self.means.is_empty() {
+            let list: Vec<String> = self
+                .means
+                .iter()
+                .map(|(name, weight)| format!("{name} (by {weight})"))
+                .collect();
+            write!(f, "; weighted means {}", list.join(", "))?;
+        }
         if !self.not_summed.is_empty() {
             let list: Vec<String> = self
                 .not_summed
@@ -67,7 +82,8 @@ impl fmt::Display for FieldRoles {
                 .collect();
             write!(
                 f,
-                "; attributes, not summed: {} (--metric NAME to sum one)",
+                "; attributes, not summed: {} (--metric NAME to sum one, \
+                 --mean-weighted-by NAME=WEIGHT to average one)",
                 list.join(", ")
             )?;
         }
@@ -143,8 +159,14 @@ pub fn apply(features: &mut [RawFeature], id_field: &str, choices: &RoleChoices)
         .filter(|name| *name != id_field)
         .map(String::as_str)
         .collect();
-    let mut roles = FieldRoles::default();
+    let mut roles = FieldRoles {
+        means: choices.means.clone(),
+        ..FieldRoles::default()
+    };
     for name in &numeric {
+        if choices.means.iter().any(|(field, _)| field == name) {
+            continue;
+        }
         match role(name, choices) {
             None => roles.metrics.push((*name).to_owned()),
             Some(why) => roles.not_summed.push(((*name).to_owned(), why)),
@@ -280,10 +302,25 @@ mod tests {
         let choices = RoleChoices {
             metrics: vec!["median_age".into()],
             attributes: vec!["population".into()],
+            means: Vec::new(),
         };
         let roles = apply(&mut features, "id", &choices);
         assert_eq!(roles.metrics, ["median_age"]);
         assert_eq!(roles.not_summed, [("population".to_owned(), NotSummed::Chosen)]);
+        let mut features = vec![feature(&[("median_age", 40.0), ("population", 5.0)])];
+        let choices = RoleChoices {
+            means: vec![("median_age".into(), "population".into())],
+            ..RoleChoices::default()
+        };
+        let roles = apply(&mut features, "id", &choices);
+        assert_eq!(
+            (roles.metrics.as_slice(), roles.not_summed.as_slice()),
+            (&["population".to_owned()][..], &[][..])
+        );
+        assert_eq!(
+            features[0].properties.metrics["median_age"], 40.0,
+            "an averaged field stays a number"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct DatasetMeta {
     pub id_field: String,
     /// CRS of the source coordinates.
     pub source_crs: String,
+    /// Fields averaged per territory (not summed), each with the metric weighing it.
+    pub means: BTreeMap<String, String>,
 }
 
 /// A dataset as listed by the API.
@@ -45,8 +47,10 @@ pub struct DatasetInfo {
     pub point_units: i64,
     /// Bounding box of all units: [west, south, east, north].
     pub bbox: Option<[f64; 4]>,
-    /// Names of the numeric properties (metrics) of its units.
+    /// Names of the numeric properties of its units summed per territory (metrics).
     pub metrics: Vec<String>,
+    /// Numeric properties averaged per territory instead, each with the metric weighing it.
+    pub means: BTreeMap<String, String>,
 }
 
 impl Store {
@@ -70,6 +74,8 @@ impl Store {
         drop_alignments: &[String],
         progress: &dyn Fn(usize),
     ) -> Result<(), StoreError> {
+        // A map of strings always serialises.
+        let means = serde_json::to_string(&meta.means).unwrap_or_else(|_| "{}".into());
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
         let write = |tx: &Transaction| -> rusqlite::Result<()> {
@@ -81,10 +87,10 @@ impl Store {
                     )?;
                     tx.execute("DELETE FROM units WHERE dataset_id = ?1", [old])?;
                     tx.execute(
-                        "UPDATE datasets SET source = ?2, id_field = ?3, source_crs = ?4,
+                        "UPDATE datasets SET source = ?2, id_field = ?3, source_crs = ?4, means = ?5,
                              created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = generation + 1
                          WHERE id = ?1",
-                        params![old, meta.source, meta.id_field, meta.source_crs],
+                        params![old, meta.source, meta.id_field, meta.source_crs, means],
                     )?;
                     let mut drop =
                         tx.prepare_cached("DELETE FROM alignments WHERE dataset_id = ?1 AND name = ?2")?;
@@ -95,8 +101,8 @@ impl Store {
                 }
                 None => {
                     tx.execute(
-                        "INSERT INTO datasets (name, source, id_field, source_crs) VALUES (?1, ?2, ?3, ?4)",
-                        params![meta.name, meta.source, meta.id_field, meta.source_crs],
+                        "INSERT INTO datasets (name, source, id_field, source_crs, means) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![meta.name, meta.source, meta.id_field, meta.source_crs, means],
                     )?;
                     tx.last_insert_rowid()
                 }
@@ -169,15 +175,30 @@ impl Store {
         })
     }
 
+    /// A dataset's weighted means: field -> the metric weighing it (empty when the
+    /// dataset has none, or does not exist).
+    pub fn dataset_means(&self, dataset: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        let text: Option<String> = self.read(|conn| {
+            conn.query_row("SELECT means FROM datasets WHERE name = ?1", [dataset], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sqlite_error(e))
+        })?;
+        text.map_or_else(|| Ok(BTreeMap::new()), |t| decode_means(self, &t))
+    }
+
     /// Adds point units to an existing dataset in one transaction (replacing its
-    /// previous point units), and adds the given text attributes to polygon units
-    /// that lack them.
+    /// previous point units), adds the given attributes and metrics to polygon units
+    /// that lack them, and adds `means` to the dataset's weighted means.
     pub fn add_point_units(
         &self,
         dataset: &str,
         units: &[Unit],
         lent: &[(String, Properties)],
+        means: &BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
+        let means = serde_json::to_string(means).unwrap_or_else(|_| "{}".into());
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
         let id = dataset_id(&tx, dataset)
@@ -191,8 +212,8 @@ impl Store {
             tx.execute("DELETE FROM units WHERE dataset_id = ?1 AND kind = 'point'", [id])?;
             insert_units(tx, id, units, &|_| {})?;
             tx.execute(
-                "UPDATE datasets SET generation = generation + 1 WHERE id = ?1",
-                [id],
+                "UPDATE datasets SET generation = generation + 1, means = json_patch(means, ?2) WHERE id = ?1",
+                params![id, means],
             )?;
             let mut read = tx.prepare_cached(
                 "SELECT attributes, metrics FROM units WHERE dataset_id = ?1 AND code = ?2",
@@ -272,7 +293,8 @@ impl Store {
                         (SELECT count(*) FROM units u WHERE u.dataset_id = d.id AND u.kind = 'point'),
                         (SELECT json_array(min(r.minx), min(r.miny), max(r.maxx), max(r.maxy))
                            FROM units u JOIN units_rtree r ON r.id = u.id WHERE u.dataset_id = d.id),
-                        (SELECT metrics FROM units u WHERE u.dataset_id = d.id AND u.kind = 'polygon' LIMIT 1)
+                        (SELECT metrics FROM units u WHERE u.dataset_id = d.id AND u.kind = 'polygon' LIMIT 1),
+                        d.means
                  FROM datasets d WHERE d.name = ?1",
                 [name],
                 |r| {
@@ -287,19 +309,23 @@ impl Store {
                             point_units: r.get(7)?,
                             bbox: None,
                             metrics: Vec::new(),
+                            means: BTreeMap::new(),
                         },
                         r.get::<_, Option<String>>(8)?,
                         r.get::<_, Option<String>>(9)?,
+                        r.get::<_, String>(10)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.sqlite_error(e))?;
-        let (mut info, bbox, metrics) = row.ok_or_else(|| StoreError::DatasetNotFound(name.to_owned()))?;
+        let (mut info, bbox, metrics, means) =
+            row.ok_or_else(|| StoreError::DatasetNotFound(name.to_owned()))?;
         info.bbox = bbox.and_then(|b| serde_json::from_str::<[f64; 4]>(&b).ok());
+        info.means = decode_means(self, &means)?;
         info.metrics = metrics
             .and_then(|m| serde_json::from_str::<BTreeMap<String, f64>>(&m).ok())
-            .map(|m| m.into_keys().collect())
+            .map(|m| m.into_keys().filter(|k| !info.means.contains_key(k)).collect())
             .unwrap_or_default();
         Ok(info)
     }
@@ -450,4 +476,13 @@ fn insert_units(
 /// A value as JSON text for a column.
 fn json_text<T: Serialize>(value: &T) -> rusqlite::Result<String> {
     serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// The `means` column: a JSON object of field -> weight field.
+fn decode_means(store: &Store, text: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        path: store.path.clone(),
+        what: "datasets.means".into(),
+        reason: e.to_string(),
+    })
 }

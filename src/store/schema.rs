@@ -152,4 +152,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (scope, key)
     ) WITHOUT ROWID;
     "#,
+    // 5: a dataset's weighted means (`--mean-weighted-by`): a JSON object of field ->
+    // weight field.
+    r#"
+    ALTER TABLE datasets ADD COLUMN means TEXT NOT NULL DEFAULT '{}';
+    "#,
 ];

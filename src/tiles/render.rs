@@ -136,7 +136,7 @@ pub fn render(view: &AlignmentView, tile: TileId, options: &TileOptions) -> Vec<
             props.push(("units", Value::Uint(m.units as u64)));
             props.push(("accounts", Value::Uint(m.accounts as u64)));
             props.push(("area_km2", Value::from(round(m.area_km2, 100.0))));
-            for (name, value) in m.sums.iter().chain(&m.account_sums) {
+            for (name, value) in m.sums.iter().chain(&m.means).chain(&m.account_sums) {
                 props.push((name.as_str(), Value::from(round(*value, 1000.0))));
             }
             layer.polygons(Some(u64::from(i)), &props, &polygons);

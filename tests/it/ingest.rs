@@ -665,8 +665,8 @@ fn gdal_reprojects_a_crs_proj4rs_cannot_do() {
 
 /// The demo's numbers are true: the PO-box points file lends `population` (and every
 /// metric the polygons lack) to the 177 NYC ZIPs that have polygons, so the demo's
-/// territories hold the file's whole population; code-like and average fields are not
-/// summed.
+/// territories hold the file's whole population; code-like fields are not summed, and
+/// the median income is averaged weighted by households.
 #[test]
 fn the_demo_holds_the_whole_population_of_its_points_file() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
@@ -679,7 +679,7 @@ fn the_demo_holds_the_whole_population_of_its_points_file() {
     );
     assert!(summary.contains("county_fips (a code by its name)"), "{summary}");
     assert!(
-        summary.contains("median_household_income (an average"),
+        summary.contains("weighted means median_household_income (by households)"),
         "{summary}"
     );
     let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
@@ -706,7 +706,17 @@ fn the_demo_holds_the_whole_population_of_its_points_file() {
         assert!(
             snapshot.shapes[level]
                 .values()
-                .all(|s| !s.metrics.sums.contains_key("county_fips"))
+                .all(|s| !s.metrics.sums.contains_key("county_fips")
+                    && !s.metrics.sums.contains_key("median_household_income"))
+        );
+        let incomes: Vec<f64> = snapshot.shapes[level]
+            .values()
+            .filter_map(|s| s.metrics.means.get("median_household_income").copied())
+            .collect();
+        assert!(
+            incomes.len() + 1 >= snapshot.shapes[level].len()
+                && incomes.iter().all(|i| (20_000.0..300_000.0).contains(i)),
+            "level {level}: {incomes:?}"
         );
     }
     let with_people = snapshot.shapes[0]
@@ -736,7 +746,125 @@ fn a_field_role_naming_no_field_is_refused_by_name() {
     o.roles = geoalign::ingest::roles::RoleChoices {
         metrics: vec!["population".into()],
         attributes: vec!["population".into()],
+        means: Vec::new(),
     };
     let text = ingest(&store, &o).unwrap_err().to_string();
-    assert!(text.contains("named by both"), "{text}");
+    assert!(text.contains("named in two roles"), "{text}");
+}
+
+/// `--mean-weighted-by`: an average field is averaged per territory, weighted by a
+/// summed metric (Σ value × weight / Σ weight), never summed; the summary says so, the
+/// territory layers and tiles carry it, and a weight that is not a summed metric, a field
+/// weighted by itself or one with no numbers is refused by name with nothing stored.
+#[test]
+fn an_average_field_is_averaged_per_territory_weighted_by_a_metric() {
+    let mut collection: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("ct_060.geojson")).unwrap()).unwrap();
+    for (i, f) in collection["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        f["properties"]["median_age"] = serde_json::json!(30.0 + (i * 7 % 19) as f64 * 0.5);
+    }
+    let features = collection["features"].as_array().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ct_ages.geojson");
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let (_store_dir, store) = store();
+    let mut o = options(path.clone(), "ct");
+    o.roles.means = vec![("median_age".into(), "households".into())];
+    let report = ingest(&store, &o).expect("ingest");
+    let summary = report.to_string();
+    assert!(
+        summary
+            .contains("metrics (summed) households, population; weighted means median_age (by households)"),
+        "{summary}"
+    );
+    assert_eq!(store.dataset("ct").unwrap().means["median_age"], "households");
+    assert_eq!(store.dataset("ct").unwrap().metrics, ["households", "population"]);
+
+    let engine = geoalign::engine::Engine::new(std::sync::Arc::new(store));
+    let zips: Vec<(String, f64, f64)> = features
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            (
+                p["zip"].as_str().unwrap().to_owned(),
+                p["median_age"].as_f64().unwrap(),
+                p["households"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let sheet: String = std::iter::once("unit_id,territory\n".to_owned())
+        .chain(
+            zips.iter()
+                .enumerate()
+                .map(|(i, (zip, _, _))| format!("{zip},{}\n", if i < 9 { "A" } else { "B" })),
+        )
+        .collect();
+    engine
+        .import_sheet(
+            "ages",
+            "ct",
+            Some(vec!["territory".into()]),
+            None,
+            sheet.as_bytes(),
+        )
+        .unwrap();
+    let s = engine.snapshot("ages").unwrap();
+    for (code, range) in [("A", 0..9), ("B", 9..zips.len())] {
+        let part = &zips[range];
+        let expected =
+            part.iter().map(|(_, a, h)| a * h).sum::<f64>() / part.iter().map(|(_, _, h)| h).sum::<f64>();
+        let m = &s.shapes[0][code].metrics;
+        assert!(
+            (m.means["median_age"] - expected).abs() < 1e-9,
+            "{code}: {} vs {expected}",
+            m.means["median_age"]
+        );
+        assert!(
+            !m.sums.contains_key("median_age"),
+            "{code}: the average was summed"
+        );
+        assert_eq!(m.value("median_age"), Some(m.means["median_age"]));
+    }
+    let layer = geoalign::export::Layer::new(&s, geoalign::export::Level::Alignment(0));
+    let column = layer
+        .columns
+        .iter()
+        .find(|c| c.name == "median_age")
+        .expect("a median_age column");
+    assert_eq!(column.kind, geoalign::export::ColumnKind::Real);
+
+    let (_dir2, store) = common::store();
+    for (means, named, problem) in [
+        (
+            ("median_age", "state"),
+            "--mean-weighted-by state",
+            "is not a summed metric",
+        ),
+        (
+            ("median_age", "median_age"),
+            "--mean-weighted-by median_age",
+            "weighted by itself",
+        ),
+        (
+            ("state", "households"),
+            "--mean-weighted-by state",
+            "holds no numbers",
+        ),
+        (
+            ("median_agee", "households"),
+            "--mean-weighted-by median_agee",
+            "no such field",
+        ),
+    ] {
+        let mut o = options(path.clone(), "bad");
+        o.roles.means = vec![(means.0.into(), means.1.into())];
+        let text = ingest(&store, &o).unwrap_err().to_string();
+        assert!(text.contains(&format!("{named}: {problem}")), "{text}");
+        assert!(!store.dataset_exists("bad").unwrap());
+    }
 }
