@@ -78,7 +78,9 @@ struct Route {
 /// What the server counted since it started.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), Route>>,
+    /// Method -> route pattern -> counts (nested, so counting a request allocates only
+    /// on the first request of its route).
+    routes: Mutex<BTreeMap<&'static str, BTreeMap<String, Route>>>,
     changes: Mutex<(Histogram, Histogram)>,
 }
 
@@ -88,9 +90,15 @@ impl Metrics {
     /// not grow the table).
     pub fn request(&self, method: &str, pattern: &str, status: u16, took: Duration) {
         const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
-        let method = if KNOWN.contains(&method) { method } else { "OTHER" };
+        let method = KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER");
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let route = routes.entry((method.to_owned(), pattern.to_owned())).or_default();
+        let patterns = routes.entry(method).or_default();
+        if !patterns.contains_key(pattern) {
+            patterns.insert(pattern.to_owned(), Route::default());
+        }
+        let Some(route) = patterns.get_mut(pattern) else {
+            return;
+        };
         *route.statuses.entry(status).or_default() += 1;
         route.latency.observe(took.as_secs_f64());
     }
@@ -116,7 +124,12 @@ impl Metrics {
                 "counter",
                 "HTTP requests by method, route pattern and status.",
             );
-            for ((method, route), r) in routes.iter() {
+            let each = || {
+                routes
+                    .iter()
+                    .flat_map(|(m, p)| p.iter().map(move |(route, r)| (m, route, r)))
+            };
+            for (method, route, r) in each() {
                 for (status, n) in &r.statuses {
                     let _ = writeln!(
                         out,
@@ -131,7 +144,7 @@ impl Metrics {
                 "histogram",
                 "HTTP request latency by method and route pattern.",
             );
-            for ((method, route), r) in routes.iter() {
+            for (method, route, r) in each() {
                 let labels = format!("method=\"{method}\",route=\"{}\"", label(route));
                 r.latency
                     .write(&mut out, "geoalign_http_request_duration_seconds", &labels);

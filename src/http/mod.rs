@@ -180,6 +180,12 @@ fn json_body_error(e: actix_web::error::JsonPayloadError) -> ApiError {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad("path", e).into()))
         .app_data(web::JsonConfig::default().error_handler(|e, _| json_body_error(e).into()))
+        // The hottest routes first: the router tries resources in registration order, a
+        // static one by comparing the path, a dynamic one by a regex; so the lookups (static)
+        // and the map's tiles come before the rest.
+        .service(lookup::point)
+        .service(lookup::points)
+        .configure(tiles::configure)
         .service(health::health)
         .service(metrics::ready)
         .service(metrics::metrics)
@@ -190,9 +196,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(datasets::list)
         .service(datasets::show)
         .service(datasets::unit)
-        .configure(tiles::configure)
-        .service(lookup::point)
-        .service(lookup::points)
         .service(lookup::nearest_reps)
         .service(lookup::geocode)
         .service(accounts::show)

@@ -133,13 +133,8 @@ impl utoipa::IntoResponses for TileResponses {
 
 /// Registers the tile, style, glyph and viewer routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Tiles first: a map asks for dozens per view.
     cfg.service(
-        web::resource("/tiles/{file}")
-            .route(web::get().to(tilejson_doc))
-            .route(web::head().to(tilejson_doc))
-            .route(web::method(Method::OPTIONS).to(preflight)),
-    )
-    .service(
         web::resource("/tiles/{alignment}/{revision}/{z}/{x}/{file}")
             .route(web::get().to(versioned_tile))
             .route(web::head().to(versioned_tile))
@@ -149,6 +144,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/tiles/{alignment}/{z}/{x}/{file}")
             .route(web::get().to(current_tile))
             .route(web::head().to(current_tile))
+            .route(web::method(Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/tiles/{file}")
+            .route(web::get().to(tilejson_doc))
+            .route(web::head().to(tilejson_doc))
             .route(web::method(Method::OPTIONS).to(preflight)),
     )
     .service(

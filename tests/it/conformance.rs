@@ -355,6 +355,17 @@ async fn json_is_compressed_and_tiles_and_ranges_are_not() {
     )
     .await;
     assert_eq!(collections.header("content-encoding"), "gzip");
+    // A body under a kilobyte (a lookup's answer) is not worth compressing.
+    let small = answer(
+        &app,
+        Method::GET,
+        "/api/lookup?alignment=nyc&lon=-73.9857&lat=40.7484",
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    assert!(small.body.len() < 1024, "{} bytes", small.body.len());
+    assert_eq!(small.header("content-encoding"), "");
+    assert!(small.header("vary").contains("Accept-Encoding"));
 
     // A tile is gzipped once, by the tile cache.
     let raw = answer(&app, Method::GET, "/tiles/nyc/12/1205/1539.mvt", &[]).await;
