@@ -518,3 +518,46 @@ test('a stale view gets the 409 explained and is refreshed', { timeout: 180_000 
   assert.deepEqual(errors.filter((e) => !EXPECTED_REFUSAL.test(e)), [], 'console errors');
   await context.close();
 });
+
+test('an edited sheet replaces the alignment in one change set, and a bad one is refused by line', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const before = await showsCurrent(page);
+  const unit = await unitOnScreen(page);
+  const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  const res = await fetch(`${API}/sheet`);
+  assert.ok(res.ok && res.headers.get('content-type').startsWith('text/csv'));
+  const lines = (await res.text()).trimEnd().split('\n');
+  // The unit takes the row of a unit of the target territory (its district and region too).
+  const template = lines.find((l) => l.split(',')[1] === target);
+  const at = lines.findIndex((l) => l.split(',')[0] === unit.id);
+  assert.ok(template && at > 0, 'the sheet lists the unit and the target');
+  lines[at] = [unit.id, ...template.split(',').slice(1)].join(',');
+  await page.click('#sheet summary');
+  const upload = async (name, text) => {
+    await page.setInputFiles('#sheet-file', { name, mimeType: 'text/csv', buffer: Buffer.from(`${text}\n`) });
+    const put = page.waitForResponse((r) => r.url().includes('/sheet?') && r.request().method() === 'PUT');
+    await page.click('[data-testid="sheet-upload"]');
+    return (await put).status();
+  };
+
+  // A sheet with an unknown unit is refused whole, naming its line; nothing changes.
+  assert.equal(await upload('bad.csv', [...lines, '99998,T1000,Manhattan,North,'].join('\n')), 422);
+  await page.waitForFunction(() => /line \d+: unknown unit id '99998'/.test(document.getElementById('message').textContent), null, WAIT);
+  assert.equal(await revision(), before, 'a refused sheet changed the alignment');
+
+  assert.equal(await upload('edited.csv', lines.join('\n')), 200);
+  await page.waitForFunction(() => /edited\.csv: \d+ rows read, revision \d+/.test(document.getElementById('message').textContent), null, WAIT);
+  assert.equal(await revision(), before + 1, 'one change set');
+  assert.equal((await ownerAt(unit.lngLat)).territory, target);
+  await page.waitForFunction((r) => document.body.dataset.revision === String(r), before + 1, WAIT);
+  assert.equal(await tileOwner(page, unit), target, 'the map shows the replaced sheet');
+  const history = await get('/history');
+  assert.match(history.changes.at(-1).summary, /^replaced from a sheet: 1 unit\(s\) moved/);
+
+  await post('/undo', { expected_revision: await revision(), author: 'test' });
+  assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource: the server responded with a status of 422/.test(e)), [], 'console errors');
+  await context.close();
+});

@@ -109,11 +109,13 @@ export function formatNumber(v) {
   return v.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
-// A territory's value of a metric: a unit metric's sum, an account metric's sum, or one
-// of the shape's own (units, accounts, area_km2, parts, polsby_popper).
+// A territory's value of a metric: a unit metric's sum (or weighted mean, for a field the
+// dataset averages), an account metric's sum, or one of the shape's own (units, accounts,
+// area_km2, parts, polsby_popper).
 export function metricValue(item, metric) {
   const m = item.metrics || {};
   if (m.sums && metric in m.sums) return m.sums[metric];
+  if (m.means && metric in m.means) return m.means[metric];
   if (m.account_sums && metric in m.account_sums) return m.account_sums[metric];
   return typeof m[metric] === 'number' ? m[metric] : 0;
 }

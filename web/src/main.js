@@ -20,6 +20,7 @@ import { installBalance } from './balance.js';
 import { installSearch } from './search.js';
 import { installScenarios } from './scenarios.js';
 import { installExports } from './exports.js';
+import { installSheet } from './sheet.js';
 
 const params = new URLSearchParams(window.location.search);
 const status = document.getElementById('status');
@@ -364,6 +365,7 @@ async function start() {
   installSearch(app);
   installScenarios(app);
   installExports(app);
+  installSheet(app);
   await app.refresh();
   await idle;
   // Test hook: the map is drawn and every panel has its first data.
