@@ -30,7 +30,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let store = state.store.clone();
     let (writable, datasets) = blocking(move || {
         let writable = store.check_writable();
-        store.datasets().map(|d| (writable, d.len()))
+        store.dataset_count().map(|n| (writable, n))
     })
     .await?;
     if let Err(e) = &writable {

@@ -280,6 +280,15 @@ impl Store {
         })
     }
 
+    /// How many datasets the store holds (one indexed count: `/health` asks it on every call).
+    pub fn dataset_count(&self) -> Result<usize, StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT count(*) FROM datasets", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as usize)
+                .map_err(|e| self.sqlite_error(e))
+        })
+    }
+
     /// One dataset.
     pub fn dataset(&self, name: &str) -> Result<DatasetInfo, StoreError> {
         self.read(|conn| self.dataset_info(conn, name))
