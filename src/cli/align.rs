@@ -161,7 +161,7 @@ impl AlignCommand {
                             )));
                         }
                         let revision = expected_revision.unwrap_or(current.revision);
-                        replace_from(&engine, out, sheet, &alignment, revision)
+                        replace_from(&engine, out, sheet, &current, revision)
                     }
                     Some(Err(StoreError::AlignmentNotFound(_))) | None => {
                         let dataset = dataset.ok_or_else(|| {
@@ -280,10 +280,10 @@ fn replace_from(
     engine: &Engine,
     out: &mut Stdout,
     sheet: Sheet,
-    alignment: &str,
+    current: &geoalign::snapshot::Snapshot,
     expected_revision: i64,
 ) -> Result<(), CliError> {
-    let current = engine.snapshot(alignment)?;
+    let alignment = current.alignment.as_str();
     if let Some(levels) = &sheet.levels
         && *levels != current.state.levels
     {

@@ -97,6 +97,16 @@ export async function postJSON(path, body) {
   return answer(res, `POST ${path}`);
 }
 
+// A PUT of a text body (a CSV sheet) answered with JSON.
+export async function putText(path, body, contentType) {
+  const res = await send(path, {
+    method: 'PUT',
+    headers: { 'content-type': contentType, accept: 'application/json' },
+    body,
+  });
+  return answer(res, `PUT ${path}`);
+}
+
 export const alignmentPath = (alignment) => `/api/alignments/${encodeURIComponent(alignment)}`;
 
 export const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -2,7 +2,7 @@
 // unit_id,territory,district,region,rep). The upload is one change set
 // (`PUT /api/alignments/{a}/sheet?expected_revision=N`, body text/csv): it shows in the
 // history, Undo takes it back, and a sheet with a bad row is refused whole, naming the lines.
-import { ApiError, authFetch } from './api.js';
+import { putText } from './api.js';
 
 export function installSheet(app) {
   const input = document.getElementById('sheet-file');
@@ -14,13 +14,7 @@ export function installSheet(app) {
     button.disabled = true;
     try {
       const path = `${app.path}/sheet?expected_revision=${app.revision}&author=${encodeURIComponent(app.author || '')}`;
-      const res = await authFetch(path, {
-        method: 'PUT',
-        headers: { 'content-type': 'text/csv', accept: 'application/json' },
-        body: await file.text(),
-      });
-      const body = await res.json().catch(() => ({}));
-      if (!res.ok) throw new ApiError(res.status, body);
+      const body = await putText(path, await file.text(), 'text/csv');
       const change = body.change;
       input.value = '';
       if (change.revision === change.previous_revision) {
