@@ -16,6 +16,7 @@
 //! ```
 
 use std::fmt::Display;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -57,6 +58,15 @@ pub struct Config {
     pub allow_anonymous_read: bool,
     /// How log lines are written to standard error.
     pub log_format: LogFormat,
+    /// The URL clients reach the server at (`https://maps.example/geoalign`), used in the
+    /// links of TileJSON, styles, OpenAPI and OGC documents; `None`: the request's own
+    /// `Host` (and, from a trusted proxy, its forwarded headers).
+    pub public_url: Option<String>,
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed: a comma-separated
+    /// list of addresses and CIDR blocks (empty: none).
+    pub trusted_proxies: String,
+    /// How many alignments the store keeps at most.
+    pub max_alignments: usize,
 }
 
 /// How log lines are written: plain text (ANSI colours only on a terminal) or one JSON
@@ -106,6 +116,9 @@ impl Default for Config {
             log_format: LogFormat::Text,
             cors_origins: "*".into(),
             cors_writes: false,
+            public_url: None,
+            trusted_proxies: String::new(),
+            max_alignments: crate::store::MAX_ALIGNMENTS,
         }
     }
 }
@@ -135,6 +148,12 @@ pub struct Overrides {
     pub cors_origins: Option<String>,
     /// Whether CORS also covers state-changing requests.
     pub cors_writes: Option<bool>,
+    /// The URL clients reach the server at.
+    pub public_url: Option<String>,
+    /// Peers whose forwarded headers are believed.
+    pub trusted_proxies: Option<String>,
+    /// How many alignments the store keeps at most.
+    pub max_alignments: Option<usize>,
 }
 
 /// One setting: how each source names it, and what it does.
@@ -211,6 +230,24 @@ pub const SETTINGS: &[Setting] = &[
         env: "GEOALIGN_CORS_WRITES",
         key: "cors_writes",
         about: "CORS also for state-changing requests (true/false)",
+    },
+    Setting {
+        flag: "--public-url",
+        env: "GEOALIGN_PUBLIC_URL",
+        key: "public_url",
+        about: "URL clients reach the server at, for the links it writes (default: the request's Host)",
+    },
+    Setting {
+        flag: "--trusted-proxies",
+        env: "GEOALIGN_TRUSTED_PROXIES",
+        key: "trusted_proxies",
+        about: "addresses/CIDRs whose Forwarded and X-Forwarded-* headers are believed",
+    },
+    Setting {
+        flag: "--max-alignments",
+        env: "GEOALIGN_MAX_ALIGNMENTS",
+        key: "max_alignments",
+        about: "how many alignments (scenarios, copies) the store keeps at most",
     },
 ];
 
@@ -292,6 +329,12 @@ impl Config {
             log_format: o.log_format.unwrap_or(self.log_format),
             cors_origins: o.cors_origins.unwrap_or(self.cors_origins),
             cors_writes: o.cors_writes.unwrap_or(self.cors_writes),
+            public_url: o
+                .public_url
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .or(self.public_url),
+            trusted_proxies: o.trusted_proxies.unwrap_or(self.trusted_proxies),
+            max_alignments: o.max_alignments.unwrap_or(self.max_alignments),
         }
     }
 
@@ -308,6 +351,9 @@ impl Config {
             "log_format" => self.log_format.to_string(),
             "cors_origins" => self.cors_origins.clone(),
             "cors_writes" => self.cors_writes.to_string(),
+            "public_url" => self.public_url.clone().unwrap_or_else(|| "the request's".into()),
+            "trusted_proxies" => "none".into(),
+            "max_alignments" => self.max_alignments.to_string(),
             _ => String::new(),
         }
     }
@@ -327,6 +373,9 @@ impl Overrides {
             log_format: self.log_format.or(lower.log_format),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             cors_writes: self.cors_writes.or(lower.cors_writes),
+            public_url: self.public_url.or(lower.public_url),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            max_alignments: self.max_alignments.or(lower.max_alignments),
         }
     }
 
@@ -342,6 +391,9 @@ impl Overrides {
             log_format: parse_var(env, "GEOALIGN_LOG_FORMAT")?,
             cors_origins: var(env, "GEOALIGN_CORS_ORIGINS"),
             cors_writes: parse_var(env, "GEOALIGN_CORS_WRITES")?,
+            public_url: var(env, "GEOALIGN_PUBLIC_URL"),
+            trusted_proxies: var(env, "GEOALIGN_TRUSTED_PROXIES"),
+            max_alignments: parse_var(env, "GEOALIGN_MAX_ALIGNMENTS")?,
         };
         parsed.check(|s| format!("{}={}", s.env, var(env, s.env).unwrap_or_default()))?;
         Ok(parsed)
@@ -364,6 +416,8 @@ impl Overrides {
     fn check(&self, name: impl Fn(&Setting) -> String) -> Result<(), ConfigError> {
         let problem = if self.workers == Some(0) {
             Some(("workers", "must be at least 1".to_owned()))
+        } else if self.max_alignments == Some(0) {
+            Some(("max_alignments", "must be at least 1".to_owned()))
         } else if self.max_batch_mb == Some(0) {
             Some(("max_batch_mb", "must be at least 1".to_owned()))
         } else if self.tile_cache_mb.is_some_and(|mb| mb.checked_mul(MIB).is_none()) {
@@ -372,13 +426,18 @@ impl Overrides {
             Some(("max_batch_mb", "too large".to_owned()))
         } else if self.units_minzoom.is_some_and(|z| z > MAX_ZOOM) {
             Some(("units_minzoom", format!("must be 0-{MAX_ZOOM}")))
+        } else if let Some(bad) = self.cors_origins.as_deref().and_then(bad_origin) {
+            Some((
+                "cors_origins",
+                format!("'{bad}' is not * or scheme://host[:port]"),
+            ))
+        } else if let Some(reason) = self.public_url.as_deref().and_then(bad_public_url) {
+            Some(("public_url", reason))
         } else {
-            self.cors_origins.as_deref().and_then(bad_origin).map(|bad| {
-                (
-                    "cors_origins",
-                    format!("'{bad}' is not * or scheme://host[:port]"),
-                )
-            })
+            self.trusted_proxies
+                .as_deref()
+                .and_then(|list| TrustedProxies::parse(list).err())
+                .map(|reason| ("trusted_proxies", reason))
         };
         match problem {
             None => Ok(()),
@@ -400,6 +459,84 @@ fn bad_origin(list: &str) -> Option<&str> {
             && o.split_once("://")
                 .is_none_or(|(scheme, host)| scheme.is_empty() || host.is_empty() || host.contains('/'))
     })
+}
+
+/// Why `url` cannot be the public URL: it must be `http(s)://host[:port][/path]`, with
+/// no query or fragment.
+fn bad_public_url(url: &str) -> Option<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some(format!("'{url}' is not an http(s) URL"));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if !matches!(scheme, "http" | "https") {
+        Some(format!("'{url}': the scheme must be http or https"))
+    } else if !is_host(host) {
+        Some(format!("'{url}': '{host}' is not host[:port]"))
+    } else if rest.contains(['?', '#']) {
+        Some(format!("'{url}' must have no query or fragment"))
+    } else {
+        None
+    }
+}
+
+/// Peers whose forwarded headers are believed: addresses and CIDR blocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Reads a comma-separated list of addresses (`10.0.0.1`, `::1`) and CIDR blocks
+    /// (`10.0.0.0/8`); empty entries are skipped.
+    ///
+    /// ```
+    /// use geoalign::config::TrustedProxies;
+    /// let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+    /// assert!(proxies.trusts("10.1.2.3".parse().unwrap()));
+    /// assert!(!proxies.trusts("192.168.0.1".parse().unwrap()));
+    /// assert!(TrustedProxies::parse("10.0.0.0/40").is_err());
+    /// ```
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let net = match entry.parse::<ipnet::IpNet>() {
+                Ok(net) => net,
+                Err(_) => entry
+                    .parse::<IpAddr>()
+                    .map(ipnet::IpNet::from)
+                    .map_err(|_| format!("'{entry}' is not an IP address or CIDR block"))?,
+            };
+            nets.push(net);
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `peer` is one of them.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        let peer = match peer {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.iter().any(|net| net.contains(&peer))
+    }
+}
+
+/// Whether `text` is a plain `host[:port]`: a name, an IPv4 address or a bracketed IPv6
+/// address, with an optional numeric port; nothing that could end a URL's authority.
+pub fn is_host(text: &str) -> bool {
+    let (name, port) = match text.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') || name.ends_with(']') => (name, Some(port)),
+        _ => (text, None),
+    };
+    let name_ok = if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        v6.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    name_ok && port_ok
 }
 
 /// The process environment, for [`Config::load`].

@@ -5,6 +5,12 @@ use std::collections::BTreeMap;
 use geo::Geometry;
 use serde::{Deserialize, Serialize};
 
+/// The largest magnitude a summed metric may hold: 2^53, the largest integer an `f64`
+/// holds exactly. Sums of values within it stay finite and exact enough to balance by;
+/// a field with a value beyond it (a 1e308 sentinel, a byte count of a disk image) is
+/// kept as an attribute rather than summed to infinity (served as `null`).
+pub const MAX_SUMMABLE: f64 = 9_007_199_254_740_992.0;
+
 /// Properties of a feature: numeric ones are metrics (summed per territory),
 /// text ones are attributes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

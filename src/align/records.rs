@@ -25,7 +25,13 @@ fn header(csv: &mut csv::Reader<impl Read>) -> Result<Vec<String>, SheetError> {
 
 fn number(field: &str, value: &str, line: usize, problems: &mut Vec<String>) -> Option<f64> {
     match value.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(v),
+        Ok(v) if v.abs() <= crate::feature::MAX_SUMMABLE => Some(v),
+        Ok(v) if v.is_finite() => {
+            problems.push(format!(
+                "line {line}: {field} '{value}' is beyond ±2^53, so its sums would overflow"
+            ));
+            None
+        }
         _ => {
             problems.push(format!("line {line}: {field} '{value}' is not a number"));
             None

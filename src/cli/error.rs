@@ -135,7 +135,9 @@ fn store_code(e: &StoreError) -> u8 {
         | StoreError::AlignmentNotFound(_)
         | StoreError::ChangeNotFound { .. }
         | StoreError::TokenNotFound(_) => NOT_FOUND,
-        StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => CONFLICT,
+        StoreError::AlignmentExists(_)
+        | StoreError::StaleRevision { .. }
+        | StoreError::TooManyAlignments { .. } => CONFLICT,
         StoreError::Sqlite { .. }
         | StoreError::FutureSchema { .. }
         | StoreError::Corrupt { .. }

@@ -35,6 +35,15 @@ pub struct ServerArgs {
     /// CORS also for state-changing requests (true/false).
     #[arg(long, value_name = "BOOL")]
     cors_writes: Option<bool>,
+    /// URL clients reach the server at, for the links it writes (default: the request's Host).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Addresses/CIDRs whose Forwarded and X-Forwarded-* headers are believed.
+    #[arg(long, value_name = "LIST")]
+    trusted_proxies: Option<String>,
+    /// How many alignments (scenarios, copies) the store keeps at most.
+    #[arg(long, value_name = "N")]
+    max_alignments: Option<usize>,
     #[command(flatten)]
     tiles: TileArgs,
 }
@@ -71,6 +80,9 @@ impl ServerArgs {
             allow_anonymous_read: self.allow_anonymous_read.then_some(true),
             cors_origins: self.cors_origins.clone(),
             cors_writes: self.cors_writes,
+            public_url: self.public_url.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            max_alignments: self.max_alignments,
             ..self.tiles.overrides()
         }
     }

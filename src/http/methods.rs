@@ -2,6 +2,7 @@
 //! - a trailing slash is dropped before routing (`/ogc/` is `/ogc`);
 //! - `HEAD` on a route that only registers `GET` is answered by the `GET` handler (the
 //!   server sends its headers without the body; an event stream's body is dropped here);
+//! - a request body must keep arriving ([`super::deadline`]);
 //! - a method the resource does not answer gets 405 with `Allow` and a problem body,
 //!   instead of actix's bare 405 or the 404 of the fallback service.
 //!
@@ -101,6 +102,10 @@ pub async fn methods(
             req.head_mut().uri = fixed;
         }
     }
+    let deadlines = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map_or_else(super::deadline::BodyDeadlines::default, |s| s.body_deadlines);
+    super::deadline::guard(&mut req, deadlines);
     let method = req.method().clone();
     let head = method == Method::HEAD;
     if head && !own_head(req.path()) {

@@ -9,6 +9,7 @@ pub mod compress;
 pub mod cors;
 pub mod cql2;
 pub mod datasets;
+pub mod deadline;
 pub mod events;
 pub mod exports;
 pub mod geocode_batch;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod ogc;
 pub mod ogc_tiles;
 pub mod openapi;
+pub mod origin;
 pub mod problem;
 pub mod query;
 pub mod sheets;
@@ -61,6 +63,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Which other sites' pages may call the API ([`cors`]).
     pub cors: cors::CorsPolicy,
+    /// How long a request body may take to arrive ([`deadline`]).
+    pub body_deadlines: deadline::BodyDeadlines,
+    /// The origin the server's links are written with ([`origin`]).
+    pub origin: origin::PublicOrigin,
 }
 
 impl AppState {
@@ -76,6 +82,7 @@ impl AppState {
 
     /// State over an engine already loaded, with the tile options and limits of `config`.
     pub fn with_config(engine: Arc<Engine>, config: &Config) -> AppState {
+        engine.store().set_max_alignments(config.max_alignments);
         AppState {
             store: engine.store().clone(),
             tiles: TileService::attached(engine.clone(), config.tile_options()),
@@ -89,6 +96,8 @@ impl AppState {
             engine,
             max_batch_bytes: config.max_batch_bytes(),
             cors: cors::CorsPolicy::new(&config.cors_origins, config.cors_writes),
+            body_deadlines: deadline::BodyDeadlines::default(),
+            origin: origin::PublicOrigin::new(config),
         }
     }
 }
@@ -121,7 +130,7 @@ pub async fn read_batch_body(
     // memory the body has not sent.
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(1 << 20));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", e))?;
+        let chunk = chunk.map_err(body_error)?;
         if body.len() + chunk.len() > max {
             return Err(ApiError::bad("body", format!("more than {max} bytes per batch")));
         }
@@ -172,7 +181,17 @@ fn json_body_error(e: actix_web::error::JsonPayloadError) -> ApiError {
             "Content-Type",
             "expected application/json (send the header `Content-Type: application/json`)",
         ),
+        JsonPayloadError::Payload(e) => body_error(e),
         other => ApiError::bad("body", other),
+    }
+}
+
+/// A body that could not be read: 408 when it came too slowly ([`deadline`]), else 400.
+fn body_error(e: actix_web::error::PayloadError) -> ApiError {
+    if deadline::is_timeout(&e) {
+        ApiError::Timeout(format!("body: {e}"))
+    } else {
+        ApiError::bad("body", e)
     }
 }
 

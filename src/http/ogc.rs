@@ -40,8 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Absolute URL of `path` on this server.
 pub(crate) fn url(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{path}", info.scheme(), info.host())
+    format!("{}{path}", super::origin::origin(req))
 }
 
 fn link(href: String, rel: &'static str, kind: &'static str, title: &'static str) -> Link {

@@ -206,8 +206,7 @@ fn to_oas30(doc: &mut Value) {
 #[get("/api/openapi.json")]
 pub async fn document(_: Viewer, req: HttpRequest) -> HttpResponse {
     let mut doc = generated().clone();
-    let info = req.connection_info();
-    doc["servers"] = json!([{ "url": format!("{}://{}", info.scheme(), info.host()) }]);
+    doc["servers"] = json!([{ "url": super::origin::origin(&req) }]);
     HttpResponse::Ok().json(doc)
 }
 
@@ -244,7 +243,6 @@ pub fn ogc_doc(origin: &str) -> Value {
         content_type = "application/vnd.oai.openapi+json;version=3.0")))]
 #[get("/ogc/api")]
 pub async fn ogc_document(_: Viewer, req: HttpRequest) -> HttpResponse {
-    let info = req.connection_info();
-    let doc = ogc_doc(&format!("{}://{}", info.scheme(), info.host()));
+    let doc = ogc_doc(&super::origin::origin(&req));
     HttpResponse::Ok().content_type(OPENAPI_JSON).json(doc)
 }

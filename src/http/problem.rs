@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A state-changing request sent from another site (CSRF): refused.
     #[error("cross-site request refused: {0}")]
     CrossSite(String),
+    /// The request body did not arrive in time ([`super::deadline`]; 408).
+    #[error("request timeout: {0}")]
+    Timeout(String),
     /// No token, or one the store does not know (401, `WWW-Authenticate: Bearer`).
     #[error("authentication needed: {reason}")]
     Unauthorized {
@@ -108,6 +111,7 @@ impl ApiError {
             ApiError::Tile(e) => ApiError::tile_title(e),
             ApiError::Worker(_) => "Internal error",
             ApiError::CrossSite(_) => "Forbidden",
+            ApiError::Timeout(_) => "Request timeout",
             ApiError::Export(e) => ApiError::export_problem(e).0,
             ApiError::RangeNotSatisfiable { .. } => "Range not satisfiable",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
@@ -209,6 +213,7 @@ impl ApiError {
             StoreError::AlignmentNotFound(_) => "Alignment not found",
             StoreError::ChangeNotFound { .. } => "Change set not found",
             StoreError::AlignmentExists(_) => "Alignment exists",
+            StoreError::TooManyAlignments { .. } => "Too many alignments",
             StoreError::StaleRevision { .. } => "Stale revision",
             StoreError::TokenNotFound(_) => "Token not found",
             StoreError::Sqlite { .. }
@@ -225,7 +230,9 @@ impl ApiError {
             | StoreError::AlignmentNotFound(_)
             | StoreError::ChangeNotFound { .. }
             | StoreError::TokenNotFound(_) => StatusCode::NOT_FOUND,
-            StoreError::AlignmentExists(_) | StoreError::StaleRevision { .. } => StatusCode::CONFLICT,
+            StoreError::AlignmentExists(_)
+            | StoreError::StaleRevision { .. }
+            | StoreError::TooManyAlignments { .. } => StatusCode::CONFLICT,
             StoreError::Sqlite { .. }
             | StoreError::FutureSchema { .. }
             | StoreError::Corrupt { .. }
@@ -255,6 +262,7 @@ impl ResponseError for ApiError {
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Export(e) => ApiError::export_problem(e).1,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

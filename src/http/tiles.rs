@@ -192,12 +192,6 @@ pub(crate) async fn preflight() -> HttpResponse {
         .finish()
 }
 
-/// The origin (`scheme://host`) the client used to reach us.
-fn origin(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 /// TileJSON 3.0 of an alignment's vector tiles.
 ///
 /// tiles[0] carries the current revision (/tiles/{alignment}/{revision}/{z}/{x}/{y}.mvt), so
@@ -221,7 +215,7 @@ pub(crate) async fn tilejson_doc(
     let name = alignment.to_owned();
     let view = blocking(move || service.view(&name).map(|v| (v, service))).await?;
     let (view, service) = view;
-    let doc = tilejson::tilejson(&view, &origin(&req), service.options());
+    let doc = tilejson::tilejson(&view, &super::origin::origin(&req), service.options());
     let mut builder = HttpResponse::Ok();
     cors(&mut builder)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -386,7 +380,7 @@ pub(crate) async fn style_doc(
     let store = state.store.clone();
     let checked = alignment.clone();
     blocking(move || store.alignment(&checked).map(|_| ())).await?;
-    let doc = style::resolve(&template, &origin(&req), &alignment);
+    let doc = style::resolve(&template, &super::origin::origin(&req), &alignment);
     let mut builder = HttpResponse::Ok();
     cors(&mut builder).insert_header((header::CACHE_CONTROL, "no-cache"));
     revalidated(&req, builder, &doc)

@@ -373,6 +373,21 @@ fn check_means(
                 fields,
             ));
         }
+        let too_large = |f: &RawFeature| {
+            f.properties
+                .metrics
+                .get(field)
+                .is_some_and(|v| v.abs() > crate::feature::MAX_SUMMABLE)
+        };
+        if features.iter().any(too_large) {
+            return Err(role_error(
+                path,
+                "--mean-weighted-by",
+                field,
+                "holds a value beyond ±2^53, which cannot be averaged exactly",
+                fields,
+            ));
+        }
         if !roles.metrics.contains(weight) {
             return Err(role_error(
                 path,

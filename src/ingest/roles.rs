@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use crate::feature::{RawFeature, format_number};
+use crate::feature::{MAX_SUMMABLE, RawFeature, format_number};
 
 /// The user's choices, which win over the rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub enum NotSummed {
     Average,
     /// The user asked (`--attribute`).
     Chosen,
+    /// A value is beyond ±[`MAX_SUMMABLE`]: its sums would lose whole units or overflow.
+    TooLarge,
 }
 
 impl NotSummed {
@@ -44,6 +46,7 @@ impl NotSummed {
             NotSummed::CodeName => "a code by its name",
             NotSummed::Average => "an average, median, rate or coordinate: not summable",
             NotSummed::Chosen => "--attribute",
+            NotSummed::TooLarge => "a value beyond ±2^53: its sums would overflow",
         }
     }
 }
@@ -163,11 +166,22 @@ pub fn apply(features: &mut [RawFeature], id_field: &str, choices: &RoleChoices)
         means: choices.means.clone(),
         ..FieldRoles::default()
     };
+    let too_large: BTreeSet<&str> = features
+        .iter()
+        .flat_map(|f| f.properties.metrics.iter())
+        .filter(|(_, v)| v.abs() > MAX_SUMMABLE)
+        .map(|(name, _)| name.as_str())
+        .collect();
     for name in &numeric {
         if choices.means.iter().any(|(field, _)| field == name) {
             continue;
         }
-        match role(name, choices) {
+        let role = if too_large.contains(name) {
+            Some(NotSummed::TooLarge)
+        } else {
+            role(name, choices)
+        };
+        match role {
             None => roles.metrics.push((*name).to_owned()),
             Some(why) => roles.not_summed.push(((*name).to_owned(), why)),
         }
@@ -320,6 +334,26 @@ mod tests {
         assert_eq!(
             features[0].properties.metrics["median_age"], 40.0,
             "an averaged field stays a number"
+        );
+    }
+
+    #[test]
+    fn a_field_too_large_to_sum_is_an_attribute() {
+        let mut features = vec![
+            feature(&[("population", 5.0), ("bytes", 1e308)]),
+            feature(&[("population", 7.0), ("bytes", 1e308)]),
+        ];
+        let choices = RoleChoices {
+            metrics: vec!["bytes".into()],
+            ..RoleChoices::default()
+        };
+        let roles = apply(&mut features, "id", &choices);
+        assert_eq!(roles.metrics, ["population"]);
+        assert_eq!(roles.not_summed, [("bytes".to_owned(), NotSummed::TooLarge)]);
+        assert_eq!(features[1].properties.attributes["bytes"], format_number(1e308));
+        assert!(
+            roles.to_string().contains("bytes (a value beyond ±2^53"),
+            "{roles}"
         );
     }
 

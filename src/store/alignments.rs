@@ -107,6 +107,14 @@ impl Store {
         {
             return Err(StoreError::AlignmentExists(name.to_owned()));
         }
+        let count: usize = tx
+            .query_row("SELECT count(*) FROM alignments", [], |r| r.get(0))
+            .map_err(|e| self.sqlite_error(e))?;
+        if count >= self.max_alignments() {
+            return Err(StoreError::TooManyAlignments {
+                limit: self.max_alignments(),
+            });
+        }
         let dataset_id: i64 = tx
             .query_row("SELECT id FROM datasets WHERE name = ?1", [dataset], |r| r.get(0))
             .optional()

@@ -41,6 +41,12 @@ pub enum StoreError {
     /// An alignment of that name exists already.
     #[error("alignment '{0}' already exists")]
     AlignmentExists(String),
+    /// The store holds [`super::MAX_ALIGNMENTS`] alignments already.
+    #[error("the store holds {limit} alignments, the most it keeps; delete one (or an old scenario) first")]
+    TooManyAlignments {
+        /// The limit.
+        limit: usize,
+    },
     /// The change was based on an older revision than the current one.
     #[error("alignment '{alignment}' is at revision {current}, not {expected}; reload and retry")]
     StaleRevision {

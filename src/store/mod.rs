@@ -12,6 +12,7 @@ mod schema;
 mod tokens;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -33,7 +34,13 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    max_alignments: AtomicUsize,
 }
+
+/// How many alignments a store keeps by default (the `max_alignments` setting): each
+/// is a copy of its units' assignments on disk and, once read, a snapshot in memory,
+/// so copies without end would fill both.
+pub const MAX_ALIGNMENTS: usize = 1000;
 
 /// Readers kept open for reuse.
 const POOLED_READERS: usize = 8;
@@ -64,7 +71,18 @@ impl Store {
             path: path.to_owned(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            max_alignments: AtomicUsize::new(MAX_ALIGNMENTS),
         })
+    }
+
+    /// How many alignments the store keeps at most (creating one more is refused).
+    pub fn max_alignments(&self) -> usize {
+        self.max_alignments.load(Ordering::Relaxed)
+    }
+
+    /// Sets [`Store::max_alignments`] (at least 1).
+    pub fn set_max_alignments(&self, limit: usize) {
+        self.max_alignments.store(limit.max(1), Ordering::Relaxed);
     }
 
     /// The value of an integer pragma on the writer connection (e.g. `synchronous`).

@@ -51,7 +51,10 @@ pub struct EncodedTile {
 
 impl EncodedTile {
     /// Compresses and tags MVT bytes.
-    pub fn new(raw: Vec<u8>) -> EncodedTile {
+    pub fn new(mut raw: Vec<u8>) -> EncodedTile {
+        // Bytes keeps the vector's whole allocation: without its spare capacity, the
+        // cache's weight of a tile is what it holds.
+        raw.shrink_to_fit();
         let gzip = if raw.is_empty() {
             Vec::new()
         } else {

@@ -33,6 +33,9 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
         // of room; an error would be a libdeflate bug, answered with an empty member.
         let written = compressor.gzip_compress(bytes, &mut out).unwrap_or(0);
         out.truncate(written);
+        // The bound is about the input's size: give back the rest, or a cached tile
+        // would hold three times the bytes the cache counts.
+        out.shrink_to_fit();
         out
     })
 }
@@ -49,6 +52,7 @@ mod tests {
             .collect();
         let packed = gzip(&input);
         assert!(packed.len() < input.len());
+        assert_eq!(packed.capacity(), packed.len(), "no spare room kept");
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&packed[..])
             .read_to_end(&mut back)

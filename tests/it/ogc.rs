@@ -271,13 +271,19 @@ pub(crate) fn ogrinfo() -> bool {
 
 /// Serves the sample on a free loopback port in a background thread; returns its base URL.
 pub(crate) fn spawn_server() -> (tempfile::TempDir, String) {
+    spawn_server_with(|_| {})
+}
+
+/// [`spawn_server`] with its state altered by `alter` first.
+pub(crate) fn spawn_server_with(alter: impl FnOnce(&mut AppState)) -> (tempfile::TempDir, String) {
     let (dir, engine) = common::sample_engine();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let state = AppState::with_engine(Arc::new(engine));
+    let mut state = AppState::with_engine(Arc::new(engine));
+    alter(&mut state);
     let server_bind = bind.clone();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(geoalign::http::serve(state, &server_bind, None))

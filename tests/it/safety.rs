@@ -574,3 +574,205 @@ async fn long_or_control_character_codes_are_refused_naming_the_field() {
         "nothing applied"
     );
 }
+
+#[test]
+fn metrics_too_large_to_sum_are_never_served_as_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let square = |x: f64| format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1.0, x + 1.0);
+    let features: Vec<String> = (0..2)
+        .map(|i| {
+            format!(
+                r#"{{"type":"Feature","properties":{{"zip":"1000{i}","population":5,"bytes":1e308}},"geometry":{{"type":"Polygon","coordinates":{}}}}}"#,
+                square(f64::from(i))
+            )
+        })
+        .collect();
+    let path = dir.path().join("big.geojson");
+    let collection = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    std::fs::write(&path, collection).unwrap();
+    let (_store_dir, engine) = common::engine_with(path, "big", "zip");
+    let sheet = "unit_id,territory\n10000,T\n10001,T\n";
+    engine
+        .import_sheet("big", "big", None, None, sheet.as_bytes())
+        .unwrap();
+    let snapshot = engine.snapshot("big").unwrap();
+    let metrics = &snapshot.shapes[0]["T"].metrics;
+    let json = serde_json::to_string(metrics).unwrap();
+    assert!(!json.contains("null"), "{json}");
+    assert_eq!(metrics.sums.get("population"), Some(&10.0), "{json}");
+    assert!(!metrics.sums.contains_key("bytes"), "{json}");
+
+    // An account's metric beyond 2^53 is refused by line.
+    let (_dir, engine) = common::sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let sheet = "id,name,lon,lat,revenue\na1,A,-73.99,40.75,1e308\n";
+    let refused = geoalign::align::records::accounts(sheet.as_bytes(), &s.state).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("line 2: revenue '1e308' is beyond ±2^53"),
+        "{refused}"
+    );
+}
+
+/// Sends `head` and then `body` in pieces of `piece` bytes every `every`; the status
+/// line and body of the answer.
+fn slow_request(base: &str, head: &str, body: &[u8], piece: usize, every: std::time::Duration) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    for part in body.chunks(piece) {
+        // The server may answer (and close) before the body is sent.
+        if stream.write_all(part).is_err() {
+            break;
+        }
+        std::thread::sleep(every);
+    }
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_body_that_stops_or_trickles_gets_408_and_changes_nothing() {
+    use std::time::Duration;
+    let (_dir, base) = crate::ogc::spawn_server_with(|state| {
+        state.body_deadlines = geoalign::http::deadline::BodyDeadlines {
+            idle: Duration::from_millis(300),
+            grace: Duration::from_millis(800),
+            min_rate: 1000,
+        };
+    });
+    let shown = slow_request(
+        &base,
+        "GET /api/alignments/nyc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+        1,
+        Duration::ZERO,
+    );
+    let json: Value = serde_json::from_str(shown.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let revision = json["revision"].as_i64().unwrap();
+    let body = format!(
+        r#"{{"expected_revision": {revision}, "changes": [{{"op": "assign", "units": ["10002"], "territory": "T1001"}}]}}"#
+    );
+    let body = body.as_bytes();
+    let head = |length: usize| {
+        format!(
+            "POST /api/alignments/nyc/changes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {length}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    // Half the body, then silence.
+    let stopped = slow_request(&base, &head(body.len()), &body[..40], 40, Duration::from_secs(2));
+    assert!(stopped.starts_with("HTTP/1.1 408"), "{stopped}");
+    assert!(
+        stopped.contains("no part of the body came for 0.3 s"),
+        "{stopped}"
+    );
+    // The whole body, a byte every 100 ms: never silent for 300 ms, but 10 bytes/s.
+    let trickled = slow_request(&base, &head(body.len()), body, 1, Duration::from_millis(100));
+    assert!(trickled.starts_with("HTTP/1.1 408"), "{trickled}");
+    assert!(trickled.contains("slower than 1000 bytes/s"), "{trickled}");
+    // Sent at once, the same change set applies: nothing before it did.
+    let sent = slow_request(&base, &head(body.len()), body, body.len(), Duration::ZERO);
+    assert!(sent.starts_with("HTTP/1.1 200"), "{sent}");
+    assert!(
+        sent.contains(&format!(r#""revision":{}"#, revision + 1)),
+        "{sent}"
+    );
+}
+
+#[actix_web::test]
+async fn links_never_follow_forwarded_headers_of_an_untrusted_peer() {
+    let (_dir, engine) = common::sample_engine();
+    let engine = Arc::new(engine);
+    let documents = [
+        ("/tiles/nyc.json", "/tiles"),
+        ("/styles/default.json?alignment=nyc", "/tiles"),
+        ("/api/openapi.json", "servers"),
+        ("/ogc/collections", "/ogc/collections"),
+    ];
+    let spoofing = |uri: &str| {
+        atest::TestRequest::get()
+            .uri(uri)
+            .insert_header(("host", "geo.internal:8080"))
+            .insert_header(("x-forwarded-host", "evil.example"))
+            .insert_header(("forwarded", "host=evil.example;proto=https"))
+            .peer_addr("192.0.2.7:5000".parse().unwrap())
+    };
+    let configs = [
+        (geoalign::config::Config::default(), "http://geo.internal:8080"),
+        (
+            geoalign::config::Config {
+                public_url: Some("https://maps.example/geo".into()),
+                ..Default::default()
+            },
+            "https://maps.example/geo",
+        ),
+    ];
+    for (config, expected) in configs {
+        let state = web::Data::new(AppState::with_config(engine.clone(), &config));
+        let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+        for (uri, mark) in documents {
+            let (status, doc) = call(&app, spoofing(uri)).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {doc}");
+            let text = doc.to_string();
+            assert!(!text.contains("evil.example"), "{uri}: {text}");
+            assert!(
+                text.contains(expected),
+                "{uri} should link to {expected} ({mark}): {text}"
+            );
+        }
+    }
+    // Behind a trusted proxy, its forwarded host is the origin.
+    let config = geoalign::config::Config {
+        trusted_proxies: "192.0.2.0/24".into(),
+        ..Default::default()
+    };
+    let state = web::Data::new(AppState::with_config(engine.clone(), &config));
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let (_, doc) = call(&app, spoofing("/tiles/nyc.json")).await;
+    assert!(
+        doc["tiles"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("https://evil.example/tiles/nyc/"),
+        "{doc}"
+    );
+}
+
+#[actix_web::test]
+async fn copies_stop_at_the_stores_limit() {
+    let (_dir, engine) = common::sample_engine();
+    let config = geoalign::config::Config {
+        max_alignments: 2,
+        ..Default::default()
+    };
+    let state = web::Data::new(AppState::with_config(Arc::new(engine), &config));
+    let engine = state.engine.clone();
+    let app = atest::init_service(App::new().app_data(state).configure(configure)).await;
+    let copy = |name: &str| {
+        atest::TestRequest::post()
+            .uri("/api/alignments")
+            .set_json(json!({"name": name, "copy_of": "nyc"}))
+    };
+    let (status, created) = call(&app, copy("nyc-b")).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, problem) = call(&app, copy("nyc-c")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["title"], "Too many alignments", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("holds 2 alignments"),
+        "{problem}"
+    );
+    assert!(matches!(
+        engine.snapshot("nyc-c"),
+        Err(StoreError::AlignmentNotFound(_))
+    ));
+}
