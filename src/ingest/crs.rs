@@ -149,8 +149,10 @@ pub fn epsg_of_wkt(wkt: &str) -> Option<u32> {
                 depth += 1;
                 if depth == 2 {
                     let keyword_start = wkt[..i]
-                        .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                        .map_or(0, |p| p + 1);
+                        .char_indices()
+                        .rev()
+                        .find(|(_, c)| !c.is_ascii_alphanumeric() && *c != '_')
+                        .map_or(0, |(p, c)| p + c.len_utf8());
                     let keyword = &wkt[keyword_start..i];
                     if keyword.eq_ignore_ascii_case("AUTHORITY") || keyword.eq_ignore_ascii_case("ID") {
                         let rest = &wkt[i + 1..];

@@ -868,3 +868,43 @@ fn an_average_field_is_averaged_per_territory_weighted_by_a_metric() {
         assert!(!store.dataset_exists("bad").unwrap());
     }
 }
+
+/// Files the fuzz targets (fuzz/) found crashing or exhausting memory; each is refused
+/// (or its feature rejected) with a reason now.
+#[test]
+fn inputs_the_fuzzers_found_are_refused_with_a_reason() {
+    use geoalign::ingest::readers::read;
+    let path = |name: &str| common::fixture(&format!("fuzz/{name}"));
+    let refused = |name: &str| match read(&path(name), None, None) {
+        Err(e) => e.to_string(),
+        Ok(layer) => panic!("{name}: read {} features", layer.features.len()),
+    };
+    let size = refused("feature_size.fgb");
+    assert!(
+        size.contains("says it is") && size.contains("bytes; only"),
+        "{size}"
+    );
+    // A header whose feature count was reserved up front, with a forged first feature.
+    let count = refused("feature_count.fgb");
+    assert!(count.contains("feature 0 at byte 1728 says it is"), "{count}");
+    let layer = read(&path("property_length.fgb"), None, None).expect("the other features read");
+    let defects: Vec<String> = layer.features.iter().filter_map(|f| f.defect.clone()).collect();
+    assert!(
+        defects.iter().any(|d| d.contains("runs past the feature's")),
+        "{defects:?}"
+    );
+    let dbf = refused("dbf_header.shp");
+    assert!(dbf.contains("the dBASE header says it is"), "{dbf}");
+    let gpkg = match read(&path("point_count.gpkg"), None, None) {
+        Ok(layer) => layer
+            .features
+            .iter()
+            .filter_map(|f| f.defect.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(e) => e.to_string(),
+    };
+    assert!(gpkg.contains("declared at byte"), "{gpkg}");
+    let prj = String::from_utf8_lossy(&std::fs::read(path("multibyte.prj")).unwrap()).into_owned();
+    assert_eq!(geoalign::ingest::crs::epsg_of_wkt(&prj), None);
+}

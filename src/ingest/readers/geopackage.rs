@@ -151,6 +151,17 @@ fn geometry(blob: &[u8]) -> Result<Option<Geometry<f64>>, String> {
     if flags & EMPTY != 0 {
         return Ok(None);
     }
+    let envelope = match (flags >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        other => return Err(format!("geometry blob has envelope code {other} (expected 0-4)")),
+    };
+    let wkb = blob
+        .get(8 + envelope..)
+        .ok_or("geometry blob ends inside its header")?;
+    super::wkb_check::check(wkb).map_err(|e| format!("invalid GeoPackage geometry: {e}"))?;
     GpkgWkb(blob)
         .to_geo()
         .map(Some)

@@ -15,6 +15,7 @@ pub mod gdal;
 pub mod geojson;
 pub mod geopackage;
 pub mod shapefile;
+pub mod wkb_check;
 
 /// The features of one layer and the CRS the source declares for them.
 #[derive(Debug)]

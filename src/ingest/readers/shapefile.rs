@@ -12,12 +12,47 @@ use crate::ingest::crs::CrsDef;
 
 const FORMAT: &str = "Shapefile";
 
+/// The fixed part of a dBASE header (32 bytes and the 0x0D that ends the field list),
+/// and the backlink a Visual FoxPro table has after it.
+const DBF_FIXED: usize = 33;
+const DBF_BACKLINK: usize = 263;
+
+/// Refuses a `.dbf` whose header length cannot hold its fixed part or whose fields run
+/// past the end of the file, before the `dbase` crate reads it: it subtracts without a
+/// check there (a panic, or four billion fields to allocate; found by
+/// `fuzz/fuzz_targets/shapefile.rs`). A missing `.dbf` is left to the reader's error.
+fn check_dbf_header(dbf: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(dbf) else {
+        return Ok(());
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = [0u8; 12];
+    file.read_exact(&mut head)
+        .map_err(|_| format!("{}: shorter than a dBASE header", dbf.display()))?;
+    let header_length = usize::from(u16::from_le_bytes([head[8], head[9]]));
+    let fixed = if matches!(head[0], 0x30..=0x32) {
+        DBF_FIXED + DBF_BACKLINK
+    } else {
+        DBF_FIXED
+    };
+    if header_length < fixed || header_length as u64 > length {
+        return Err(format!(
+            "{}: the dBASE header says it is {header_length} bytes; it must be at least {fixed} \
+             and at most the file's {length}",
+            dbf.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Reads every shape and its record; the `.prj` beside the file gives the CRS.
 pub fn read(path: &Path) -> Result<Layer, IngestError> {
     let crs = match std::fs::read_to_string(path.with_extension("prj")) {
         Ok(wkt) if !wkt.trim().is_empty() => Some(CrsDef::Wkt(wkt.trim().to_owned())),
         _ => None,
     };
+    check_dbf_header(&path.with_extension("dbf")).map_err(|e| malformed(path, FORMAT, e))?;
     let mut reader = Reader::from_path(path).map_err(|e| malformed(path, FORMAT, e))?;
     let mut features = Vec::new();
     let mut fields = Vec::new();
