@@ -40,7 +40,7 @@ fn main() {
         ..Params::default()
     };
     let started = Instant::now();
-    let owner = build(&graph.graph, &graph.weight, &[], &params, &|_| {}).expect("build");
+    let owner = build(&graph.graph, &graph.weight, &[], &params, &|_| true).expect("build");
     let seconds = started.elapsed().as_secs_f64();
     let q = graph.quality(&owner, k, params.tolerance);
     let b = q.balance().expect("population");
@@ -68,7 +68,7 @@ fn main() {
                 black_box(&graph.weight),
                 &[],
                 &params,
-                &|_| {},
+                &|_| true,
             )
         })
     });

@@ -8,13 +8,14 @@ use super::partition::Partition;
 use super::rng::Rng;
 
 /// Runs balance passes until none moves a unit, `max_passes` is reached or every
-/// territory is within `stop` (relative deviation). Returns the number of moves.
+/// territory is within `stop` (relative deviation), or `progress` (told after each
+/// pass) answers `false`. Returns the number of moves.
 pub(crate) fn repair(
     p: &mut Partition,
     rng: &mut Rng,
     max_passes: usize,
     stop: f64,
-    mut progress: impl FnMut(usize, f64),
+    mut progress: impl FnMut(usize, f64) -> bool,
 ) -> usize {
     let n = p.graph.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -27,7 +28,7 @@ pub(crate) fn repair(
         rng.shuffle(&mut order);
         let mut moved = 0;
         for &u in &order {
-            if p.locked[u as usize] {
+            if !p.movable(u) {
                 continue;
             }
             let s = p.owner[u as usize];
@@ -64,7 +65,7 @@ pub(crate) fn repair(
                 continue;
             };
             let weight: f64 = set.iter().map(|&v| p.weight[v as usize]).sum();
-            if p.load[s as usize] - p.load[t as usize] - weight > 1e-9 * p.target {
+            if p.load[s as usize] - p.load[t as usize] - weight > 1e-9 * p.target && p.fits_budget(&set, t) {
                 for v in set {
                     p.move_unit(v, t);
                     moved += 1;
@@ -72,8 +73,7 @@ pub(crate) fn repair(
             }
         }
         moves += moved;
-        progress(pass, p.max_deviation());
-        if moved == 0 {
+        if !progress(pass, p.max_deviation()) || moved == 0 {
             break;
         }
     }

@@ -9,13 +9,21 @@ use std::collections::VecDeque;
 
 use super::partition::Partition;
 
-/// Runs up to `max_chains` chains while some territory is outside `tolerance`.
-/// Returns the number of chains kept.
-pub(crate) fn chains(p: &mut Partition, tolerance: f64, max_chains: usize) -> usize {
+/// Runs up to `max_chains` chains while some territory is outside `tolerance` and
+/// `go_on` (asked before each chain) answers `true`. Returns the number of chains kept.
+pub(crate) fn chains(
+    p: &mut Partition,
+    tolerance: f64,
+    max_chains: usize,
+    mut go_on: impl FnMut() -> bool,
+) -> usize {
     let k = p.k();
     let mut stuck = vec![false; k];
     let mut kept = 0;
     for _ in 0..max_chains {
+        if !go_on() {
+            break;
+        }
         let target = p.target;
         let worst = (0..k).filter(|&t| !stuck[t]).max_by(|&a, &b| {
             let (da, db) = ((p.load[a] - target).abs(), (p.load[b] - target).abs());
@@ -77,11 +85,12 @@ fn find_chain(p: &mut Partition, s: u32) -> Option<Vec<(u32, u32)>> {
         for &u in &members[t as usize] {
             for (v, _) in p.graph.neighbours(u) {
                 let d = p.owner[v as usize];
-                if visited[d as usize] {
+                // Units cross into d (over) or into t (under): neither may be closed.
+                if visited[d as usize] || p.is_closed(d) || p.is_closed(t) {
                     continue;
                 }
                 let mover = if over { u } else { v };
-                if p.locked[mover as usize] {
+                if !p.movable(mover) {
                     continue;
                 }
                 candidates.push((d, mover));

@@ -155,6 +155,34 @@ impl Graph {
         }
     }
 
+    /// The graph of the units `keep` marks (a flag per unit), with its components
+    /// joined by proxy edges anew, and the index in `self` of each unit kept (in order).
+    /// Units left out (unassigned ones for a rebalance, placeholders) open the borders
+    /// they shared: a kept neighbour counts as on the outside there.
+    pub fn subgraph(&self, keep: &[bool]) -> (Graph, Vec<u32>) {
+        let kept: Vec<u32> = (0..self.len() as u32)
+            .filter(|&u| keep.get(u as usize).copied().unwrap_or(false))
+            .collect();
+        let mut index = vec![u32::MAX; self.len()];
+        for (i, &u) in kept.iter().enumerate() {
+            index[u as usize] = i as u32;
+        }
+        let proxy: std::collections::HashSet<(u32, u32)> = self.proxies.iter().copied().collect();
+        let edges = self
+            .edges()
+            .filter(|&(a, b, _)| !proxy.contains(&(a, b)))
+            .filter_map(|(a, b, l)| {
+                let (na, nb) = (index[a as usize], index[b as usize]);
+                (na != u32::MAX && nb != u32::MAX).then_some((na, nb, l))
+            })
+            .collect();
+        let pick = |values: &[f64]| kept.iter().map(|&u| values[u as usize]).collect::<Vec<f64>>();
+        let (area, perimeter) = (pick(&self.area), pick(&self.perimeter));
+        let point = kept.iter().map(|&u| self.point[u as usize]).collect();
+        let graph = Graph::assemble(kept.len(), edges, area, perimeter, point);
+        (graph, kept)
+    }
+
     /// Number of units.
     pub fn len(&self) -> usize {
         self.area.len()

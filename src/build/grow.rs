@@ -106,7 +106,8 @@ pub(crate) fn grow(
 }
 
 /// Lloyd iterations of [`grow`] from the initial seeds; the owner vector of the most
-/// balanced growth (least summed squared deviation).
+/// balanced growth (least summed squared deviation). `progress` hears after each
+/// iteration and ends them early by answering `false`.
 pub(crate) fn lloyd(
     graph: &Graph,
     weight: &[f64],
@@ -114,7 +115,7 @@ pub(crate) fn lloyd(
     locked: &[bool],
     seeds: Vec<u32>,
     iterations: usize,
-    mut progress: impl FnMut(usize, f64),
+    mut progress: impl FnMut(usize, f64) -> bool,
 ) -> Vec<u32> {
     let k = seeds.len();
     let mut seeds = seeds;
@@ -131,7 +132,7 @@ pub(crate) fn lloyd(
         let owner = grow(graph, weight, lock, &seeds, &centres);
         let partition = Partition::new(graph, weight, locked, owner, k);
         let score = partition.imbalance();
-        progress(i, partition.max_deviation());
+        let go_on = progress(i, partition.max_deviation());
         // Weighted centroids, then the seed nearest each.
         let mut sum = vec![[0.0f64; 3]; k];
         for (u, &t) in partition.owner.iter().enumerate() {
@@ -162,6 +163,9 @@ pub(crate) fn lloyd(
         }
         if best.as_ref().is_none_or(|(b, _)| score < *b) {
             best = Some((score, partition.owner));
+        }
+        if !go_on {
+            break;
         }
     }
     best.map(|(_, o)| o).unwrap_or_default()

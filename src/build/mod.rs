@@ -12,6 +12,9 @@
 //! 5. `polish`: boundary moves that raise Polsby-Popper with balance as a hard bound;
 //! 6. [`quality`]: the report.
 //!
+//! [`rebalance`] runs steps 4 and the ejection chains alone on a partition that exists,
+//! with a bound on the units moved.
+//!
 //! Several restarts (different seeds derived from the one given) run on threads; the
 //! best result wins (within tolerance first, then the highest mean Polsby-Popper).
 //!
@@ -22,7 +25,7 @@
 //! let graph = Graph::from_parts(edges, vec![1.0; 4], vec![4.0; 4],
 //!     vec![[0.5, 0.5], [1.5, 0.5], [2.5, 0.5], [3.5, 0.5]]);
 //! let params = Params { territories: 2, ..Params::default() };
-//! let owner = build(&graph, &[1.0; 4], &[], &params, &|_| {}).unwrap();
+//! let owner = build(&graph, &[1.0; 4], &[], &params, &|_| true).unwrap();
 //! assert_eq!(owner[0], owner[1]);
 //! assert_eq!(owner[2], owner[3]);
 //! assert_ne!(owner[0], owner[3]);
@@ -35,13 +38,17 @@ mod grow;
 mod partition;
 mod polish;
 pub mod quality;
+mod rebalance;
 mod rng;
 mod seed;
 mod weights;
 
 pub use graph::Graph;
 pub use quality::{MetricQuality, Quality};
+pub use rebalance::{Current, RebalanceParams, rebalance};
 pub use weights::Balance;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use partition::Partition;
 use rng::Rng;
@@ -89,6 +96,17 @@ pub enum BuildError {
         /// Units of the graph.
         units: usize,
     },
+    /// A rebalance's bound on moved units does not parse.
+    #[error("max_moved {given:?}: {reason}")]
+    BadMaxMoved {
+        /// The bound given.
+        given: String,
+        /// What is expected.
+        reason: String,
+    },
+    /// The build was cancelled (its progress callback answered `false`).
+    #[error("the build was cancelled")]
+    Cancelled,
     /// A lock names a territory outside 0..k.
     #[error("unit {unit} is locked to territory {territory}, but there are only {territories}")]
     LockOutOfRange {
@@ -166,13 +184,14 @@ pub struct Progress {
 
 /// Builds `params.territories` territories on `graph`: the territory (0..k) of every
 /// unit. `weight` is the balance weight per unit; `locks` (empty, or one per unit)
-/// fixes units to territories.
+/// fixes units to territories. `progress` hears from the build as it goes and cancels
+/// it by answering `false` ([`BuildError::Cancelled`]).
 pub fn build(
     graph: &Graph,
     weight: &[f64],
     locks: &[Option<u32>],
     params: &Params,
-    progress: &(dyn Fn(Progress) + Sync),
+    progress: &(dyn Fn(Progress) -> bool + Sync),
 ) -> Result<Vec<u32>, BuildError> {
     let n = graph.len();
     params.check(n)?;
@@ -206,7 +225,8 @@ pub fn build(
         }
     }
     let restarts = params.restarts.max(1);
-    let run = |r: usize| run_once(graph, weight, &lock, params, r, restarts, progress);
+    let reporter = Reporter::new(progress);
+    let run = |r: usize| run_once(graph, weight, &lock, params, r, &reporter);
     let results: Vec<(Vec<u32>, f64, f64)> = if restarts > 1 {
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..restarts).map(|r| scope.spawn(move || run(r))).collect();
@@ -219,6 +239,9 @@ pub fn build(
     } else {
         vec![run(0)]
     };
+    if reporter.stopped() {
+        return Err(BuildError::Cancelled);
+    }
     let tolerance = params.tolerance;
     let best = results
         .into_iter()
@@ -230,23 +253,62 @@ pub fn build(
         })
         .map(|(_, r)| r.0)
         .unwrap_or_default();
-    progress(Progress {
-        phase: "done",
-        done: 1.0,
-        max_deviation: 0.0,
-    });
+    reporter.done();
     Ok(best)
 }
 
-/// One restart: (owner, max deviation, mean Polsby-Popper).
+/// Passes a build's progress on, and remembers a cancel: one restart speaks (the
+/// first; the restarts run side by side), every restart asks whether to go on.
+struct Reporter<'a> {
+    progress: &'a (dyn Fn(Progress) -> bool + Sync),
+    stop: AtomicBool,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(progress: &'a (dyn Fn(Progress) -> bool + Sync)) -> Self {
+        Reporter {
+            progress,
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Reports for `restart` (when it speaks) and answers whether to go on.
+    fn report(&self, restart: usize, phase: &'static str, done: f64, max_deviation: f64) -> bool {
+        if restart == 0 && !self.stopped() {
+            let go_on = (self.progress)(Progress {
+                phase,
+                done: done.clamp(0.0, 1.0),
+                max_deviation,
+            });
+            if !go_on {
+                self.stop.store(true, Ordering::Relaxed);
+            }
+        }
+        !self.stopped()
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn done(&self) {
+        (self.progress)(Progress {
+            phase: "done",
+            done: 1.0,
+            max_deviation: 0.0,
+        });
+    }
+}
+
+/// One restart: (owner, max deviation, mean Polsby-Popper). A cancelled restart
+/// skips its remaining steps.
 fn run_once(
     graph: &Graph,
     weight: &[f64],
     lock: &[Option<u32>],
     params: &Params,
     restart: usize,
-    restarts: usize,
-    progress: &(dyn Fn(Progress) + Sync),
+    reporter: &Reporter,
 ) -> (Vec<u32>, f64, f64) {
     let k = params.territories;
     let mut rng = Rng::new(
@@ -256,15 +318,9 @@ fn run_once(
             .wrapping_add(restart as u64),
     );
     let locked: Vec<bool> = lock.iter().map(Option::is_some).collect();
-    // The restarts run side by side: each reports its own fraction, the first speaks.
+    // Each restart reports its own fraction of the work; the first speaks.
     let report = |phase: &'static str, done: f64, max_deviation: f64| {
-        if restart == 0 || restarts == 1 {
-            progress(Progress {
-                phase,
-                done: done.clamp(0.0, 1.0),
-                max_deviation,
-            });
-        }
+        reporter.report(restart, phase, done, max_deviation)
     };
     let clock = std::time::Instant::now();
     let lap = |phase: &str, p: &Partition| {
@@ -286,21 +342,30 @@ fn run_once(
     let mut p = Partition::new(graph, weight, &locked, owner, k);
     lap("grow", &p);
     let passes = params.max_passes.max(1);
-    let balance_moves = balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
-        report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev)
-    });
-    lap("balance", &p);
-    let chains = chain::chains(&mut p, params.tolerance * 0.5, params.max_chains);
-    let balance_moves = balance_moves
-        + balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
+    let mut balance_moves = 0;
+    let (mut chains, mut polish_moves) = (0, 0);
+    if !reporter.stopped() {
+        balance_moves = balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
+            report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev)
+        });
+        lap("balance", &p);
+    }
+    if !reporter.stopped() {
+        chains = chain::chains(&mut p, params.tolerance * 0.5, params.max_chains, || {
+            !reporter.stopped()
+        });
+        balance_moves += balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
             report("balance", 0.6 + 0.1 * (i + 1) as f64 / passes as f64, dev)
         });
-    lap("chains", &p);
-    let bound = params.tolerance;
-    let polish_moves = polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
-        report("polish", 0.7 + 0.3 * (i + 1) as f64 / passes as f64, bound)
-    });
-    lap("polish", &p);
+        lap("chains", &p);
+    }
+    if !reporter.stopped() {
+        let bound = params.tolerance;
+        polish_moves = polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
+            report("polish", 0.7 + 0.3 * (i + 1) as f64 / passes as f64, bound)
+        });
+        lap("polish", &p);
+    }
     let (dev, pp) = (p.max_deviation(), p.mean_pp());
     tracing::debug!(
         restart,

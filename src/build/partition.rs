@@ -18,6 +18,14 @@ pub(crate) struct Partition<'a> {
     pub(crate) size: Vec<u32>,
     /// Mean load (the balance target).
     pub(crate) target: f64,
+    /// The owners a rebalance started from (empty for a build: no bound on moves).
+    origin: Vec<u32>,
+    /// Most units that may end away from `origin`.
+    budget: usize,
+    /// Units away from `origin` now.
+    pub(crate) moved: usize,
+    /// Territories that take no units (locked ones in a rebalance; empty: none).
+    closed: Vec<bool>,
     /// Scratch for the connectivity search: the stamp of the search that saw a unit.
     seen: Vec<u32>,
     stamp: u32,
@@ -43,6 +51,10 @@ impl<'a> Partition<'a> {
             perimeter: vec![0.0; k],
             size: vec![0; k],
             target: weight.iter().sum::<f64>() / k.max(1) as f64,
+            origin: Vec::new(),
+            budget: usize::MAX,
+            moved: 0,
+            closed: Vec::new(),
             seen: vec![0; graph.len()],
             stamp: 0,
             queue: Vec::new(),
@@ -60,6 +72,48 @@ impl<'a> Partition<'a> {
             }
         }
         p
+    }
+
+    /// Bounds the disruption: from now on at most `max_moved` units may end in
+    /// another territory than the one they are in now.
+    pub(crate) fn with_budget(mut self, max_moved: usize) -> Self {
+        self.origin = self.owner.clone();
+        self.budget = max_moved;
+        self.moved = 0;
+        self
+    }
+
+    /// Closes the territories `closed` marks: no unit moves into them.
+    pub(crate) fn with_closed(mut self, closed: Vec<bool>) -> Self {
+        self.closed = closed;
+        self
+    }
+
+    /// Whether territory `t` takes no units.
+    pub(crate) fn is_closed(&self, t: u32) -> bool {
+        self.closed.get(t as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether `u` may move at all: not locked, and within the move budget (a unit
+    /// already moved may move again, or back).
+    pub(crate) fn movable(&self, u: u32) -> bool {
+        let i = u as usize;
+        !self.locked[i]
+            && (self.moved < self.budget || self.origin.get(i).is_some_and(|&o| o != self.owner[i]))
+    }
+
+    /// Whether moving every unit of `set` (all from one territory) to `to` stays
+    /// within the move budget.
+    pub(crate) fn fits_budget(&self, set: &[u32], to: u32) -> bool {
+        if self.origin.is_empty() {
+            return true;
+        }
+        let mut moved = self.moved as i64;
+        for &v in set {
+            let (i, from) = (v as usize, self.owner[v as usize]);
+            moved += i64::from(from == self.origin[i]) - i64::from(to == self.origin[i]);
+        }
+        moved <= self.budget as i64
     }
 
     /// Number of territories.
@@ -115,6 +169,13 @@ impl<'a> Partition<'a> {
         self.size[f] -= 1;
         self.size[t] += 1;
         self.owner[i] = to;
+        if let Some(&o) = self.origin.get(i) {
+            if from == o {
+                self.moved += 1;
+            } else if to == o {
+                self.moved -= 1;
+            }
+        }
     }
 
     /// A fresh stamp for a search over `seen` (clearing it when the stamps wrap).
@@ -127,13 +188,14 @@ impl<'a> Partition<'a> {
         self.stamp
     }
 
-    /// Fills `out` with the territories other than `u`'s own that border `u`.
+    /// Fills `out` with the territories other than `u`'s own that border `u` and take
+    /// units.
     pub(crate) fn neighbour_territories(&self, u: u32, out: &mut Vec<u32>) {
         let own = self.owner[u as usize];
         out.clear();
         for (v, _) in self.graph.neighbours(u) {
             let t = self.owner[v as usize];
-            if t != own && !out.contains(&t) {
+            if t != own && !out.contains(&t) && !self.is_closed(t) {
                 out.push(t);
             }
         }
@@ -143,7 +205,7 @@ impl<'a> Partition<'a> {
     /// and the territory stays connected without it (its neighbours in the territory
     /// still reach each other).
     pub(crate) fn can_leave(&mut self, u: u32) -> bool {
-        if self.locked[u as usize] {
+        if !self.movable(u) {
             return false;
         }
         let t = self.owner[u as usize];
@@ -196,9 +258,10 @@ impl<'a> Partition<'a> {
 
     /// The units that leave with `u` when it cannot leave alone: `u` and the pieces of
     /// its territory that only it joins to the rest (the heaviest piece stays). `None`
-    /// when one of them is locked, or the pieces would be more than `max_units`.
+    /// when one of them is locked, or the pieces would be more than `max_units`
+    /// (callers check [`Partition::fits_budget`] for the set).
     pub(crate) fn leave_set(&mut self, u: u32, max_units: usize) -> Option<Vec<u32>> {
-        if self.locked[u as usize] {
+        if !self.movable(u) {
             return None;
         }
         let t = self.owner[u as usize];

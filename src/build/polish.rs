@@ -6,7 +6,8 @@
 use super::partition::Partition;
 use super::rng::Rng;
 
-/// Runs polish passes until none moves a unit or `max_passes` is reached; every
+/// Runs polish passes until none moves a unit, `max_passes` is reached or `progress`
+/// (told after each pass) answers `false`; every
 /// accepted move keeps both territories within `bound` (relative deviation). Returns
 /// the number of moves.
 pub(crate) fn polish(
@@ -14,7 +15,7 @@ pub(crate) fn polish(
     rng: &mut Rng,
     max_passes: usize,
     bound: f64,
-    mut progress: impl FnMut(usize, f64),
+    mut progress: impl FnMut(usize, f64) -> bool,
 ) -> usize {
     let n = p.graph.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -25,7 +26,7 @@ pub(crate) fn polish(
         rng.shuffle(&mut order);
         let mut moved = 0;
         for &u in &order {
-            if p.locked[u as usize] {
+            if !p.movable(u) {
                 continue;
             }
             let s = p.owner[u as usize];
@@ -63,8 +64,7 @@ pub(crate) fn polish(
             }
         }
         moves += moved;
-        progress(pass, p.mean_pp());
-        if moved == 0 {
+        if !progress(pass, p.mean_pp()) || moved == 0 {
             break;
         }
     }

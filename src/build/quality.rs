@@ -7,7 +7,7 @@ use super::graph::Graph;
 use super::partition::Partition;
 
 /// Balance of one metric over the territories.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MetricQuality {
     /// Metric name (`balance` for the weighted mix when there are several).
     pub name: String,
@@ -22,7 +22,7 @@ pub struct MetricQuality {
 }
 
 /// How good a partition is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Quality {
     /// Territories asked for.
     pub territories: usize,

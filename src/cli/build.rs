@@ -88,6 +88,7 @@ impl Build {
             if p.phase != "done" {
                 bar.set_prefix(format!("max |dev| {:.2}%", p.max_deviation * 100.0));
             }
+            true
         };
         let request = BuildRequest {
             alignment,

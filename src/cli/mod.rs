@@ -9,6 +9,7 @@ mod export;
 mod ingest;
 mod lookup;
 mod output;
+mod rebalance;
 mod records;
 mod serve;
 mod token;
@@ -65,6 +66,8 @@ enum Command {
     },
     /// Build a new alignment of k balanced, contiguous, compact territories.
     Build(build::Build),
+    /// Propose moves that balance an alignment's territories (shown; committed with --apply).
+    Rebalance(rebalance::Rebalance),
     /// Reps of an alignment.
     Reps {
         #[command(subcommand)]
@@ -159,6 +162,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::IngestAddresses(args) => args.run(&config, out),
         Command::Align { command } => command.run(&config, out),
         Command::Build(args) => args.run(&config, out),
+        Command::Rebalance(args) => args.run(&config, out),
         Command::Reps { command } => command.run(&config, out),
         Command::Accounts { command } => command.run(&config, out),
         Command::Lookup(args) => args.run(&config, out),

@@ -4,11 +4,13 @@
 //! `territory`; point units follow the polygon containing them).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::build::{self, Balance, BuildError, Graph, Params, Progress, Quality};
+use crate::feature::is_placeholder_id;
 use crate::snapshot::DatasetModel;
 use crate::store::{AlignmentInfo, StoreError};
 
@@ -40,8 +42,10 @@ pub struct BuildOutcome {
     pub build_seconds: f64,
 }
 
-/// A dataset's unit graph with the balance metrics of its polygon units (topology
-/// order), for builds and for evaluating other partitions of the same graph.
+/// A dataset's unit graph with the balance metrics of its polygon units, for builds,
+/// rebalances and for evaluating other partitions of the same graph. Placeholder
+/// units ([`crate::feature::is_placeholder_id`]: parks, airports, water) are left out:
+/// no territory should be walled in by them, and they stay unassigned.
 #[derive(Debug, Clone)]
 pub struct UnitGraph {
     /// The graph.
@@ -52,10 +56,13 @@ pub struct UnitGraph {
     pub metrics: Vec<(String, Vec<f64>)>,
     /// Unit id of every graph unit.
     pub ids: Vec<String>,
+    /// Dataset unit index of every graph unit.
+    pub units: Vec<u32>,
 }
 
 impl UnitGraph {
-    /// The graph of `model`'s polygon units with the metrics of `balance`.
+    /// The graph of `model`'s polygon units (placeholders left out) with the metrics
+    /// of `balance`.
     pub fn new(model: &DatasetModel, balance: &str) -> Result<UnitGraph, BuildError> {
         let balance = Balance::parse(balance)?;
         let units = &model.units;
@@ -82,17 +89,41 @@ impl UnitGraph {
         }
         let columns: Vec<Vec<f64>> = metrics.iter().map(|(_, v)| v.clone()).collect();
         let weight = balance.combine(&columns);
-        let ids = model
+        let ids: Vec<String> = model
             .unit_of_topo
             .iter()
             .map(|&u| units.get(u).id.clone())
             .collect();
-        Ok(UnitGraph {
+        let whole = UnitGraph {
             graph: Graph::from_topology(&model.topology),
             weight,
             metrics,
+            units: model.unit_of_topo.clone(),
             ids,
-        })
+        };
+        if !whole.ids.iter().any(|id| is_placeholder_id(id)) {
+            return Ok(whole);
+        }
+        let keep: Vec<bool> = whole.ids.iter().map(|id| !is_placeholder_id(id)).collect();
+        Ok(whole.subset(&keep))
+    }
+
+    /// The graph of the units `keep` marks (one flag per graph unit), components
+    /// joined anew.
+    pub fn subset(&self, keep: &[bool]) -> UnitGraph {
+        let (graph, kept) = self.graph.subgraph(keep);
+        let pick = |values: &[f64]| kept.iter().map(|&u| values[u as usize]).collect::<Vec<f64>>();
+        UnitGraph {
+            graph,
+            weight: pick(&self.weight),
+            metrics: self
+                .metrics
+                .iter()
+                .map(|(name, values)| (name.clone(), pick(values)))
+                .collect(),
+            ids: kept.iter().map(|&u| self.ids[u as usize].clone()).collect(),
+            units: kept.iter().map(|&u| self.units[u as usize]).collect(),
+        }
     }
 
     /// The quality of a partition of this graph (territory `0..k` per unit).
@@ -114,14 +145,9 @@ impl Engine {
         Ok(UnitGraph::new(&model, balance)?)
     }
 
-    /// Builds a new alignment of `request.params.territories` balanced, contiguous,
-    /// compact territories. Refused before any work when the alignment exists or the
-    /// parameters are wrong; `progress` hears from the build.
-    pub fn build(
-        &self,
-        request: &BuildRequest,
-        progress: &(dyn Fn(Progress) + Sync),
-    ) -> Result<BuildOutcome, AlignError> {
+    /// Checks what a build can check without building: the name is free and valid, the
+    /// dataset exists, the balance parses and k fits its units. Its dataset.
+    pub fn check_build(&self, request: &BuildRequest) -> Result<Arc<DatasetModel>, AlignError> {
         check_name(&request.alignment)?;
         match self.store.alignment(&request.alignment) {
             Ok(_) => return Err(StoreError::AlignmentExists(request.alignment.clone()).into()),
@@ -129,9 +155,21 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         let model = self.dataset(&request.dataset)?;
-        // Parameters that need no graph are checked first.
         Balance::parse(&request.balance)?;
         request.params.check(model.unit_of_topo.len())?;
+        Ok(model)
+    }
+
+    /// Builds a new alignment of `request.params.territories` balanced, contiguous,
+    /// compact territories. Refused before any work when the alignment exists or the
+    /// parameters are wrong; `progress` hears from the build and cancels it by
+    /// answering `false`.
+    pub fn build(
+        &self,
+        request: &BuildRequest,
+        progress: &(dyn Fn(Progress) -> bool + Sync),
+    ) -> Result<BuildOutcome, AlignError> {
+        let model = self.check_build(request)?;
         let started = Instant::now();
         let unit_graph = UnitGraph::new(&model, &request.balance)?;
         let graph_seconds = started.elapsed().as_secs_f64();

@@ -20,9 +20,12 @@ use crate::store::{
 
 mod build;
 mod error;
+pub mod jobs;
+mod rebalance;
 
 pub use build::{BuildOutcome, BuildRequest, UnitGraph};
 pub use error::AlignError;
+pub use rebalance::{MaxMoved, RebalanceProposal, RebalanceRequest, Transfer};
 
 struct Live {
     /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.

@@ -16,6 +16,7 @@ pub mod geocode_batch;
 pub mod guard;
 pub mod health;
 pub mod idempotency;
+pub mod jobs;
 pub mod lookup;
 pub mod methods;
 pub mod metrics;
@@ -38,6 +39,10 @@ pub use problem::ApiError;
 
 use crate::config::{Config, MAX_BATCH_BYTES};
 use crate::engine::Engine;
+use crate::engine::jobs::Jobs;
+
+/// Builds and rebalances that may wait for the job worker.
+pub const MAX_QUEUED_JOBS: usize = 8;
 use crate::export::cache::ExportCache;
 use crate::store::Store;
 use crate::tiles::TileService;
@@ -67,6 +72,8 @@ pub struct AppState {
     pub body_deadlines: deadline::BodyDeadlines,
     /// The origin the server's links are written with ([`origin`]).
     pub origin: origin::PublicOrigin,
+    /// Builds and rebalances running in the background ([`jobs`]).
+    pub jobs: Jobs,
 }
 
 impl AppState {
@@ -98,6 +105,7 @@ impl AppState {
             cors: cors::CorsPolicy::new(&config.cors_origins, config.cors_writes),
             body_deadlines: deadline::BodyDeadlines::default(),
             origin: origin::PublicOrigin::new(config),
+            jobs: Jobs::new(MAX_QUEUED_JOBS),
         }
     }
 }
@@ -231,6 +239,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(alignments::delete)
         .service(sheets::show)
         .service(sheets::put)
+        .service(jobs::build)
+        .service(jobs::rebalance)
+        .service(jobs::list)
+        .service(jobs::show)
+        .service(jobs::delete)
         .service(events::events)
         .service(alignments::show)
         .service(alignments::level_items)

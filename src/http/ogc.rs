@@ -662,7 +662,7 @@ pub async fn items(
         let tail = Paging {
             number_matched: matched.len(),
             number_returned: page.len(),
-            time_stamp: now_rfc3339(),
+            time_stamp: crate::engine::jobs::now_rfc3339(),
             links,
         };
         let tail = serde_json::to_string(&tail).map_err(|e| ApiError::Worker(e.to_string()))?;
@@ -817,28 +817,4 @@ pub async fn queryables(
     Ok(HttpResponse::Ok()
         .content_type("application/schema+json")
         .json(doc))
-}
-
-/// The current time as RFC 3339 UTC (seconds).
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

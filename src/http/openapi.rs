@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
-    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, lookup, metrics, ogc,
+    accounts, alignments, auth, datasets, events, exports, geocode_batch, health, jobs, lookup, metrics, ogc,
     ogc_tiles, sheets, tiles,
 };
 
@@ -26,6 +26,7 @@ use super::{
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
         alignments::delete, sheets::show, sheets::put,
+        jobs::build, jobs::rebalance, jobs::list, jobs::show, jobs::delete,
         events::events,
         lookup::point, lookup::points, lookup::nearest_reps, lookup::geocode, geocode_batch::addresses,
         accounts::show,
@@ -40,6 +41,7 @@ use super::{
         (name = "system", description = "Health and this document"),
         (name = "datasets", description = "Postal-unit datasets and their units"),
         (name = "alignments", description = "Alignments, levels, change sets, history, undo and diff"),
+        (name = "jobs", description = "Auto-build and rebalance, run in the background with progress and cancel"),
         (name = "lookup", description = "Who owns a point, an address or an account; nearest reps"),
         (name = "tiles", description = "Vector tiles, TileJSON, styles, glyphs and the map viewer"),
         (name = "exports", description = "Alignment levels as GIS files"),

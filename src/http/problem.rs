@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::engine::AlignError;
+use crate::engine::jobs::JobError;
 use crate::export::ExportError;
 use crate::lookup::address::GeocodeError;
 use crate::store::StoreError;
@@ -19,6 +20,9 @@ pub enum ApiError {
     /// An alignment error (refused change, sheet, undo).
     #[error(transparent)]
     Align(#[from] AlignError),
+    /// A background job was not taken, is not known, or has finished.
+    #[error(transparent)]
+    Job(#[from] JobError),
     /// A named thing does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -93,15 +97,9 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         match self {
-            ApiError::Align(AlignError::Store(e)) => ApiError::store_title(e),
-            ApiError::Align(AlignError::Rejected { .. }) => "Change refused",
-            ApiError::Align(AlignError::Sheet(_)) => "Sheet refused",
-            ApiError::Align(AlignError::NothingToUndo(_)) => "Nothing to undo",
-            ApiError::Align(AlignError::AlreadyUndone { .. }) => "Already undone",
-            ApiError::Align(AlignError::UndoConflict { .. }) => "Undo conflicts with later changes",
-            ApiError::Align(AlignError::Invalid(_)) => "Bad request",
-            ApiError::Align(AlignError::Build(_)) => "Build refused",
-            ApiError::Align(AlignError::KeyReused { .. }) => "Idempotency-Key reused",
+            ApiError::Align(e) => align_title(e),
+            ApiError::Job(JobError::Busy { .. }) => "Job queue full",
+            ApiError::Job(JobError::NotFound(_)) => "Job not found",
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
@@ -244,20 +242,13 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Store(e) | ApiError::Align(AlignError::Store(e)) => ApiError::store_status(e),
-            ApiError::Align(
-                AlignError::Rejected { .. } | AlignError::Sheet(_) | AlignError::KeyReused { .. },
-            ) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Store(e) => ApiError::store_status(e),
+            ApiError::Align(e) => align_status(e),
+            ApiError::Job(JobError::Busy { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Job(JobError::NotFound(_)) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Align(
-                AlignError::NothingToUndo(_)
-                | AlignError::AlreadyUndone { .. }
-                | AlignError::UndoConflict { .. },
-            ) => StatusCode::CONFLICT,
-            ApiError::Align(AlignError::Invalid(_) | AlignError::Build(_)) | ApiError::BadRequest { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::Tile(e) => ApiError::tile_status(e),
             ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -311,29 +302,87 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let ApiError::Job(JobError::Busy { .. }) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, "10"));
+        }
+        response
+            .insert_header(ContentType(mime_problem()))
+            .json(self.problem())
+    }
+}
+
+impl ApiError {
+    /// The problem body of this error.
+    fn problem(&self) -> Problem {
+        if let ApiError::Align(e) = self {
+            return align_problem(e);
+        }
+        let status = self.status_code();
         let (kind, title) = problem_type(status, self.title());
-        response.insert_header(ContentType(mime_problem())).json(Problem {
+        Problem {
             kind,
             title,
             status: status.as_u16(),
             detail: self.to_string(),
             current_revision: match self {
-                ApiError::Store(StoreError::StaleRevision { current, .. })
-                | ApiError::Align(AlignError::Store(StoreError::StaleRevision { current, .. })) => {
-                    Some(*current)
-                }
+                ApiError::Store(StoreError::StaleRevision { current, .. }) => Some(*current),
                 ApiError::Tile(e) => e.current_revision(),
                 _ => None,
             },
-            refusal: match self {
-                ApiError::Align(AlignError::Rejected { reason, .. }) => Some(reason.kind()),
-                _ => None,
-            },
+            refusal: None,
             parameter: match self {
                 ApiError::BadRequest { parameter, .. } => Some(parameter.clone()),
                 _ => None,
             },
-        })
+        }
+    }
+}
+
+fn align_title(e: &AlignError) -> &'static str {
+    match e {
+        AlignError::Store(e) => ApiError::store_title(e),
+        AlignError::Rejected { .. } => "Change refused",
+        AlignError::Sheet(_) => "Sheet refused",
+        AlignError::NothingToUndo(_) => "Nothing to undo",
+        AlignError::AlreadyUndone { .. } => "Already undone",
+        AlignError::UndoConflict { .. } => "Undo conflicts with later changes",
+        AlignError::Invalid(_) => "Bad request",
+        AlignError::Build(_) => "Build refused",
+        AlignError::KeyReused { .. } => "Idempotency-Key reused",
+    }
+}
+
+fn align_status(e: &AlignError) -> StatusCode {
+    match e {
+        AlignError::Store(e) => ApiError::store_status(e),
+        AlignError::Rejected { .. } | AlignError::Sheet(_) | AlignError::KeyReused { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AlignError::NothingToUndo(_) | AlignError::AlreadyUndone { .. } | AlignError::UndoConflict { .. } => {
+            StatusCode::CONFLICT
+        }
+        AlignError::Invalid(_) | AlignError::Build(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The problem body an alignment error is answered with (for a failed job's `error`).
+pub fn align_problem(e: &AlignError) -> Problem {
+    let status = align_status(e);
+    let (kind, title) = problem_type(status, align_title(e));
+    Problem {
+        kind,
+        title,
+        status: status.as_u16(),
+        detail: e.to_string(),
+        current_revision: match e {
+            AlignError::Store(StoreError::StaleRevision { current, .. }) => Some(*current),
+            _ => None,
+        },
+        refusal: match e {
+            AlignError::Rejected { reason, .. } => Some(reason.kind()),
+            _ => None,
+        },
+        parameter: None,
     }
 }
 

@@ -561,3 +561,52 @@ test('an edited sheet replaces the alignment in one change set, and a bad one is
   assert.deepEqual(errors.filter((e) => !/Failed to load resource: the server responded with a status of 422/.test(e)), [], 'console errors');
   await context.close();
 });
+
+test('a rebalance is proposed, shown before anything changes, accepted as one change set', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const before = await showsCurrent(page);
+  await page.fill('#tolerance', '25');
+  await page.click('#rebalance summary');
+  await page.fill('#rebalance-max-moved', '15');
+  await page.click('[data-testid="rebalance-propose"]');
+  await page.waitForSelector('[data-testid="rebalance-summary"]', WAIT);
+  const summary = await page.textContent('[data-testid="rebalance-summary"]');
+  const [, moved, worse, better] = summary.match(/(\d+) unit\(s\) to move \(at most 15\):\s+max \|deviation\| ([\d.]+)% → ([\d.]+)%/) || [];
+  assert.ok(Number(moved) > 0 && Number(moved) <= 15, summary);
+  assert.ok(Number(better) < Number(worse), summary);
+  assert.equal(await revision(), before, 'a proposal changes nothing');
+
+  await page.click('[data-testid="rebalance-accept"]');
+  await page.waitForFunction(() => /Rebalanced: \d+ unit\(s\) moved, revision \d+/.test(document.getElementById('message').textContent), null, WAIT);
+  assert.equal(await revision(), before + 1, 'one change set');
+  await showsCurrent(page);
+  const history = await get('/history');
+  assert.equal(history.changes.at(-1).changes.length > 0, true);
+  await post('/undo', { expected_revision: await revision(), author: 'test' });
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('a what-if is built in the background and opened from its report', { timeout: 180_000 }, async () => {
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await openEditor(context, errors);
+  const name = `built-${Date.now()}`;
+  await page.click('#build summary');
+  await page.fill('#build-name', name);
+  await page.fill('#build-territories', '4');
+  await page.click('[data-testid="build-start"]');
+  await page.waitForSelector('[data-testid="build-summary"]', { timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid="build-summary"]'), /^4 territories: max \|deviation\| [\d.]+%/);
+  const built = await (await fetch(`${BASE}/api/alignments/${name}`)).json();
+  assert.equal(built.counts.territory, 4);
+  await page.click('[data-testid="build-open"]');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
+  assert.match(await page.textContent('#status'), new RegExp(`^${name} · revision`));
+  const res = await fetch(`${BASE}/api/alignments/${name}?expected_revision=${built.revision}`, { method: 'DELETE' });
+  assert.ok(res.ok, `DELETE: ${res.status}`);
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});

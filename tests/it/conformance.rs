@@ -81,6 +81,12 @@ macro_rules! conform_app {
         let (dir, engine) = engine();
         let mut state = AppState::with_engine(Arc::new(engine));
         state.cors = $policy;
+        // Job 1, for the sample URI of /api/jobs/{id}.
+        let job = Box::new(|_: &geoalign::engine::jobs::JobContext| Ok(serde_json::json!({})));
+        state
+            .jobs
+            .submit(geoalign::engine::jobs::JobKind::Rebalance, "nyc", job)
+            .unwrap();
         (dir, test::init_service(app(web::Data::new(state))).await)
     }};
     () => {

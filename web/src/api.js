@@ -152,3 +152,9 @@ export async function flyToTerritory(app, code, level = app.levels[0]) {
   }
   return feature;
 }
+
+export async function deleteJSON(path) {
+  const res = await send(path, { method: 'DELETE', headers: { accept: 'application/json' } });
+  return answer(res, `DELETE ${path}`);
+}
+

@@ -21,6 +21,8 @@ import { installSearch } from './search.js';
 import { installScenarios } from './scenarios.js';
 import { installExports } from './exports.js';
 import { installSheet } from './sheet.js';
+import { installRebalance } from './rebalance.js';
+import { installBuild } from './build.js';
 
 const params = new URLSearchParams(window.location.search);
 const status = document.getElementById('status');
@@ -367,6 +369,8 @@ async function start() {
   installExports(app);
   installSheet(app);
   await app.refresh();
+  installRebalance(app);
+  installBuild(app);
   await idle;
   // Test hook: the map is drawn and every panel has its first data.
   document.body.dataset.ready = 'true';
