@@ -42,6 +42,30 @@ fn number(field: &str, value: &str, line: usize, problems: &mut Vec<String>) -> 
 /// Reads `id,name,email,lon,lat,territory` (email, lon/lat and territory optional)
 /// into operations: upsert the reps, then add each to its territories' reps.
 pub fn reps(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetError> {
+    let (reps, links) = read_reps(input, Some(state))?;
+    let mut ops = vec![Op::UpsertReps { reps }];
+    for (territory, ids) in links {
+        let mut all = state.territories[0][&territory].reps.clone();
+        all.extend(ids);
+        ops.push(Op::SetRep {
+            territory,
+            reps: all.into_iter().collect(),
+        });
+    }
+    Ok(ops)
+}
+
+/// Reads the rep records of `id,name,email,lon,lat[,territory]` (a territory column is
+/// ignored), as `geoalign build --seeds` takes them.
+pub fn rep_records(input: impl Read) -> Result<BTreeMap<String, RepRecord>, SheetError> {
+    Ok(read_reps(input, None)?.0)
+}
+
+/// The rep records, and with `state` each territory's reps from the territory column
+/// (checked against `state`'s territories).
+type RepsRead = (BTreeMap<String, RepRecord>, BTreeMap<String, BTreeSet<String>>);
+
+fn read_reps(input: impl Read, state: Option<&AlignmentState>) -> Result<RepsRead, SheetError> {
     let mut csv = reader(input);
     let header = header(&mut csv)?;
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -77,7 +101,7 @@ pub fn reps(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetEr
                 lat,
             },
         );
-        if let Some(territory) = get(territory_col) {
+        if let (Some(territory), Some(state)) = (get(territory_col), state) {
             if !state.territories[0].contains_key(territory) {
                 problems.push(format!("line {line}: unknown {} '{territory}'", state.levels[0]));
                 continue;
@@ -91,16 +115,7 @@ pub fn reps(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetEr
     if !problems.is_empty() {
         return Err(SheetError { problems });
     }
-    let mut ops = vec![Op::UpsertReps { reps }];
-    for (territory, ids) in links {
-        let mut all = state.territories[0][&territory].reps.clone();
-        all.extend(ids);
-        ops.push(Op::SetRep {
-            territory,
-            reps: all.into_iter().collect(),
-        });
-    }
-    Ok(ops)
+    Ok((reps, links))
 }
 
 /// Geocodes an account's address to (lon, lat), or says why it cannot.

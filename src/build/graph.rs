@@ -183,6 +183,25 @@ impl Graph {
         (graph, kept)
     }
 
+    /// Every unit, nearest to the lon/lat point first (by its representative point).
+    pub fn units_by_distance(&self, lon: f64, lat: f64) -> Vec<u32> {
+        let d = self.distances_from(lon, lat);
+        let mut units: Vec<u32> = (0..self.len() as u32).collect();
+        units.sort_by(|&a, &b| d[a as usize].total_cmp(&d[b as usize]).then(a.cmp(&b)));
+        units
+    }
+
+    /// Distance (km) from a lon/lat point to every unit's representative point.
+    pub fn distances_from(&self, lon: f64, lat: f64) -> Vec<f64> {
+        let p = project(Coord { x: lon, y: lat });
+        self.point.iter().map(|&q| super::seed::d2(q, p).sqrt()).collect()
+    }
+
+    /// Distance (km) from a lon/lat point to unit `u`'s representative point.
+    pub fn distance_to(&self, u: u32, lon: f64, lat: f64) -> f64 {
+        super::seed::d2(self.point[u as usize], project(Coord { x: lon, y: lat })).sqrt()
+    }
+
     /// Number of units.
     pub fn len(&self) -> usize {
         self.area.len()

@@ -96,6 +96,17 @@ pub enum BuildError {
         /// Units of the graph.
         units: usize,
     },
+    /// More seeds (reps) than territories.
+    #[error("{seeds} seeds (reps) for {territories} territories: give --territories at least {seeds}")]
+    TooManySeeds {
+        /// Seeds given.
+        seeds: usize,
+        /// Territories asked for.
+        territories: usize,
+    },
+    /// A seed without a home location.
+    #[error("rep '{0}' has no home (lon, lat): a seed needs one")]
+    SeedWithoutHome(String),
     /// A rebalance's bound on moved units does not parse.
     #[error("max_moved {given:?}: {reason}")]
     BadMaxMoved {

@@ -8,7 +8,7 @@ use geoalign::config::Config;
 use geoalign::engine::{BuildRequest, UnitGraph};
 
 use super::output::Stdout;
-use super::{CliError, engine, read_input};
+use super::{CliError, engine, open_input, read_input};
 
 /// Build a new alignment of k territories balanced on metrics, each contiguous and
 /// compact (never overwrites: refused when the alignment exists).
@@ -20,9 +20,17 @@ pub struct Build {
     /// Name of the new alignment.
     #[arg(long, required_unless_present_any = ["dump_graph", "evaluate"])]
     alignment: Option<String>,
-    /// Number of territories (k).
-    #[arg(long)]
-    territories: usize,
+    /// Number of territories (k); with --seeds, the number of reps by default.
+    #[arg(long, required_unless_present = "seeds")]
+    territories: Option<usize>,
+    /// Reps to build for (CSV `id,name,email,lon,lat`, as `geoalign reps import` takes):
+    /// each gets one territory, the one holding its home or nearest it.
+    #[arg(long, value_name = "FILE")]
+    seeds: Option<PathBuf>,
+    /// With --seeds: grow each rep's territory from the unit holding its home and keep
+    /// it there (balance then depends on where the reps live).
+    #[arg(long, requires = "seeds")]
+    keep_homes: bool,
     /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`.
     #[arg(long)]
     balance: String,
@@ -52,9 +60,19 @@ pub struct Build {
 impl Build {
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
         let engine = engine(config)?;
+        let seeds = match &self.seeds {
+            Some(path) => {
+                geoalign::align::records::rep_records(open_input(path)?).map_err(|e| CliError::Input {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+            None => Default::default(),
+        };
+        let territories = self.territories.unwrap_or(seeds.len());
         let defaults = Params::default();
         let params = Params {
-            territories: self.territories,
+            territories,
             tolerance: self.tolerance,
             seed: self.seed,
             restarts: self.restarts,
@@ -70,8 +88,8 @@ impl Build {
                 .check(usize::MAX)
                 .map_err(geoalign::engine::AlignError::from)?;
             let graph = engine.unit_graph(&self.dataset, &self.balance)?;
-            let owner = read_partition(path, graph.graph.len(), self.territories)?;
-            return out.json(&graph.quality(&owner, self.territories, self.tolerance));
+            let owner = read_partition(path, graph.graph.len(), territories)?;
+            return out.json(&graph.quality(&owner, territories, self.tolerance));
         }
         let Some(alignment) = self.alignment else {
             return Err(CliError::Usage("--alignment is required".into()));
@@ -95,6 +113,8 @@ impl Build {
             dataset: self.dataset,
             balance: self.balance,
             params,
+            seeds,
+            keep_homes: self.keep_homes,
         };
         let outcome = engine.build(&request, &on_progress);
         bar.finish_and_clear();
@@ -106,6 +126,13 @@ impl Build {
             "alignment '{}' on '{}': built in {:.2} s (unit graph {:.2} s)",
             outcome.alignment.name, outcome.alignment.dataset, outcome.build_seconds, outcome.graph_seconds
         ))?;
+        for seed in &outcome.seeds {
+            let home = match seed.home_inside {
+                true => format!("home in {}", seed.unit),
+                false => format!("home {:.1} km from {}", seed.distance_km, seed.unit),
+            };
+            out.line(format_args!("  {} -> {} ({home})", seed.rep, seed.territory))?;
+        }
         out.line(&outcome.quality)
     }
 }

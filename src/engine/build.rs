@@ -3,12 +3,13 @@
 //! the result written as a new alignment through the sheet import (one level,
 //! `territory`; point units follow the polygon containing them).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::align::RepRecord;
 use crate::build::{self, Balance, BuildError, Graph, Params, Progress, Quality};
 use crate::feature::is_placeholder_id;
 use crate::snapshot::DatasetModel;
@@ -27,6 +28,30 @@ pub struct BuildRequest {
     pub balance: String,
     /// k, tolerance, seed and the effort.
     pub params: Params,
+    /// Reps to build for (by id, each with a home): each gets one territory, the one
+    /// holding its home or nearest it (balance first). Empty: territories get no reps.
+    pub seeds: BTreeMap<String, RepRecord>,
+    /// Keep every rep's home in its territory: territory `i` grows from the unit holding
+    /// the `i`-th rep's home (or the nearest one no other rep took) and keeps it. Balance
+    /// then depends on where the reps live.
+    pub keep_homes: bool,
+}
+
+/// Where a rep's territory was seeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedPlacement {
+    /// Rep id.
+    pub rep: String,
+    /// The territory built around the rep.
+    pub territory: String,
+    /// The unit holding the home, or the territory's unit nearest it (with
+    /// `keep_homes`: the unit the territory grew from).
+    pub unit: String,
+    /// Whether the rep's home is inside the territory.
+    pub home_inside: bool,
+    /// Distance (km) from the home to the nearest unit of the territory (by its
+    /// representative point); 0 when the home is inside.
+    pub distance_km: f64,
 }
 
 /// A finished build.
@@ -40,6 +65,8 @@ pub struct BuildOutcome {
     pub graph_seconds: f64,
     /// Seconds spent partitioning.
     pub build_seconds: f64,
+    /// Where each rep's territory was seeded (empty without seeds).
+    pub seeds: Vec<SeedPlacement>,
 }
 
 /// A dataset's unit graph with the balance metrics of its polygon units, for builds,
@@ -132,6 +159,98 @@ impl UnitGraph {
     }
 }
 
+/// A seed's home (checked to be there before the build).
+fn home_of(record: &RepRecord) -> (f64, f64) {
+    (record.lon.unwrap_or(0.0), record.lat.unwrap_or(0.0))
+}
+
+/// The graph unit holding a lon/lat point, if any.
+fn home_unit(model: &DatasetModel, index: &HashMap<u32, u32>, lon: f64, lat: f64) -> Option<u32> {
+    model.unit_at(lon, lat).and_then(|u| index.get(&u).copied())
+}
+
+/// With `keep_homes`: the locks that seed territory `i` at the `i`-th rep's home unit
+/// (or the nearest unit no other rep took), and each rep's territory and unit.
+fn lock_homes(
+    model: &DatasetModel,
+    graph: &UnitGraph,
+    index: &HashMap<u32, u32>,
+    seeds: &BTreeMap<String, RepRecord>,
+) -> (Vec<Option<u32>>, Vec<(u32, SeedPlacement)>) {
+    let mut locks = vec![None; graph.graph.len()];
+    let mut placed = Vec::with_capacity(seeds.len());
+    for (t, (rep, record)) in seeds.iter().enumerate() {
+        let (lon, lat) = home_of(record);
+        let free = |g: &u32| locks[*g as usize].is_none();
+        let unit = home_unit(model, index, lon, lat)
+            .filter(free)
+            .or_else(|| graph.graph.units_by_distance(lon, lat).into_iter().find(free));
+        let Some(unit) = unit else { continue };
+        locks[unit as usize] = Some(t as u32);
+        placed.push((t as u32, placement(rep, unit, graph, lon, lat)));
+    }
+    (locks, placed)
+}
+
+/// Without `keep_homes`: each rep gets one territory of the built `owner`, the pairs
+/// taken nearest first (distance from the home to the territory's nearest unit; 0 when
+/// the home is inside it).
+fn match_reps(
+    model: &DatasetModel,
+    graph: &UnitGraph,
+    index: &HashMap<u32, u32>,
+    seeds: &BTreeMap<String, RepRecord>,
+    owner: &[u32],
+    k: usize,
+) -> Vec<(u32, SeedPlacement)> {
+    // (distance², rep, territory, nearest unit) for every pair.
+    let mut pairs: Vec<(f64, usize, u32, u32)> = Vec::with_capacity(seeds.len() * k);
+    for (r, record) in seeds.values().enumerate() {
+        let (lon, lat) = home_of(record);
+        let home = home_unit(model, index, lon, lat);
+        let mut nearest: Vec<Option<(f64, u32)>> = vec![None; k];
+        for (g, d) in graph.graph.distances_from(lon, lat).into_iter().enumerate() {
+            let d = if home == Some(g as u32) { -1.0 } else { d };
+            let slot = &mut nearest[owner[g] as usize];
+            if slot.is_none_or(|(best, _)| d < best) {
+                *slot = Some((d, g as u32));
+            }
+        }
+        for (t, n) in nearest.into_iter().enumerate() {
+            if let Some((d, g)) = n {
+                pairs.push((d, r, t as u32, g));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let reps: Vec<(&String, &RepRecord)> = seeds.iter().collect();
+    let (mut rep_done, mut territory_done) = (vec![false; reps.len()], vec![false; k]);
+    let mut placed = Vec::with_capacity(reps.len());
+    for (_, r, t, g) in pairs {
+        if rep_done[r] || territory_done[t as usize] {
+            continue;
+        }
+        rep_done[r] = true;
+        territory_done[t as usize] = true;
+        let (rep, record) = reps[r];
+        let (lon, lat) = home_of(record);
+        placed.push((t, placement(rep, g, graph, lon, lat)));
+    }
+    placed.sort_by(|a, b| a.1.rep.cmp(&b.1.rep));
+    placed
+}
+
+fn placement(rep: &str, unit: u32, graph: &UnitGraph, lon: f64, lat: f64) -> SeedPlacement {
+    let distance = graph.graph.distance_to(unit, lon, lat);
+    SeedPlacement {
+        rep: rep.to_owned(),
+        territory: String::new(),
+        unit: graph.ids[unit as usize].clone(),
+        home_inside: false,
+        distance_km: distance,
+    }
+}
+
 /// Territory codes `T001`, `T002`, ... wide enough for `k`.
 pub fn territory_code(t: usize, k: usize) -> String {
     let width = k.to_string().len().max(3);
@@ -157,6 +276,20 @@ impl Engine {
         let model = self.dataset(&request.dataset)?;
         Balance::parse(&request.balance)?;
         request.params.check(model.unit_of_topo.len())?;
+        if request.seeds.len() > request.params.territories {
+            return Err(BuildError::TooManySeeds {
+                seeds: request.seeds.len(),
+                territories: request.params.territories,
+            }
+            .into());
+        }
+        if let Some((id, _)) = request
+            .seeds
+            .iter()
+            .find(|(_, r)| r.lon.is_none() || r.lat.is_none())
+        {
+            return Err(BuildError::SeedWithoutHome(id.clone()).into());
+        }
         Ok(model)
     }
 
@@ -181,22 +314,49 @@ impl Engine {
             ms = (graph_seconds * 1e3) as u64,
             "unit graph built"
         );
+        let k = request.params.territories;
+        // Dataset unit index -> graph unit index.
+        let index: HashMap<u32, u32> = unit_graph
+            .units
+            .iter()
+            .enumerate()
+            .map(|(g, &u)| (u, g as u32))
+            .collect();
+        let (locks, mut seeds) = match request.keep_homes {
+            true => lock_homes(&model, &unit_graph, &index, &request.seeds),
+            false => (Vec::new(), Vec::new()),
+        };
         let started = Instant::now();
         let owner = build::build(
             &unit_graph.graph,
             &unit_graph.weight,
-            &[],
+            &locks,
             &request.params,
             progress,
         )?;
         let build_seconds = started.elapsed().as_secs_f64();
-        let k = request.params.territories;
+        if !request.keep_homes && !request.seeds.is_empty() {
+            seeds = match_reps(&model, &unit_graph, &index, &request.seeds, &owner, k);
+        }
+        let mut rep_of: Vec<String> = vec![String::new(); k];
+        for (t, placed) in &mut seeds {
+            rep_of[*t as usize] = placed.rep.clone();
+            placed.territory = territory_code(*t as usize, k);
+            let (lon, lat) = home_of(&request.seeds[&placed.rep]);
+            let home = home_unit(&model, &index, lon, lat);
+            placed.home_inside = home.is_some_and(|g| owner[g as usize] == *t);
+            if placed.home_inside {
+                placed.distance_km = 0.0;
+            }
+        }
+        let seeds: Vec<SeedPlacement> = seeds.into_iter().map(|(_, p)| p).collect();
         let quality = unit_graph.quality(&owner, k, request.params.tolerance);
         let mut sheet = csv::Writer::from_writer(Vec::new());
         let write = |sheet: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-            sheet.write_record(["unit_id", "territory"])?;
+            sheet.write_record(["unit_id", "territory", "rep"])?;
             for (id, &t) in unit_graph.ids.iter().zip(&owner) {
-                sheet.write_record([id.as_str(), territory_code(t as usize, k).as_str()])?;
+                let rep = rep_of[t as usize].as_str();
+                sheet.write_record([id.as_str(), territory_code(t as usize, k).as_str(), rep])?;
             }
             sheet.flush()?;
             Ok(())
@@ -205,18 +365,20 @@ impl Engine {
         let bytes = sheet
             .into_inner()
             .map_err(|e| AlignError::Invalid(format!("writing the built sheet: {e}")))?;
-        let (alignment, _) = self.import_sheet(
+        let (alignment, _) = self.import_sheet_with_reps(
             &request.alignment,
             &request.dataset,
             Some(vec!["territory".to_owned()]),
             None,
             bytes.as_slice(),
+            request.seeds.clone(),
         )?;
         Ok(BuildOutcome {
             alignment,
             quality,
             graph_seconds,
             build_seconds,
+            seeds,
         })
     }
 }

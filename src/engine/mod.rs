@@ -3,7 +3,7 @@
 //! swap it in atomically) and undoes them. One writer per alignment; readers
 //! take the current `Arc<Snapshot>` without waiting.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use arc_swap::ArcSwap;
@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
-use crate::align::{AlignmentState, Op, replace};
+use crate::align::{AlignmentState, Op, RepRecord, replace};
 use crate::change::Change;
 use crate::snapshot::{DatasetModel, Snapshot};
 use crate::store::{
@@ -23,7 +23,7 @@ mod error;
 pub mod jobs;
 mod rebalance;
 
-pub use build::{BuildOutcome, BuildRequest, UnitGraph};
+pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph};
 pub use error::AlignError;
 pub use rebalance::{MaxMoved, RebalanceProposal, RebalanceRequest, Transfer};
 
@@ -424,12 +424,27 @@ impl Engine {
         columns: Option<SheetColumns>,
         reader: impl std::io::Read,
     ) -> Result<(AlignmentInfo, SheetReport), AlignError> {
+        self.import_sheet_with_reps(name, dataset, levels, columns, reader, BTreeMap::new())
+    }
+
+    /// [`Engine::import_sheet`], with the records (name, e-mail, home) of reps the sheet
+    /// names by id.
+    pub(crate) fn import_sheet_with_reps(
+        &self,
+        name: &str,
+        dataset: &str,
+        levels: Option<Vec<String>>,
+        columns: Option<SheetColumns>,
+        reader: impl std::io::Read,
+        reps: BTreeMap<String, RepRecord>,
+    ) -> Result<(AlignmentInfo, SheetReport), AlignError> {
         check_name(name)?;
         let model = self.dataset(dataset)?;
         let levels = levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| (*s).to_owned()).collect());
         AlignmentState::new(levels.clone(), 0).map_err(|r| AlignError::Invalid(r.to_string()))?;
         let columns = columns.unwrap_or_else(|| SheetColumns::for_levels(&levels));
-        let (state, report) = sheet::import(reader, &levels, &columns, &model.units)?;
+        let (mut state, report) = sheet::import(reader, &levels, &columns, &model.units)?;
+        state.reps.extend(reps);
         let info = self
             .store
             .create_alignment(name, dataset, &state, &model.units, None)?;

@@ -6,6 +6,8 @@
 //! commits nothing: its result is a change set for review, accepted by posting it to
 //! `/api/alignments/{a}/changes`.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,7 @@ use super::body::AlignmentPath;
 use super::guard::SameOrigin;
 use super::problem::{Problem, ProblemResponse, align_problem};
 use super::{ApiError, AppState, blocking};
+use crate::align::RepRecord;
 use crate::build::{Params, RebalanceParams};
 use crate::engine::jobs::{JobKind, JobState, JobStatus};
 use crate::engine::{BuildRequest, MaxMoved, RebalanceRequest};
@@ -39,6 +42,12 @@ pub struct BuildBody {
     /// Independent restarts (default 2); the best is kept.
     #[schema(minimum = 1, maximum = 8)]
     pub restarts: Option<usize>,
+    /// Reps to build for, by id (each with `lon`, `lat`): each gets one territory, the one
+    /// holding its home or nearest it. At most `territories`.
+    #[schema(value_type = Option<Object>, example = json!({"R1": {"name": "Ann", "lon": -73.99, "lat": 40.75}}))]
+    pub seeds: Option<BTreeMap<String, RepRecord>>,
+    /// Grow each rep's territory from the unit holding its home and keep it there.
+    pub keep_homes: Option<bool>,
 }
 
 /// Body of `POST /api/alignments/{alignment}/rebalance`.
@@ -170,6 +179,8 @@ pub async fn build(
             restarts: body.restarts.unwrap_or(defaults.restarts),
             ..defaults
         },
+        seeds: body.seeds.unwrap_or_default(),
+        keep_homes: body.keep_homes.unwrap_or(false),
     };
     if !(1..=8).contains(&request.params.restarts) {
         return Err(ApiError::bad("restarts", "from 1 to 8"));

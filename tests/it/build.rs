@@ -25,6 +25,8 @@ fn request(alignment: &str, dataset: &str, k: usize, balance: &str, seed: u64) -
             seed,
             ..Params::default()
         },
+        seeds: Default::default(),
+        keep_homes: false,
     }
 }
 
@@ -383,6 +385,18 @@ fn the_cli_builds_a_new_alignment_and_refuses_bad_parameters() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("unknown metric 'income'"), "{err}");
+
+    // Seeded by the sample's reps: one territory each (k from the file), and each rep's
+    // line says where its territory started.
+    let reps = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nyc_reps.csv");
+    let out = build(&["--alignment", "by-reps", "--seeds", reps.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("28 territories from 177 units"), "{stdout}");
+    assert!(stdout.contains("  R1000 -> T0"), "{stdout}");
+    let (code, err) = status(&["--alignment", "b", "--seeds", "/nonexistent/reps.csv"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("/nonexistent/reps.csv"), "{err}");
 }
 
 fn rebalance_request(alignment: &str, tolerance: f64, max_moved: MaxMoved) -> RebalanceRequest {
@@ -683,4 +697,114 @@ mod over_http {
             (StatusCode::NOT_FOUND, Some("Job not found"))
         );
     }
+}
+
+#[test]
+fn reps_get_the_territory_nearest_their_home_or_keep_it_inside() {
+    let (_dir, engine) = common::sample_engine();
+    let file = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nyc_reps.csv")).unwrap();
+    // Every third rep of the sample (spread over the boroughs), and one more living in
+    // the first one's ZIP.
+    let mut seeds: BTreeMap<String, geoalign::align::RepRecord> = geoalign::align::records::rep_records(file)
+        .unwrap()
+        .into_iter()
+        .step_by(3)
+        .take(8)
+        .collect();
+    let first = seeds.values().next().unwrap().clone();
+    seeds.insert(
+        "R9999".into(),
+        geoalign::align::RepRecord {
+            name: "Neighbour".into(),
+            ..first
+        },
+    );
+    let check = |name: &str, keep_homes: bool| {
+        let mut req = request(name, "nyc", 9, "population_estimate", 1);
+        req.seeds = seeds.clone();
+        req.keep_homes = keep_homes;
+        let outcome = run(&engine, &req);
+        assert_eq!(assert_contiguous(&engine, name, "population_estimate"), 9);
+        assert_eq!(outcome.seeds.len(), 9);
+        let snapshot = engine.snapshot(name).unwrap();
+        let units = &snapshot.dataset.units;
+        let mut territories = std::collections::BTreeSet::new();
+        for placed in &outcome.seeds {
+            assert!(
+                territories.insert(placed.territory.clone()),
+                "one territory per rep: {placed:?}"
+            );
+            let territory = &snapshot.state.territories[0][&placed.territory];
+            assert_eq!(
+                territory.reps.iter().collect::<Vec<_>>(),
+                vec![&placed.rep],
+                "{placed:?}"
+            );
+            // The rep's record came with it: name and home.
+            let record = &snapshot.state.reps[&placed.rep];
+            assert_eq!(record, &seeds[&placed.rep]);
+            let home = snapshot
+                .dataset
+                .unit_at(record.lon.unwrap(), record.lat.unwrap())
+                .unwrap();
+            let inside = snapshot.state.owner(units, home) == Some(placed.territory.as_str());
+            assert_eq!(placed.home_inside, inside, "{placed:?}");
+            assert_eq!(placed.distance_km == 0.0, inside, "{placed:?}");
+            let unit = units.iter().position(|u| u.id == placed.unit).unwrap() as u32;
+            assert_eq!(
+                snapshot.state.owner(units, unit),
+                Some(placed.territory.as_str()),
+                "{placed:?}"
+            );
+        }
+        outcome
+    };
+    // Balance first: the build is the one without reps; each rep gets the territory
+    // holding its home when it can, else the nearest left.
+    let matched = check("matched", false);
+    let plain = run(&engine, &request("plain", "nyc", 9, "population_estimate", 1));
+    assert_eq!(matched.quality, plain.quality);
+    assert!(
+        matched.seeds.iter().filter(|s| s.home_inside).count() >= 5,
+        "{:?}",
+        matched.seeds
+    );
+    // Homes kept: every rep but the neighbour (whose ZIP the first rep holds) is inside.
+    let kept = check("kept", true);
+    let outside: Vec<&str> = kept
+        .seeds
+        .iter()
+        .filter(|s| !s.home_inside)
+        .map(|s| s.rep.as_str())
+        .collect();
+    assert_eq!(outside, vec!["R9999"]);
+    // Balance then follows where the reps live: measured 49% here (two reps in one ZIP,
+    // three in Manhattan), 12.4% for ten reps spread over the boroughs, 81% for all 28
+    // sample reps; the matched build above is within 3%.
+    assert!(balance_of(&kept.quality) < 0.6, "{}", kept.quality);
+    assert!(balance_of(&matched.quality) < 0.05, "{}", matched.quality);
+
+    // More reps than territories, or a rep without a home, is refused before any work.
+    let mut many = request("b", "nyc", 2, "population_estimate", 1);
+    many.seeds = seeds.clone();
+    let e = engine.build(&many, &|_| true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AlignError::Build(BuildError::TooManySeeds {
+                seeds: 9,
+                territories: 2
+            })
+        ),
+        "{e}"
+    );
+    let mut homeless = request("b", "nyc", 9, "population_estimate", 1);
+    homeless.keep_homes = true;
+    homeless.seeds = seeds;
+    homeless.seeds.get_mut("R9999").unwrap().lon = None;
+    let e = engine.build(&homeless, &|_| true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "rep 'R9999' has no home (lon, lat): a seed needs one"
+    );
 }
