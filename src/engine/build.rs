@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::align::RepRecord;
 use crate::build::{self, Balance, BuildError, Graph, Params, Progress, Quality};
-use crate::feature::is_placeholder_id;
+use crate::feature::{UnitKind, is_placeholder_id};
 use crate::snapshot::DatasetModel;
 use crate::store::{AlignmentInfo, StoreError};
 
@@ -89,14 +89,14 @@ pub struct UnitGraph {
 
 impl UnitGraph {
     /// The graph of `model`'s polygon units (placeholders left out) with the metrics
-    /// of `balance`.
+    /// of `balance`; a point unit's metrics count in the polygon containing it.
     pub fn new(model: &DatasetModel, balance: &str) -> Result<UnitGraph, BuildError> {
         let balance = Balance::parse(balance)?;
         let units = &model.units;
         let mut metrics = Vec::new();
         for (name, _) in &balance.metrics {
             let mut any = false;
-            let values: Vec<f64> = model
+            let mut values: Vec<f64> = model
                 .unit_of_topo
                 .iter()
                 .map(|&u| {
@@ -105,6 +105,19 @@ impl UnitGraph {
                     v.unwrap_or(0.0)
                 })
                 .collect();
+            // A point unit (a PO-box ZIP) follows the polygon containing it, so its
+            // metrics count there, as in the territories' sums.
+            for unit in units.iter() {
+                let (UnitKind::Point, Some(parent)) = (unit.kind, unit.parent) else {
+                    continue;
+                };
+                if let (Some(v), Some(Some(t))) =
+                    (unit.metrics.get(name), model.topo_of_unit.get(parent as usize))
+                {
+                    values[*t as usize] += v;
+                    any = true;
+                }
+            }
             if !any {
                 let available: BTreeSet<&String> = units.iter().flat_map(|u| u.metrics.keys()).collect();
                 return Err(BuildError::UnknownMetric {

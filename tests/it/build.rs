@@ -808,3 +808,31 @@ fn reps_get_the_territory_nearest_their_home_or_keep_it_inside() {
         "rep 'R9999' has no home (lon, lat): a seed needs one"
     );
 }
+
+#[test]
+fn point_units_count_in_the_polygon_holding_them() {
+    let (_dir, engine) = common::sample_engine();
+    let mut request = rebalance_request("nyc", 0.25, MaxMoved::Units(0));
+    request.balance = "population".into();
+    let proposal = engine.rebalance(&request, &|_| true).unwrap();
+    let snapshot = engine.snapshot("nyc").unwrap();
+    let units = &snapshot.dataset.units;
+    // What the territories' sums hold: every owned unit, PO-box points included.
+    let (mut owned, mut in_points) = (0.0, 0.0);
+    for (i, unit) in units.iter().enumerate() {
+        if snapshot.state.owner(units, i as u32).is_some() {
+            let v = unit.metrics.get("population").copied().unwrap_or(0.0);
+            owned += v;
+            if unit.kind == geoalign::feature::UnitKind::Point {
+                in_points += v;
+            }
+        }
+    }
+    assert!(in_points > 0.0, "the sample's point units hold population");
+    let q = &proposal.before;
+    let counted = q.metrics[0].target * q.territories as f64;
+    assert!(
+        (counted - owned).abs() < 1e-6 * owned,
+        "{counted} counted, {owned} in the territories"
+    );
+}
