@@ -144,6 +144,13 @@ pub struct JobPath {
     pub id: u64,
 }
 
+/// A job's result as the JSON its status carries.
+fn job_result(result: &impl Serialize) -> Result<serde_json::Value, crate::engine::AlignError> {
+    serde_json::to_value(result).map_err(|e| {
+        crate::engine::AlignError::Invalid(format!("the job's result could not be written as JSON: {e}"))
+    })
+}
+
 fn accepted(job: JobStatus) -> HttpResponse {
     let body = JobBody::from(job);
     HttpResponse::Accepted()
@@ -194,7 +201,7 @@ pub async fn build(
             &alignment,
             Box::new(move |job| {
                 let outcome = engine.build(&request, &|p| job.progress(p.phase, p.done, p.max_deviation))?;
-                Ok(serde_json::to_value(outcome).unwrap_or_default())
+                job_result(&outcome)
             }),
         )?;
         Ok::<_, ApiError>(jobs.status(id)?)
@@ -261,7 +268,7 @@ pub async fn rebalance(
             Box::new(move |job| {
                 let proposal =
                     engine.rebalance(&request, &|p| job.progress(p.phase, p.done, p.max_deviation))?;
-                Ok(serde_json::to_value(proposal).unwrap_or_default())
+                job_result(&proposal)
             }),
         )?;
         Ok::<_, ApiError>(jobs.status(id)?)
