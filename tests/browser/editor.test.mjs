@@ -231,6 +231,8 @@ test('a unit is selected, reassigned through the UI, undone and redone', { timeo
   const timing = await page.evaluate(() => window.geoalign.lastAssign);
   console.log(`# assign (in the page, from the click): recoloured ${timing.recoloured?.toFixed(0)} ms, committed ${timing.committed?.toFixed(0)} ms, tiles of revision ${timing.revision} drawn ${timing.drawn?.toFixed(0)} ms`);
   assert.equal(await tileOwner(page, unit), target, 'the tile under the unit shows the new owner');
+  // The history reloads after the territories do: wait for the new change set on top.
+  await page.waitForFunction((r) => document.querySelector('[data-testid="history"] li')?.dataset.revision === String(r), outcome.revision, WAIT);
   const latest = page.locator('[data-testid="history"] li').first();
   assert.match(await latest.innerText(), new RegExp(`assign 1 unit\\(s\\) to ${target}[\\s\\S]*r${outcome.revision} · planner`));
   assert.equal(await page.locator('[data-testid="selection-summary"]').getAttribute('data-count'), '0', 'applied selection is cleared');
@@ -431,6 +433,8 @@ test('a second browser context sees the commit without reloading', { timeout: 18
   second.on('framenavigated', (f) => { if (f === second.mainFrame()) navigations.push(f.url()); });
   const unit = await unitOnScreen(first);
   const target = territories.find((t) => t.code !== unit.owner && !t.locked).code;
+  // The second page's history is slow to come (checked at its Undo below).
+  await second.route('**/history?*', async (route) => { await new Promise((r) => setTimeout(r, 4000)); await route.continue(); });
   await select(first, unit);
   const posted = first.waitForResponse((r) => r.url().endsWith('/changes') && r.request().method() === 'POST');
   await pickAndAssign(first, target);
@@ -444,11 +448,16 @@ test('a second browser context sees the commit without reloading', { timeout: 18
   assert.ok(panels < 1000, `the second context saw the commit after ${panels} ms`);
   assert.ok(outcome.revision > start);
   assert.equal(await tileOwner(second, unit), target, "the second context's tiles show the new owner");
-  assert.match(await second.locator('[data-testid="history"] li').first().innerText(), new RegExp(`to ${target}`));
   assert.deepEqual(navigations, [], 'the second page did not reload');
-  // Undone from the second context: the first sees that too.
+  // Undone from the second context as soon as it shows the commit, before its history
+  // has come: Undo takes back that commit, not the one before it.
   await second.click('[data-testid="undo"]');
   await until(async () => (await ownerAt(unit.lngLat)).territory === unit.owner, 'undo from the second context');
+  const log = (await get('/history?limit=200')).changes;
+  assert.equal(log.at(-1).undoes, outcome.revision, 'the undo took back the commit the page had just seen');
+  await second.unroute('**/history?*');
+  await second.waitForFunction((r) => document.querySelector('[data-testid="history"] li')?.dataset.revision === String(r), log.at(-1).revision, WAIT);
+  assert.match(await second.locator('[data-testid="history"] li:nth-child(2)').innerText(), new RegExp(`to ${target}`));
   await showsCurrent(first);
   assert.equal(await tileOwner(first, unit), unit.owner);
   assert.deepEqual(errors, [], 'console errors');

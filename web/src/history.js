@@ -68,11 +68,16 @@ export function installHistory(app) {
     render(body.changes, plan(body.changes));
   }
 
-  async function undo(revision, verb) {
-    if (revision === null || busy) return;
+  // `pick` chooses the revision from the plan; the log is reloaded first when it is older
+  // than the revision on display, so Undo never acts on a plan from before a commit.
+  async function undo(pick, verb) {
+    if (busy) return;
     busy = true;
     undoButton.disabled = redoButton.disabled = true;
     try {
+      if (loadedAt !== app.revision) await load();
+      const revision = pick(current);
+      if (revision === null) return;
       const outcome = await postJSON(`${app.path}/undo`, { expected_revision: app.revision, revision, author: app.author });
       app.message(`${verb} revision ${revision} (now revision ${outcome.revision}).`);
       app.emit('committed', outcome);
@@ -86,16 +91,18 @@ export function installHistory(app) {
     }
   }
 
-  undoButton.addEventListener('click', () => undo(current.undo, 'Undid'));
-  redoButton.addEventListener('click', () => undo(current.redo, 'Redid (undid the undo)'));
+  const undoLatest = () => undo((p) => p.undo, 'Undid');
+  const redoLatest = () => undo((p) => p.redo, 'Redid (undid the undo)');
+  undoButton.addEventListener('click', undoLatest);
+  redoButton.addEventListener('click', redoLatest);
   list.addEventListener('click', (e) => {
     const b = e.target.closest('[data-undo]');
-    if (b) undo(Number(b.dataset.undo), 'Undid');
+    if (b) undo(() => Number(b.dataset.undo), 'Undid');
   });
   document.addEventListener('keydown', (e) => {
     if (!(e.ctrlKey || e.metaKey) || e.target instanceof HTMLInputElement) return;
-    if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); undo(current.undo, 'Undid'); }
-    if (e.key === 'y' || (e.key === 'Z' && e.shiftKey)) { e.preventDefault(); undo(current.redo, 'Redid (undid the undo)'); }
+    if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); undoLatest(); }
+    if (e.key === 'y' || (e.key === 'Z' && e.shiftKey)) { e.preventDefault(); redoLatest(); }
   });
   app.on('territories', () => {
     if (loadedAt !== app.revision) load().catch((e) => app.message(e.message, 'error'));
