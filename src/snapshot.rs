@@ -11,7 +11,7 @@ use rstar::{AABB, RTree, RTreeObject};
 use serde::Serialize;
 
 use crate::align::metrics::TerritoryMetrics;
-use crate::align::{AlignmentState, UnitIndex};
+use crate::align::{AlignmentState, PlacedBy, UnitIndex};
 use crate::change::Change;
 use crate::index::RepIndex;
 use crate::index::grid::PointGrid;
@@ -324,17 +324,19 @@ impl Snapshot {
         state: &'a AlignmentState,
         account_units: &BTreeMap<String, Option<u32>>,
         id: &str,
-    ) -> Option<(&'a str, bool)> {
+    ) -> Option<(&'a str, PlacedBy<'a>)> {
         let account = state.accounts.get(id)?;
-        if let Some(t) = account.override_territory.as_deref() {
-            return Some((t, true));
-        }
-        let unit = (*account_units.get(id)?)?;
-        state.owner(&self.dataset.units, unit).map(|t| (t, false))
+        let unit = account_units.get(id).copied().flatten();
+        state.placement(
+            &self.dataset.units,
+            &account.record,
+            account.override_territory.as_deref(),
+            unit,
+        )
     }
 
-    /// The leaf territory owning an account, and whether by override.
-    pub fn account_owner(&self, id: &str) -> Option<(&str, bool)> {
+    /// The leaf territory owning an account, and what decided it.
+    pub fn account_owner(&self, id: &str) -> Option<(&str, PlacedBy<'_>)> {
         self.account_owner_in(&self.state, &self.account_units, id)
     }
 

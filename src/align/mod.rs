@@ -6,13 +6,14 @@ pub mod ops;
 pub mod records;
 mod refusal;
 pub mod replace;
+pub mod rules;
 pub mod sheet;
 pub mod state;
 pub mod units;
 
 pub use ops::{AccountRecord, Op, RepRecord};
 pub use refusal::Refusal;
-pub use state::{AlignmentState, Territory};
+pub use state::{AlignmentState, PlacedBy, Rule, Territory};
 pub use units::UnitIndex;
 
 /// Longest code, id or name an operation or a sheet may carry.

@@ -132,9 +132,10 @@ pub struct AccountImport {
     pub unplaced: Vec<String>,
 }
 
-/// Reads `id,name,lon,lat[,territory][,metric...]` into operations: upsert the
+/// Reads `id,name,lon,lat[,territory][,field...]` into operations: upsert the
 /// accounts, then override the owner of those with a `territory`. Every row needs
-/// lon/lat.
+/// lon/lat. A column whose values are all numbers is a metric; any other is a text
+/// attribute (vertical, channel, lead source) that rules can read.
 pub fn accounts(input: impl Read, state: &AlignmentState) -> Result<Vec<Op>, SheetError> {
     accounts_placed(input, state, &|_| Err("no geocoder".into()), false).map(|i| i.ops)
 }
@@ -180,6 +181,15 @@ pub fn accounts_placed(
     let mut overrides = Vec::new();
     let (records, mut read_problems) = super::sheet::lines(&mut csv);
     problems.append(&mut read_problems);
+    // A column is a metric when every value in it is a number, else a text attribute.
+    let text: Vec<bool> = (0..header.len())
+        .map(|i| {
+            records
+                .iter()
+                .filter_map(|(_, r)| r.get(i).filter(|v| !v.is_empty()))
+                .any(|v| v.parse::<f64>().is_err())
+        })
+        .collect();
     for (line, record) in records {
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
         let Some(id) = get(Some(id_col)) else {
@@ -210,13 +220,15 @@ pub fn accounts_placed(
             }
         };
         let mut metrics = BTreeMap::new();
+        let mut attributes = BTreeMap::new();
         for (i, name) in header.iter().enumerate() {
             if fixed.contains(&Some(i)) {
                 continue;
             }
-            if let Some(value) = get(Some(i))
-                && let Some(v) = number(name, value, line, &mut problems)
-            {
+            let Some(value) = get(Some(i)) else { continue };
+            if text[i] {
+                attributes.insert(name.clone(), value.to_owned());
+            } else if let Some(v) = number(name, value, line, &mut problems) {
                 metrics.insert(name.clone(), v);
             }
         }
@@ -228,6 +240,7 @@ pub fn accounts_placed(
                     lon,
                     lat,
                     metrics,
+                    attributes,
                 },
             );
         }

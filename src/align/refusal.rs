@@ -122,6 +122,38 @@ pub enum Refusal {
     #[error("account id is empty")]
     EmptyAccountId,
     /// A rep's or account's location that is half given, not finite or out of range.
+    /// No rule of that id.
+    #[error("unknown rule '{rule}' (rules: {})", if rules.is_empty() { "none".to_owned() } else { rules.join(", ") })]
+    UnknownRule {
+        /// Rule id.
+        rule: String,
+        /// Some of the alignment's rules.
+        rules: Vec<String>,
+    },
+    /// A rule of that id exists already.
+    #[error("rule '{rule}' exists already (change it with update_rule)")]
+    RuleExists {
+        /// Rule id.
+        rule: String,
+    },
+    /// A rule that cannot be saved: its id, or its condition (the field at fault named).
+    #[error("rule '{rule}': {reason}")]
+    BadRule {
+        /// Rule id.
+        rule: String,
+        /// The field at fault.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A territory deleted without `reassign_to` while rules give it accounts.
+    #[error("territory {code} is the territory of rule(s) {}: give it a reassign_to, or change or delete them first", rules.join(", "))]
+    TerritoryHasRules {
+        /// Territory code.
+        code: String,
+        /// Its rules.
+        rules: Vec<String>,
+    },
     #[error("{what}: location ({lon:?}, {lat:?}) is not a lon/lat pair within range")]
     BadLocation {
         /// Whose location (`rep 'R1'`, `account 'A7'`).
@@ -157,6 +189,10 @@ impl Refusal {
             Refusal::UnknownAccount { .. } => "unknown_account",
             Refusal::EmptyAccountId => "empty_account_id",
             Refusal::BadLocation { .. } => "bad_location",
+            Refusal::UnknownRule { .. } => "unknown_rule",
+            Refusal::RuleExists { .. } => "rule_exists",
+            Refusal::BadRule { .. } => "bad_rule",
+            Refusal::TerritoryHasRules { .. } => "territory_has_rules",
         }
     }
 }

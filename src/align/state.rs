@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::ops::{AccountRecord, Op, RepRecord};
 use super::refusal::Refusal;
+use super::rules::{Condition, Fields, Kind, RuleError};
 use super::units::UnitIndex;
 use crate::feature::UnitKind;
 
@@ -38,6 +39,63 @@ pub struct Account {
     pub override_territory: Option<String>,
 }
 
+/// What decided who owns an account (or a lead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacedBy<'a> {
+    /// An explicit override of the account.
+    Override,
+    /// The rule of this id.
+    Rule(&'a str),
+    /// The territory of the unit at its location.
+    Unit,
+}
+
+impl PlacedBy<'_> {
+    /// `override`, `rule` or `unit`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlacedBy::Override => "override",
+            PlacedBy::Rule(_) => "rule",
+            PlacedBy::Unit => "unit",
+        }
+    }
+
+    /// The rule's id when a rule decided.
+    pub fn rule(&self) -> Option<&str> {
+        match self {
+            PlacedBy::Rule(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A rule territory: accounts meeting `condition` belong to `territory`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// The leaf territory it gives accounts to.
+    pub territory: String,
+    /// The condition as written.
+    pub condition: String,
+    /// Order among rules: the lowest that matches wins (ties by rule id).
+    pub priority: i64,
+    /// The condition compiled.
+    #[serde(skip)]
+    pub compiled: Arc<Condition>,
+}
+
+impl Rule {
+    /// A rule with its condition compiled (not yet checked against any fields).
+    pub fn new(territory: String, condition: String, priority: i64) -> Result<Rule, RuleError> {
+        let compiled = Arc::new(Condition::parse(&condition)?);
+        Ok(Rule {
+            territory,
+            condition,
+            priority,
+            compiled,
+        })
+    }
+}
+
 /// Everything an alignment says, in memory. Cloned, edited and swapped per change set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlignmentState {
@@ -53,6 +111,8 @@ pub struct AlignmentState {
     pub reps: BTreeMap<String, RepRecord>,
     /// Accounts by id.
     pub accounts: BTreeMap<String, Account>,
+    /// Rule territories by rule id.
+    pub rules: BTreeMap<String, Rule>,
 }
 
 impl AlignmentState {
@@ -77,12 +137,59 @@ impl AlignmentState {
             unit_locks: BTreeSet::new(),
             reps: BTreeMap::new(),
             accounts: BTreeMap::new(),
+            rules: BTreeMap::new(),
         }
     }
 
     /// The same levels and units, nothing else.
     pub fn emptied(&self) -> AlignmentState {
         AlignmentState::empty(self.levels.clone(), self.assignment.len())
+    }
+
+    /// The rule that places `record`: the matching rule of lowest priority (ties by id).
+    pub fn rule_for(&self, record: &dyn Fields) -> Option<(&str, &Rule)> {
+        self.rules
+            .iter()
+            .filter(|(_, r)| r.compiled.matches(record))
+            .min_by_key(|(id, r)| (r.priority, id.as_str()))
+            .map(|(id, r)| (id.as_str(), r))
+    }
+
+    /// Who owns a record (an account or a lead) at unit `unit`: an override wins, then
+    /// the first matching rule, then the territory of the unit.
+    pub fn placement<'a>(
+        &'a self,
+        units: &UnitIndex,
+        record: &dyn Fields,
+        override_territory: Option<&'a str>,
+        unit: Option<u32>,
+    ) -> Option<(&'a str, PlacedBy<'a>)> {
+        if let Some(t) = override_territory {
+            return Some((t, PlacedBy::Override));
+        }
+        if let Some((id, rule)) = self.rule_for(record) {
+            return Some((rule.territory.as_str(), PlacedBy::Rule(id)));
+        }
+        unit.and_then(|u| self.owner(units, u))
+            .map(|t| (t, PlacedBy::Unit))
+    }
+
+    /// The fields accounts have, with their kind (metrics are numbers, attributes text).
+    pub fn account_fields(&self) -> BTreeMap<String, Kind> {
+        let mut kinds = BTreeMap::new();
+        for a in self.accounts.values() {
+            for name in a.record.metrics.keys() {
+                if !kinds.contains_key(name) {
+                    kinds.insert(name.clone(), Kind::Number);
+                }
+            }
+            for name in a.record.attributes.keys() {
+                if !kinds.contains_key(name) {
+                    kinds.insert(name.clone(), Kind::Text);
+                }
+            }
+        }
+        kinds
     }
 
     /// The leaf territory owning unit `i`: its explicit assignment, or for a

@@ -5,6 +5,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::align::Refusal;
 use crate::engine::AlignError;
 use crate::engine::jobs::JobError;
 use crate::export::ExportError;
@@ -382,7 +383,13 @@ pub fn align_problem(e: &AlignError) -> Problem {
             AlignError::Rejected { reason, .. } => Some(reason.kind()),
             _ => None,
         },
-        parameter: None,
+        parameter: match e {
+            AlignError::Rejected { reason, .. } => match reason.as_ref() {
+                Refusal::BadRule { field, .. } => field.clone(),
+                _ => None,
+            },
+            _ => None,
+        },
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::RepRef;
+use crate::align::PlacedBy;
 use crate::snapshot::Snapshot;
 
 /// An account and who owns it.
@@ -31,6 +32,15 @@ pub struct AccountView {
     /// Owned by an explicit assignment to a territory other than its unit's.
     #[serde(rename = "override")]
     pub is_override: bool,
+    /// Text attributes (vertical, channel, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// What decided the owner: `override`, `rule` or `unit` (absent when nothing owns it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed_by: Option<&'static str>,
+    /// The rule that placed it, when a rule did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Snapshot {
@@ -39,7 +49,8 @@ impl Snapshot {
         let account = self.state.accounts.get(id)?;
         let unit = self.account_units.get(id).copied().flatten();
         let unit_territory = unit.and_then(|u| self.state.owner(&self.dataset.units, u));
-        let leaf = account.override_territory.as_deref().or(unit_territory);
+        let placed = self.account_owner(id);
+        let leaf = placed.map(|(t, _)| t);
         let mut owner = BTreeMap::new();
         let mut reps = Vec::new();
         if let Some(leaf) = leaf {
@@ -69,10 +80,10 @@ impl Snapshot {
             unit_territory: unit_territory.map(str::to_owned),
             owner,
             reps,
-            is_override: account
-                .override_territory
-                .as_deref()
-                .is_some_and(|t| Some(t) != unit_territory),
+            is_override: placed.is_some_and(|(t, by)| by == PlacedBy::Override && Some(t) != unit_territory),
+            attributes: account.record.attributes.clone(),
+            placed_by: placed.map(|(_, by)| by.name()),
+            rule: placed.and_then(|(_, by)| by.rule().map(str::to_owned)),
         })
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Store;
 use super::tokens::{IdempotentAnswer, store_answer};
 use crate::align::state::Account;
-use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Territory, UnitIndex};
+use crate::align::{AccountRecord, AlignmentState, Op, RepRecord, Rule, Territory, UnitIndex};
 use crate::store::StoreError;
 
 /// An alignment as listed.
@@ -435,10 +435,11 @@ fn load_state(
         state.reps.insert(code, rep);
     }
     let mut statement = conn.prepare(
-        "SELECT code, name, lon, lat, metrics, override_territory FROM accounts WHERE alignment_id = ?1",
+        "SELECT code, name, lon, lat, metrics, override_territory, attributes FROM accounts WHERE alignment_id = ?1",
     )?;
     for row in statement.query_map([id], |r| {
         let metrics: String = r.get(4)?;
+        let attributes: String = r.get(6)?;
         Ok((
             r.get::<_, String>(0)?,
             Account {
@@ -447,6 +448,7 @@ fn load_state(
                     lon: r.get(2)?,
                     lat: r.get(3)?,
                     metrics: serde_json::from_str(&metrics).unwrap_or_default(),
+                    attributes: serde_json::from_str(&attributes).unwrap_or_default(),
                 },
                 override_territory: r.get(5)?,
             },
@@ -454,6 +456,28 @@ fn load_state(
     })? {
         let (code, account) = row?;
         state.accounts.insert(code, account);
+    }
+    let mut statement =
+        conn.prepare("SELECT code, territory, condition, priority FROM rules WHERE alignment_id = ?1")?;
+    for row in statement.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })? {
+        let (code, territory, condition, priority) = row?;
+        // Saved rules were compiled when saved; one that no longer compiles is left
+        // out (logged) rather than taking the whole alignment down.
+        match Rule::new(territory, condition, priority) {
+            Ok(rule) => {
+                state.rules.insert(code, rule);
+            }
+            Err(e) => {
+                tracing::error!(alignment = id, rule = %code, reason = %e.reason, "stored rule does not compile")
+            }
+        }
     }
     Ok(state)
 }
@@ -534,14 +558,15 @@ fn write_difference(
         delete_rep.execute(params![id, code])?;
     }
     let mut upsert_account = tx.prepare_cached(
-        "INSERT OR REPLACE INTO accounts (alignment_id, code, name, lon, lat, metrics, override_territory)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO accounts (alignment_id, code, name, lon, lat, metrics, override_territory, attributes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut delete_account =
         tx.prepare_cached("DELETE FROM accounts WHERE alignment_id = ?1 AND code = ?2")?;
     for (code, a) in &new.accounts {
         if old.accounts.get(code) != Some(a) {
             let metrics = serde_json::to_string(&a.record.metrics).unwrap_or_else(|_| "{}".into());
+            let attributes = serde_json::to_string(&a.record.attributes).unwrap_or_else(|_| "{}".into());
             upsert_account.execute(params![
                 id,
                 code,
@@ -549,12 +574,25 @@ fn write_difference(
                 a.record.lon,
                 a.record.lat,
                 metrics,
-                a.override_territory
+                a.override_territory,
+                attributes
             ])?;
         }
     }
     for code in old.accounts.keys().filter(|c| !new.accounts.contains_key(*c)) {
         delete_account.execute(params![id, code])?;
+    }
+    let mut upsert_rule = tx.prepare_cached(
+        "INSERT OR REPLACE INTO rules (alignment_id, code, territory, condition, priority) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut delete_rule = tx.prepare_cached("DELETE FROM rules WHERE alignment_id = ?1 AND code = ?2")?;
+    for (code, r) in &new.rules {
+        if old.rules.get(code) != Some(r) {
+            upsert_rule.execute(params![id, code, r.territory, r.condition, r.priority])?;
+        }
+    }
+    for code in old.rules.keys().filter(|c| !new.rules.contains_key(*c)) {
+        delete_rule.execute(params![id, code])?;
     }
     Ok(())
 }

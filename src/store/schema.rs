@@ -157,4 +157,16 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE datasets ADD COLUMN means TEXT NOT NULL DEFAULT '{}';
     "#,
+    // 6: accounts' text attributes (a JSON object) and rule territories.
+    r#"
+    ALTER TABLE accounts ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE rules (
+        alignment_id INTEGER NOT NULL REFERENCES alignments(id) ON DELETE CASCADE,
+        code         TEXT NOT NULL,
+        territory    TEXT NOT NULL,
+        condition    TEXT NOT NULL,
+        priority     INTEGER NOT NULL,
+        PRIMARY KEY (alignment_id, code)
+    ) WITHOUT ROWID;
+    "#,
 ];

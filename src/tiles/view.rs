@@ -21,6 +21,7 @@ use super::prepared::{ArcIndex, EMPTY_BOX, PreparedLine, PreparedPolygons, World
 use super::repair::repair_crossings;
 use super::tile_id::lonlat_to_world;
 use super::zoomed::{ByZoom, Kept};
+use crate::align::PlacedBy;
 use crate::snapshot::{DatasetModel, Shape, Snapshot};
 use crate::topo::DissolveMethod;
 
@@ -515,15 +516,24 @@ fn points(snapshot: &Snapshot) -> (Vec<PointItem>, Vec<PointItem>) {
         .iter()
         .map(|(id, a)| {
             let mut properties = vec![("name".to_owned(), PointValue::Text(a.record.name.clone()))];
-            if let Some((owner, overridden)) = snapshot.account_owner(id) {
+            if let Some((owner, by)) = snapshot.account_owner(id) {
                 properties.push((state.levels[0].clone(), PointValue::Text(owner.to_owned())));
                 properties.push((
                     "override".to_owned(),
-                    PointValue::Number(f64::from(u8::from(overridden))),
+                    PointValue::Number(f64::from(u8::from(by == PlacedBy::Override))),
                 ));
+                properties.push(("placed_by".to_owned(), PointValue::Text(by.name().to_owned())));
+                if let Some(rule) = by.rule() {
+                    properties.push(("rule".to_owned(), PointValue::Text(rule.to_owned())));
+                }
             }
             for (name, value) in &a.record.metrics {
                 properties.push((name.clone(), PointValue::Number(*value)));
+            }
+            for (name, value) in &a.record.attributes {
+                if !properties.iter().any(|(n, _)| n == name) {
+                    properties.push((name.clone(), PointValue::Text(value.clone())));
+                }
             }
             PointItem {
                 id: id.clone(),

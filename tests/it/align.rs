@@ -419,7 +419,7 @@ fn copies_diff_and_accounts() {
     let outcome = engine.apply("what-if", a.revision, &ops, "t").unwrap();
     let s = &outcome.snapshot;
     let owner = s.account_owner("A1").unwrap();
-    assert_eq!(owner, ("T1001", false));
+    assert_eq!(owner, ("T1001", geoalign::align::PlacedBy::Unit));
     assert_eq!(s.shapes[0]["T1001"].metrics.accounts, 1);
     assert_eq!(s.shapes[0]["T1001"].metrics.account_sums["revenue"], 100.0);
     assert!(s.account_owner("A2").is_none(), "outside every unit");
@@ -434,7 +434,10 @@ fn copies_diff_and_accounts() {
             "t",
         )
         .unwrap();
-    assert_eq!(outcome.snapshot.account_owner("A1"), Some(("T1120", true)));
+    assert_eq!(
+        outcome.snapshot.account_owner("A1"),
+        Some(("T1120", geoalign::align::PlacedBy::Override))
+    );
     assert_eq!(outcome.snapshot.shapes[0]["T1001"].metrics.accounts, 0);
 }
 
@@ -691,4 +694,148 @@ fn an_edited_sheet_replaces_an_alignment_as_one_change_set_undone_by_one_undo() 
     let undone = engine.snapshot("nyc").unwrap();
     assert_eq!(*undone.state, *before.state);
     assert_eq!(fingerprint(&undone), original);
+}
+
+/// Rule territories (#17): accounts with text attributes are placed by the first
+/// matching rule, an override still wins, a bad rule is refused naming its field, a
+/// territory with rules is not deleted without a successor, and undo restores owners.
+#[test]
+fn rule_territories_place_accounts_by_their_attributes() {
+    use geoalign::align::PlacedBy;
+    let (dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let accounts = "id,name,lon,lat,employees,vertical,channel,partner_id,lead_source\n\
+        H1,Mercy Hospital,-74.0061,40.7424,5000,Healthcare,direct,,web\n\
+        H2,Small Clinic,-74.0061,40.7424,40,Healthcare,direct,,referral\n\
+        P1,Reseller Shop,-74.0061,40.7424,12,Retail,partner,P17,web\n\
+        F1,Bank,-74.0061,40.7424,900,Finance,direct,,tradeshow\n";
+    let ops = geoalign::align::records::accounts(accounts.as_bytes(), &s.state).unwrap();
+    let s = engine.apply("nyc", s.revision, &ops, "t").unwrap().snapshot;
+    assert_eq!(s.state.accounts["H1"].record.attributes["vertical"], "Healthcare");
+    assert_eq!(s.state.accounts["H1"].record.metrics["employees"], 5000.0);
+    assert!(
+        !s.state.accounts["H1"]
+            .record
+            .attributes
+            .contains_key("partner_id"),
+        "empty stays absent"
+    );
+    let geo = s.account_owner("H1").unwrap().0.to_owned();
+    let before: Vec<_> = ["H1", "H2", "P1", "F1"]
+        .iter()
+        .map(|id| s.account_owner(id).map(|(t, b)| (t.to_owned(), b.name())))
+        .collect();
+    let others: Vec<String> = s.state.territories[0]
+        .keys()
+        .filter(|t| **t != geo)
+        .take(3)
+        .cloned()
+        .collect();
+    let rule = |rule: &str, territory: &str, condition: &str| Op::CreateRule {
+        rule: rule.into(),
+        territory: territory.into(),
+        condition: condition.into(),
+        priority: None,
+    };
+    let rules = vec![
+        rule(
+            "ENT-HC",
+            &others[0],
+            "vertical = 'Healthcare' AND employees >= 1000",
+        ),
+        rule(
+            "PARTNER-17",
+            &others[1],
+            "channel = 'partner' AND partner_id = 'P17'",
+        ),
+        rule("INSIDE", &others[2], "lead_source IN ('tradeshow', 'referral')"),
+    ];
+    let s = engine.apply("nyc", s.revision, &rules, "t").unwrap().snapshot;
+    assert_eq!(
+        s.account_owner("H1"),
+        Some((others[0].as_str(), PlacedBy::Rule("ENT-HC")))
+    );
+    assert_eq!(
+        s.account_owner("H2"),
+        Some((others[2].as_str(), PlacedBy::Rule("INSIDE")))
+    );
+    assert_eq!(
+        s.account_owner("P1"),
+        Some((others[1].as_str(), PlacedBy::Rule("PARTNER-17")))
+    );
+    assert_eq!(
+        s.account_owner("F1"),
+        Some((others[2].as_str(), PlacedBy::Rule("INSIDE")))
+    );
+    assert_eq!(
+        s.shapes[0][&others[2]].metrics.accounts, 2,
+        "the rule territory counts its accounts"
+    );
+    let view = s.account_view("H1").unwrap();
+    assert_eq!(
+        (view.placed_by, view.rule.as_deref()),
+        (Some("rule"), Some("ENT-HC"))
+    );
+
+    // Reordered: INSIDE first.
+    let s = engine
+        .apply(
+            "nyc",
+            s.revision,
+            &[Op::ReorderRules {
+                rules: vec!["INSIDE".into()],
+            }],
+            "t",
+        )
+        .unwrap()
+        .snapshot;
+    assert_eq!(s.state.rules["INSIDE"].priority, 1);
+    assert_eq!(s.state.rules["ENT-HC"].priority, 2);
+    // An override still wins.
+    let over = Op::OverrideAccount {
+        account: "H1".into(),
+        territory: Some(geo.clone()),
+    };
+    let s = engine.apply("nyc", s.revision, &[over], "t").unwrap().snapshot;
+    assert_eq!(s.account_owner("H1"), Some((geo.as_str(), PlacedBy::Override)));
+
+    // Refused, naming the rule and the field; nothing changes.
+    for (op, says) in [
+        (rule("X", &others[0], "vertcal = 'Healthcare'"), "vertcal"),
+        (
+            rule("X", &others[0], "employees = 'many'"),
+            "compare it with a number",
+        ),
+        (rule("X", "NOPE", "employees > 1"), "NOPE"),
+        (rule("ENT-HC", &others[0], "employees > 1"), "exists already"),
+    ] {
+        let e = engine.apply("nyc", s.revision, &[op], "t").unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    let delete = Op::DeleteTerritory {
+        code: others[1].clone(),
+        level: None,
+        reassign_to: None,
+    };
+    let e = engine.apply("nyc", s.revision, &[delete], "t").unwrap_err();
+    assert!(e.to_string().contains("PARTNER-17"), "{e}");
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, s.revision);
+
+    // The rules survive a reload from the store, then undo takes every change back.
+    let store = geoalign::store::Store::open(&dir.path().join("test.db")).unwrap();
+    let reloaded = geoalign::engine::Engine::new(std::sync::Arc::new(store))
+        .snapshot("nyc")
+        .unwrap();
+    assert_eq!(reloaded.state.rules, s.state.rules);
+    assert_eq!(reloaded.account_owner("P1"), s.account_owner("P1"));
+    for _ in 0..3 {
+        common::undo(&engine, "nyc").unwrap();
+    }
+    let s = engine.snapshot("nyc").unwrap();
+    assert!(s.state.rules.is_empty());
+    let after: Vec<_> = ["H1", "H2", "P1", "F1"]
+        .iter()
+        .map(|id| s.account_owner(id).map(|(t, b)| (t.to_owned(), b.name())))
+        .collect();
+    assert_eq!(after, before);
 }

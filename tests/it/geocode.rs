@@ -367,7 +367,10 @@ fn account_import_places_addresses_and_refuses_unplaced_rows_unless_skipped() {
         let p = fixture_point("350", "5 AVENUE");
         (p.0, p.1)
     });
-    assert_eq!(next.account_owner("A2"), Some(("T1000", false)));
+    assert_eq!(
+        next.account_owner("A2"),
+        Some(("T1000", geoalign::align::PlacedBy::Unit))
+    );
     assert!(!next.state.accounts.contains_key("A3"));
 }
 

@@ -15,6 +15,7 @@ mod accounts;
 mod assignment;
 mod locks;
 mod reps;
+mod rules;
 mod territories;
 
 /// One edit of an alignment. A change set applies a list of these all or nothing.
@@ -144,6 +145,44 @@ pub enum Op {
         /// Account ids.
         accounts: Vec<String>,
     },
+    /// Creates a rule territory: accounts whose attributes and metrics meet `condition`
+    /// (a SQL `WHERE` expression, e.g. `vertical = 'Healthcare' AND employees >= 1000`)
+    /// belong to `territory` (a leaf territory), whatever their location.
+    CreateRule {
+        /// Rule id.
+        rule: String,
+        /// Leaf territory it gives accounts to.
+        territory: String,
+        /// The condition.
+        condition: String,
+        /// Order among rules: the lowest number that matches wins (default: after the last).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<i64>,
+    },
+    /// Changes a rule's territory, condition or priority (what is absent stays).
+    UpdateRule {
+        /// Rule id.
+        rule: String,
+        /// New territory.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        territory: Option<String>,
+        /// New condition.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<String>,
+        /// New priority.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<i64>,
+    },
+    /// Gives the rules priorities 1, 2, ... in the order listed (the others follow).
+    ReorderRules {
+        /// Rule ids, first first.
+        rules: Vec<String>,
+    },
+    /// Deletes a rule: its accounts go back to their location's territory.
+    DeleteRule {
+        /// Rule id.
+        rule: String,
+    },
 }
 
 fn yes() -> bool {
@@ -175,9 +214,21 @@ pub struct AccountRecord {
     pub lon: f64,
     /// Location latitude.
     pub lat: f64,
-    /// Numeric metrics (revenue, potential, ...).
+    /// Numeric metrics (revenue, potential, employees, ...).
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
+    /// Text attributes (vertical, channel, lead source, partner, ...) that rules read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl crate::align::rules::Fields for AccountRecord {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str)
+    }
+    fn number(&self, name: &str) -> Option<f64> {
+        self.metrics.get(name).copied()
+    }
 }
 
 impl Op {
@@ -229,6 +280,17 @@ impl Op {
             Op::DeleteReps { reps } => format!("delete {} rep(s)", reps.len()),
             Op::UpsertAccounts { accounts } => format!("upsert {} account(s)", accounts.len()),
             Op::DeleteAccounts { accounts } => format!("delete {} account(s)", accounts.len()),
+            Op::CreateRule {
+                rule,
+                territory,
+                condition,
+                ..
+            } => {
+                format!("create rule {rule}: {condition} -> {territory}")
+            }
+            Op::UpdateRule { rule, .. } => format!("update rule {rule}"),
+            Op::ReorderRules { rules } => format!("reorder rules: {}", rules.join(", ")),
+            Op::DeleteRule { rule } => format!("delete rule {rule}"),
         }
     }
 }
@@ -274,6 +336,20 @@ impl AlignmentState {
             Op::DeleteReps { reps } => self.delete_reps(reps),
             Op::UpsertAccounts { accounts } => self.upsert_accounts(accounts),
             Op::DeleteAccounts { accounts } => self.delete_accounts(accounts),
+            Op::CreateRule {
+                rule,
+                territory,
+                condition,
+                priority,
+            } => self.create_rule(rule, territory, condition, *priority),
+            Op::UpdateRule {
+                rule,
+                territory,
+                condition,
+                priority,
+            } => self.update_rule(rule, territory.as_deref(), condition.as_deref(), *priority),
+            Op::ReorderRules { rules } => self.reorder_rules(rules),
+            Op::DeleteRule { rule } => self.delete_rule(rule),
         }
     }
 }

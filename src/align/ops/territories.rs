@@ -142,6 +142,7 @@ impl AlignmentState {
             level: level.cloned(),
             parent: territory.parent.clone(),
         }];
+        let mut rules = Vec::new();
         if level_index == 0 {
             let members: Vec<u32> = (0..self.assignment.len() as u32)
                 .filter(|&i| self.assignment[i as usize].as_deref() == Some(code))
@@ -152,6 +153,7 @@ impl AlignmentState {
                     code: code.to_owned(),
                 });
             }
+            rules = self.retarget_rules(code, reassign_to)?;
             let to: Option<Arc<str>> = reassign_to.map(Arc::from);
             for &i in &members {
                 self.assignment[i as usize] = to.clone();
@@ -191,6 +193,7 @@ impl AlignmentState {
             }
         }
         self.territories[level_index].remove(code);
+        inverse.append(&mut rules);
         Ok(inverse)
     }
 }
