@@ -236,9 +236,7 @@ impl Node {
             Node::Field { name, test, .. } => match test {
                 Test::Text(cmp, v) => record.text(name).map(|x| cmp.holds(x, v.as_str())),
                 Test::TextIn(list) => record.text(name).map(|x| list.iter().any(|v| v == x)),
-                Test::Like(pattern) => record
-                    .text(name)
-                    .map(|x| like(pattern, &x.chars().collect::<Vec<_>>())),
+                Test::Like(pattern) => record.text(name).map(|x| like(pattern, x)),
                 Test::Number(cmp, v) => record.number(name).map(|x| cmp.holds(&x, v)),
                 Test::NumberIn(list) => record.number(name).map(|x| list.contains(&x)),
                 Test::Between(lo, hi) => record.number(name).map(|x| *lo <= x && x <= *hi),
@@ -475,26 +473,31 @@ fn literal(expr: &Expr, name: &str) -> Result<Literal, RuleError> {
     }
 }
 
-/// `LIKE` matching by dynamic programming over the pattern (no backtracking blow-up).
-fn like(pattern: &[LikePart], text: &[char]) -> bool {
-    let mut reach = vec![false; text.len() + 1];
-    reach[0] = true;
-    for part in pattern {
-        let mut next = vec![false; text.len() + 1];
-        for i in 0..=text.len() {
-            if !reach[i] {
-                continue;
+/// `LIKE` matching: greedy, going back to the last `%` on a mismatch (no allocation;
+/// an earlier `%` never needs revisiting once a later one is reached).
+fn like(pattern: &[LikePart], text: &str) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None; // pattern after the last `%`, text there
+    loop {
+        match (pattern.get(p), text[t..].chars().next()) {
+            (Some(LikePart::Any), _) => {
+                p += 1;
+                star = Some((p, t));
             }
-            match part {
-                LikePart::Any => next[i..].iter_mut().for_each(|n| *n = true),
-                LikePart::One if i < text.len() => next[i + 1] = true,
-                LikePart::Literal(c) if i < text.len() && text[i] == *c => next[i + 1] = true,
-                _ => {}
+            (Some(LikePart::One), Some(c)) => (p, t) = (p + 1, t + c.len_utf8()),
+            (Some(LikePart::Literal(l)), Some(c)) if *l == c => (p, t) = (p + 1, t + c.len_utf8()),
+            (None, None) => return true,
+            _ => {
+                // The last `%` takes one more character, or the match fails.
+                let Some((after, from)) = star else { return false };
+                let Some(c) = text[from..].chars().next() else {
+                    return false;
+                };
+                (p, t) = (after, from + c.len_utf8());
+                star = Some((after, t));
             }
         }
-        reach = next;
     }
-    reach[text.len()]
 }
 
 #[cfg(test)]
@@ -546,6 +549,19 @@ mod tests {
         let r = record(&[("name", "Mercy Hospital")], &[("n", -2.5)]);
         assert!(Condition::parse("name LIKE '%Hosp_tal'").unwrap().matches(&r));
         assert!(!Condition::parse("name NOT LIKE 'Mercy%'").unwrap().matches(&r));
+        for (pattern, holds) in [
+            ("%", true),
+            ("M%y%l", true),
+            ("%y H%", true),
+            ("%%tal", true),
+            ("_ercy%", true),
+            ("Mercy", false),
+            ("%x%", false),
+            ("Mercy Hospital_", false),
+        ] {
+            let c = Condition::parse(&format!("name LIKE '{pattern}'")).unwrap();
+            assert_eq!(c.matches(&r), holds, "{pattern}");
+        }
         assert!(
             Condition::parse("n BETWEEN -3 AND 0 AND n IN (-2.5, 7)")
                 .unwrap()
