@@ -905,6 +905,9 @@ fn inputs_the_fuzzers_found_are_refused_with_a_reason() {
         Err(e) => e.to_string(),
     };
     assert!(gpkg.contains("declared at byte"), "{gpkg}");
+    // A column whose name is not UTF-8 (rusqlite panics on such a result column's name).
+    let column = refused("column_name.gpkg");
+    assert!(column.contains("layer 'units': unreadable columns"), "{column}");
     let prj = String::from_utf8_lossy(&std::fs::read(path("multibyte.prj")).unwrap()).into_owned();
     assert_eq!(geoalign::ingest::crs::epsg_of_wkt(&prj), None);
 }

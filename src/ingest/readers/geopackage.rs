@@ -76,22 +76,27 @@ pub fn read(path: &Path, layer: Option<&str>) -> Result<Layer, IngestError> {
                 None // srs_id 0 / -1: "undefined geographic / cartesian"
             }
         });
-    let primary_key: Option<String> = conn
-        .query_row(
-            &format!(
-                "SELECT name FROM pragma_table_info('{}') WHERE pk = 1",
-                table.replace('\'', "''")
-            ),
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(bad)?;
-
+    // Column names come from the schema, not from the statement: rusqlite panics on a
+    // result column whose name is not UTF-8, where reading it as text is an error.
+    let columns: Vec<(String, bool)> = conn
+        .prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid")
+        .and_then(|mut s| {
+            s.query_map([&table], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? == 1))
+            })?
+            .collect()
+        })
+        .map_err(|e| malformed(path, FORMAT, format!("layer '{table}': unreadable columns ({e})")))?;
+    if columns.is_empty() {
+        return Err(malformed(path, FORMAT, format!("layer '{table}' has no table")));
+    }
+    let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let primary_key = columns.iter().find(|(_, pk)| *pk).map(|(name, _)| name.clone());
+    let names: Vec<String> = columns.into_iter().map(|(name, _)| name).collect();
+    let select: Vec<String> = names.iter().map(|n| quoted(n)).collect();
     let mut statement = conn
-        .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
+        .prepare(&format!("SELECT {} FROM {}", select.join(", "), quoted(&table)))
         .map_err(bad)?;
-    let names: Vec<String> = statement.column_names().iter().map(|s| (*s).to_owned()).collect();
     let fields: Vec<String> = names
         .iter()
         .filter(|n| **n != geometry_column && Some(*n) != primary_key.as_ref())
