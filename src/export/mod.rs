@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use geo::{BoundingRect, Geometry, Rect};
+use geo::{BoundingRect, Geometry, MultiPolygon, Rect};
 
 use crate::align::metrics::TerritoryMetrics;
 use crate::snapshot::Snapshot;
@@ -528,6 +528,38 @@ impl<'a> Layer<'a> {
             }
         }
         out
+    }
+
+    /// Extent of the whole layer as `[west, south, east, north]` degrees, with
+    /// `west > east` when the features lie on both sides of the antimeridian (as OGC API
+    /// - Features extents are written): the span their parts cover, not the world.
+    pub fn span(&self) -> Option<[f64; 4]> {
+        let r = self.extent()?;
+        if r.width() <= 180.0 {
+            return Some([r.min().x, r.min().y, r.max().x, r.max().y]);
+        }
+        // Only data this wide can cross the antimeridian: look at each part.
+        let s = self.snapshot;
+        let polygons: Vec<&MultiPolygon<f64>> = match self.level {
+            Level::Unit => s.dataset.polygons.iter().collect(),
+            Level::Alignment(l) => self
+                .codes
+                .iter()
+                .filter_map(|c| s.shapes[l].get(*c))
+                .map(|sh| &sh.geometry)
+                .collect(),
+        };
+        let points = match self.level {
+            Level::Unit => s.dataset.points.values().map(|p| (p.x(), p.x())).collect(),
+            Level::Alignment(_) => Vec::new(),
+        };
+        let parts = polygons
+            .into_iter()
+            .flat_map(|m| m.0.iter())
+            .filter_map(|p| p.bounding_rect())
+            .map(|b| (b.min().x, b.max().x));
+        let (west, east) = crate::geom::circular_span(parts.chain(points), 360.0)?;
+        Some([west, r.min().y, east, r.max().y])
     }
 
     /// The `i`th record.

@@ -49,8 +49,7 @@ pub async fn compress(
     let mut res = res.map_into_boxed_body();
     let json = compressible(res.headers().get(header::CONTENT_TYPE));
     if json {
-        res.headers_mut()
-            .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        super::cors::vary(res.headers_mut(), "Accept-Encoding");
     }
     let Some(coding) = coding else {
         return Ok(res);
@@ -73,5 +72,23 @@ pub async fn compress(
     if let Some(weak) = weak {
         res.headers_mut().insert(header::ETAG, weak);
     }
-    Ok(res.map_body(|head, body| BoxBody::new(Encoder::response(coding, head, body))))
+    Ok(res.map_body(|head, body| {
+        let encoded = Encoder::response(coding, head, body);
+        // The encoder names `accept-encoding` in `Vary` again: once is enough.
+        let headers = head.headers_mut();
+        let mut tokens: Vec<HeaderValue> = Vec::new();
+        for value in headers.get_all(header::VARY) {
+            if !tokens
+                .iter()
+                .any(|t| t.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
+            {
+                tokens.push(value.clone());
+            }
+        }
+        headers.remove(header::VARY);
+        for token in tokens {
+            headers.append(header::VARY, token);
+        }
+        BoxBody::new(encoded)
+    }))
 }

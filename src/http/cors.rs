@@ -1,9 +1,11 @@
 //! Cross-origin reads (CORS) for browser GIS clients on other sites, as one middleware
 //! ([`cors`]) wrapped outside every other one, so a preflight is answered before any
 //! authentication would run:
-//! - read requests (`GET`, `HEAD`, `OPTIONS`), answered or not (a tile 404 too), carry
+//! - read requests (`GET`, `HEAD`, `OPTIONS`, and the `POST`s of batch lookups, which
+//!   change nothing: [`READ_POSTS`]), answered or not (a tile 404 too), carry
 //!   `Access-Control-Allow-Origin` for an allowed origin and expose the headers range
-//!   readers and caches need ([`EXPOSED`]);
+//!   readers and caches need ([`EXPOSED`]); with a list of origins (not `*`) every
+//!   answer says `Vary: Origin`, allowed or not, so a cache keeps them apart;
 //! - a preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) on a
 //!   documented path is answered here: 204 for a read method (or a write method when the
 //!   `cors_writes` setting allows it), else 403;
@@ -23,6 +25,10 @@ use super::{ApiError, AppState, methods};
 /// Response headers a cross-origin script may read.
 pub const EXPOSED: &str =
     "Content-Range, Accept-Ranges, ETag, Content-Length, Content-Crs, Link, Geoalign-Revision, X-Revision";
+
+/// The `POST` routes that only read (batch lookups): other sites may call them as they
+/// read.
+pub const READ_POSTS: [&str; 2] = ["/api/lookup", "/api/geocode"];
 
 /// Which origins may use the API from another site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +73,10 @@ impl CorsPolicy {
         self.writes && self.allows(origin)
     }
 
-    /// `Access-Control-Allow-Origin` for a request of `method` from `origin` (`None`: no CORS).
-    fn allow_origin(&self, method: &Method, origin: Option<&str>) -> Option<String> {
-        if is_read(method) {
+    /// `Access-Control-Allow-Origin` for a request of `method` on `path` from `origin`
+    /// (`None`: no CORS).
+    fn allow_origin(&self, method: &Method, path: &str, origin: Option<&str>) -> Option<String> {
+        if is_read(method, path) {
             if self.any {
                 return Some("*".into());
             }
@@ -79,8 +86,21 @@ impl CorsPolicy {
     }
 }
 
-fn is_read(method: &Method) -> bool {
+fn is_read(method: &Method, path: &str) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || (*method == Method::POST && READ_POSTS.contains(&methods::normalised(path)))
+}
+
+/// Adds `token` to the response's `Vary` unless it lists it already.
+pub fn vary(headers: &mut header::HeaderMap, token: &'static str) {
+    let listed = headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token));
+    if !listed {
+        headers.append(header::VARY, HeaderValue::from_static(token));
+    }
 }
 
 /// The preflight answer for `req`, or `None` when it is no preflight of a documented path.
@@ -95,27 +115,29 @@ fn preflight(req: &ServiceRequest, policy: &CorsPolicy) -> Option<HttpResponse> 
     if allowed.is_empty() {
         return None;
     }
+    let path = req.path();
     let grant = allowed.contains(&requested)
-        && if is_read(&requested) {
+        && if is_read(&requested, path) {
             policy.allows(origin)
         } else {
             policy.allows_writes(origin)
         };
     if !grant {
-        return Some(
-            ApiError::CrossSite(format!(
-                "CORS preflight: {requested} from {origin} is not allowed on {}",
-                req.path()
-            ))
-            .error_response(),
-        );
+        let mut refused = ApiError::CrossSite(format!(
+            "CORS preflight: {requested} from {origin} is not allowed on {path}"
+        ))
+        .error_response();
+        vary(refused.headers_mut(), "Origin");
+        return Some(refused);
     }
     let methods: Vec<String> = allowed
         .iter()
-        .filter(|m| is_read(m) || policy.writes)
+        .filter(|m| is_read(m, path) || policy.writes)
         .map(ToString::to_string)
         .collect();
-    let allow_origin = policy.allow_origin(&requested, Some(origin)).unwrap_or_default();
+    let allow_origin = policy
+        .allow_origin(&requested, path, Some(origin))
+        .unwrap_or_default();
     let mut answer = HttpResponse::NoContent();
     answer
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin))
@@ -142,6 +164,7 @@ pub async fn cors(
         return Ok(req.into_response(answer));
     }
     let method = req.method().clone();
+    let path = req.path().to_owned();
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -149,11 +172,11 @@ pub async fn cors(
         .map(str::to_owned);
     let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();
-    match policy.allow_origin(&method, origin.as_deref()) {
+    if !policy.any {
+        vary(headers, "Origin");
+    }
+    match policy.allow_origin(&method, &path, origin.as_deref()) {
         Some(allow) => {
-            if allow != "*" {
-                headers.append(header::VARY, HeaderValue::from_static("Origin"));
-            }
             if let Ok(value) = HeaderValue::from_str(&allow) {
                 headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
                 headers.insert(
@@ -177,16 +200,24 @@ mod tests {
     #[test]
     fn origins_are_matched_and_writes_need_the_switch() {
         let any = CorsPolicy::default();
-        assert_eq!(any.allow_origin(&Method::GET, None).as_deref(), Some("*"));
-        assert_eq!(any.allow_origin(&Method::POST, Some("https://a.example")), None);
+        assert_eq!(any.allow_origin(&Method::GET, "/ogc", None).as_deref(), Some("*"));
+        let a = Some("https://a.example");
+        assert_eq!(any.allow_origin(&Method::POST, "/api/alignments", a), None);
+        assert_eq!(
+            any.allow_origin(&Method::POST, "/api/lookup/", a).as_deref(),
+            Some("*")
+        );
         let listed = CorsPolicy::new("https://a.example, http://localhost:3000/", true);
         assert_eq!(
             listed
-                .allow_origin(&Method::GET, Some("HTTPS://a.example"))
+                .allow_origin(&Method::GET, "/ogc", Some("HTTPS://a.example"))
                 .as_deref(),
             Some("HTTPS://a.example")
         );
-        assert_eq!(listed.allow_origin(&Method::GET, Some("https://b.example")), None);
+        assert_eq!(
+            listed.allow_origin(&Method::GET, "/ogc", Some("https://b.example")),
+            None
+        );
         assert!(listed.allows_writes("http://localhost:3000"));
         assert!(!CorsPolicy::new("https://a.example", false).allows_writes("https://a.example"));
     }

@@ -4,7 +4,8 @@
 //!   server sends its headers without the body; an event stream's body is dropped here);
 //! - a request body must keep arriving ([`super::deadline`]);
 //! - a method the resource does not answer gets 405 with `Allow` and a problem body,
-//!   instead of actix's bare 405 or the 404 of the fallback service.
+//!   instead of actix's bare 405 or the 404 of the fallback service;
+//! - `OPTIONS` on a documented path answers 204 with `Allow` (every path lists it).
 //!
 //! What each path answers is read once from the OpenAPI document ([`allowed`]), which
 //! `tests/it/openapi.rs` checks lists every registered route.
@@ -15,7 +16,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 
 use super::ApiError;
 
@@ -25,6 +26,8 @@ struct Route {
     methods: Vec<Method>,
     /// Whether the route registers HEAD itself (else the GET handler answers it).
     own_head: bool,
+    /// Whether the route registers OPTIONS itself (else this middleware answers it).
+    own_options: bool,
 }
 
 /// Every documented path, with `HEAD` wherever there is `GET`.
@@ -47,12 +50,17 @@ fn routes() -> &'static [Route] {
                 if methods.contains(&Method::GET) && !own_head {
                     methods.insert(1, Method::HEAD);
                 }
+                let own_options = methods.contains(&Method::OPTIONS);
+                if !own_options {
+                    methods.push(Method::OPTIONS);
+                }
                 // `{path}` of the viewer's files spans segments.
                 let pattern = path.replace("/{path}", "/{path:.*}");
                 Route {
                     pattern: ResourceDef::new(pattern),
                     methods,
                     own_head,
+                    own_options,
                 }
             })
             .collect()
@@ -63,16 +71,27 @@ fn routes() -> &'static [Route] {
 /// GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
 pub fn allowed(path: &str) -> Vec<Method> {
     let path = normalised(path);
-    let mut out: Vec<Method> = Vec::new();
-    for route in routes().iter().filter(|r| r.pattern.is_match(path)) {
-        for m in &route.methods {
-            if !out.contains(m) {
-                out.push(m.clone());
-            }
-        }
-    }
-    out
+    ORDER
+        .iter()
+        .filter(|m| {
+            routes()
+                .iter()
+                .any(|r| r.pattern.is_match(path) && r.methods.contains(m))
+        })
+        .cloned()
+        .collect()
 }
+
+/// The order [`allowed`] lists methods in.
+const ORDER: [Method; 7] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+];
 
 /// `path` without its trailing slashes (`/` stays).
 pub fn normalised(path: &str) -> &str {
@@ -83,6 +102,17 @@ pub fn normalised(path: &str) -> &str {
 /// Whether a route at `path` registers HEAD itself.
 fn own_head(path: &str) -> bool {
     routes().iter().any(|r| r.own_head && r.pattern.is_match(path))
+}
+
+/// Whether a route at `path` registers OPTIONS itself.
+fn own_options(path: &str) -> bool {
+    routes().iter().any(|r| r.own_options && r.pattern.is_match(path))
+}
+
+/// `Allow` with `methods`.
+fn allow_header(methods: &[Method]) -> (actix_web::http::header::HeaderName, String) {
+    let list: Vec<String> = methods.iter().map(ToString::to_string).collect();
+    (actix_web::http::header::ALLOW, list.join(", "))
 }
 
 /// The middleware: trailing slash, HEAD and 405 (see the module documentation).
@@ -107,6 +137,16 @@ pub async fn methods(
         .map_or_else(super::deadline::BodyDeadlines::default, |s| s.body_deadlines);
     super::deadline::guard(&mut req, deadlines);
     let method = req.method().clone();
+    if method == Method::OPTIONS && !own_options(req.path()) {
+        // RFC 9110 §9.3.7: what the resource answers (a CORS preflight never gets here).
+        let allow = allowed(req.path());
+        if !allow.is_empty() {
+            let answer = HttpResponse::NoContent()
+                .insert_header(allow_header(&allow))
+                .finish();
+            return Ok(req.into_response(answer));
+        }
+    }
     let head = method == Method::HEAD;
     if head && !own_head(req.path()) {
         req.head_mut().method = Method::GET;

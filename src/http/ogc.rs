@@ -25,7 +25,8 @@ pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_LIMIT: usize = 100;
 
 const GEOJSON: &str = "application/geo+json";
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The OGC URI of WGS 84 longitude/latitude.
+pub(crate) const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
 /// Registers the OGC API routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -173,9 +174,7 @@ pub(crate) async fn resolve(
 fn describe(req: &HttpRequest, s: &Snapshot, level: Level) -> Collection {
     let layer = Layer::new(s, level);
     let id = collection_id(s, level);
-    let bbox = layer
-        .extent()
-        .map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+    let bbox = layer.span().map(|b| b.to_vec());
     let base = url(req, &format!("/ogc/collections/{id}"));
     Collection {
         title: format!("{} — {}", s.alignment, plural(&level.name(s))),

@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::body::CollectionPath;
-use super::ogc::url;
+use super::ogc::{CRS84, url};
 use super::problem::ProblemResponse;
 use super::tiles::{MVT_CONTENT_TYPE, TileHeaders, TileResponses};
 use super::{ApiError, AppState};
+use crate::tiles::tilejson;
 
 /// The one tile matrix set.
 pub const WEB_MERCATOR_QUAD: &str = "WebMercatorQuad";
@@ -65,7 +66,10 @@ pub async fn matrix_sets(_: Viewer, req: HttpRequest) -> HttpResponse {
     }]}))
 }
 
-/// The `WebMercatorQuad` tile matrix set (OGC 17-083r4), zooms 0 to 24.
+/// The `WebMercatorQuad` tile matrix set (OGC 17-083r4), zooms 0 to 24, in the JSON
+/// encoding of TMS 2.0 with the members of the 1.0 encoding beside (`type`, `identifier`,
+/// `supportedCRS`, `boundingBox` corners, each matrix's `identifier` and `topLeftCorner`),
+/// which the parser of GDAL 3.6 (Debian 12's) needs to read it.
 #[utoipa::path(get, path = "/ogc/tileMatrixSets/WebMercatorQuad", operation_id = "ogcTileMatrixSet",
     tag = "OGC API - Tiles",
     responses((status = 200, description = "The tile matrix set definition (JSON encoding)", body = Object)))]
@@ -76,6 +80,8 @@ pub async fn matrix_set(_: Viewer) -> HttpResponse {
             let n = 1u64 << z;
             json!({
                 "id": z.to_string(),
+                "identifier": z.to_string(),
+                "topLeftCorner": [-HALF, HALF],
                 "scaleDenominator": 559_082_264.028_717_8 / n as f64,
                 "cellSize": 156_543.033_928_041 / n as f64,
                 "cornerOfOrigin": "topLeft",
@@ -90,24 +96,25 @@ pub async fn matrix_set(_: Viewer) -> HttpResponse {
         "title": "Google Maps Compatible for the World",
         "uri": TMS_URI,
         "crs": EPSG_3857,
+        "type": "TileMatrixSetType",
+        "identifier": WEB_MERCATOR_QUAD,
+        "supportedCRS": EPSG_3857,
+        "boundingBox": { "crs": EPSG_3857, "lowerLeft": [-HALF, -HALF], "upperRight": [HALF, HALF],
+            "lowerCorner": [-HALF, -HALF], "upperCorner": [HALF, HALF] },
         "orderedAxes": ["X", "Y"],
         "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
         "tileMatrices": matrices,
     }))
 }
 
-/// The alignment a collection belongs to, its level's layer name and the tile zooms.
-async fn collection_tiles(
-    state: &web::Data<AppState>,
-    id: &str,
-) -> Result<(String, String, u8, u8), ApiError> {
+/// The alignment a collection belongs to and its level's layer name.
+async fn collection_tiles(state: &web::Data<AppState>, id: &str) -> Result<(String, String), ApiError> {
     let (s, level) = super::ogc::resolve(state, id).await?;
     let layer = match level {
         crate::export::Level::Unit => "units".to_owned(),
         crate::export::Level::Alignment(l) => crate::align::plural(&s.state.levels[l]),
     };
-    let options = state.tiles.options();
-    Ok((s.alignment.clone(), layer, options.minzoom, options.maxzoom))
+    Ok((s.alignment.clone(), layer))
 }
 
 /// The vector tilesets of a collection: one, in WebMercatorQuad.
@@ -152,23 +159,43 @@ pub async fn tileset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (_, layer, minzoom, maxzoom) = collection_tiles(&state, &id).await?;
+    let (alignment, layer) = collection_tiles(&state, &id).await?;
+    let service = state.tiles.clone();
+    let view = super::blocking(move || service.view(&alignment)).await?;
+    let options = state.tiles.options();
+    let doc = tilejson::tilejson(&view, &super::origin::origin(&req), options);
+    let fields = doc["vector_layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["id"] == layer.as_str());
+    let minzoom = fields
+        .and_then(|l| l["minzoom"].as_u64())
+        .unwrap_or(u64::from(options.minzoom));
     let base = url(&req, &format!("/ogc/collections/{id}/tiles/WebMercatorQuad"));
-    let limits: Vec<Value> = (minzoom..=maxzoom)
-        .map(|z| {
-            let last = (1u64 << z) - 1;
-            json!({ "tileMatrix": z.to_string(), "minTileRow": 0, "maxTileRow": last,
-                "minTileCol": 0, "maxTileCol": last })
+    // Only the tiles the data touches: a client sampling the middle of the limits to learn
+    // the layers (GDAL does) finds features there, not an empty tile of the ocean.
+    let limits: Vec<Value> = (options.minzoom..=options.maxzoom)
+        .filter_map(|z| Some((z, tilejson::tile_limits(&view, z)?)))
+        .map(|(z, (min_col, min_row, max_col, max_row))| {
+            json!({ "tileMatrix": z.to_string(), "minTileRow": min_row, "maxTileRow": max_row,
+                "minTileCol": min_col, "maxTileCol": max_col })
         })
         .collect();
+    let [lon, lat, zoom] = tilejson::center(&view, options);
+    let bbox = mercator_box(view.span());
     Ok(HttpResponse::Ok().json(json!({
         "title": format!("{id} vector tiles"),
         "dataType": "vector",
         "crs": EPSG_3857,
         "tileMatrixSetURI": TMS_URI,
         "tileMatrixSetLimits": limits,
+        "boundingBox": bbox,
+        "centerPoint": { "coordinates": [lon, lat], "crs": CRS84, "tileMatrix": zoom.to_string() },
         "layers": [{ "id": layer, "dataType": "vector", "geometryDimension": 2,
-            "minTileMatrix": minzoom.to_string(), "maxTileMatrix": maxzoom.to_string() }],
+            "minTileMatrix": minzoom.to_string(), "maxTileMatrix": options.maxzoom.to_string(),
+            "boundingBox": bbox,
+            "propertiesSchema": fields.map(tilejson::properties_schema) }],
         "links": [
             { "href": base, "rel": "self", "type": "application/json", "title": "this tileset" },
             { "href": url(&req, "/ogc/tileMatrixSets/WebMercatorQuad"), "rel": REL_TILING_SCHEME,
@@ -177,6 +204,19 @@ pub async fn tileset(
               "type": MVT_CONTENT_TYPE, "templated": true, "title": "Mapbox vector tiles" },
         ],
     })))
+}
+
+/// A `boundingBox` in the tileset's CRS (EPSG:3857 metres; GDAL reads the corners so
+/// whatever `crs` says) of world box `b` (`x0 > x1` across the antimeridian: the whole
+/// width, which one box cannot say otherwise).
+fn mercator_box(b: crate::tiles::prepared::WorldBox) -> Value {
+    if b[1] > b[3] {
+        return json!({ "lowerLeft": [-HALF, -HALF], "upperRight": [HALF, HALF], "crs": EPSG_3857 });
+    }
+    let (x0, x1) = if b[0] <= b[2] { (b[0], b[2]) } else { (0.0, 1.0) };
+    let metres = |v: f64| ((v - 0.5) * 2.0 * HALF * 100.0).round() / 100.0;
+    json!({ "lowerLeft": [metres(x0), -metres(b[3])], "upperRight": [metres(x1), -metres(b[1])],
+        "crs": EPSG_3857 })
 }
 
 /// Path parameters of an OGC tile.
@@ -215,6 +255,6 @@ pub async fn tile(
     path: web::Path<(String, u32, u32, u32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, z, row, col) = path.into_inner();
-    let (alignment, ..) = collection_tiles(&state, &id).await?;
+    let (alignment, _) = collection_tiles(&state, &id).await?;
     super::tiles::serve_tile(&req, &state, alignment, None, (z, col, row)).await
 }

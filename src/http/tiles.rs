@@ -187,6 +187,7 @@ pub(crate) async fn preflight() -> HttpResponse {
     let mut builder = HttpResponse::NoContent();
     cors(&mut builder)
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
+        .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, *"))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()

@@ -22,38 +22,41 @@ pub fn bounds(view: &AlignmentView) -> [f64; 4] {
     [r(west), r(south), r(east), r(north)]
 }
 
-/// The middle (of the bounding box) of the largest part (by area) of `parts`: a point on
-/// the data even when the data's bounding box spans the antimeridian.
-pub fn largest_part_centre<'p>(parts: impl Iterator<Item = &'p geo::Polygon<f64>>) -> Option<[f64; 2]> {
-    use geo::{Area, BoundingRect};
-    let largest = parts.max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
-    let r = largest.bounding_rect()?;
-    Some([(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0])
-}
-
-/// `[lon, lat, zoom]`: the middle of the data's largest part and a zoom that shows all
-/// of the data.
+/// `[lon, lat, zoom]`: the middle of the span the data covers (across the antimeridian
+/// when the data lies on both sides of it, where the bounding box's middle would be on
+/// the other side of the world) and the deepest zoom that shows all of it.
 pub fn center(view: &AlignmentView, options: &TileOptions) -> [f64; 3] {
-    let b = view.bbox();
-    if b[0] > b[2] {
+    let b = view.span();
+    if b[1] > b[3] {
         return [0.0, 0.0, 0.0];
     }
-    let parts = view
-        .snapshot
-        .shapes
-        .first()
-        .into_iter()
-        .flat_map(|level| level.values())
-        .flat_map(|s| s.geometry.0.iter());
-    let [lon, lat] = largest_part_centre(parts)
-        .unwrap_or_else(|| world_to_lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0));
-    let size = (b[2] - b[0]).max(b[3] - b[1]).max(1e-9);
+    let width = (b[2] - b[0]).rem_euclid(1.0);
+    let [lon, lat] = world_to_lonlat((b[0] + width / 2.0).rem_euclid(1.0), (b[1] + b[3]) / 2.0);
+    let size = width.max(b[3] - b[1]).max(1e-9);
     let zoom = (1.0 / size)
         .log2()
         .floor()
         .clamp(f64::from(options.minzoom), f64::from(options.maxzoom));
     let r = |v: f64| (v * 1e6).round() / 1e6;
     [r(lon), r(lat), zoom]
+}
+
+/// The tiles `(min_col, min_row, max_col, max_row)` of zoom `z` that the data's span
+/// touches (every column when it crosses the antimeridian, which one range cannot
+/// say); `None` without data.
+pub fn tile_limits(view: &AlignmentView, z: u8) -> Option<(u64, u64, u64, u64)> {
+    let b = view.span();
+    if b[1] > b[3] {
+        return None;
+    }
+    let n = 1u64 << z;
+    let cell = |v: f64| ((v * n as f64).floor().max(0.0) as u64).min(n - 1);
+    let (min_col, max_col) = if b[0] <= b[2] {
+        (cell(b[0]), cell(b[2]))
+    } else {
+        (0, n - 1)
+    };
+    Some((min_col, cell(b[1]), max_col, cell(b[3])))
 }
 
 /// Fields of the layers whose values are numbers (the others are strings); metric
@@ -106,6 +109,26 @@ pub fn archive_metadata(doc: &Value, minzoom: u8, maxzoom: u8) -> (Value, Value)
     }
     let tilestats = json!({ "layerCount": stats.len(), "layers": stats });
     (Value::Array(layers), tilestats)
+}
+
+/// The JSON Schema of the properties of TileJSON layer `layer` (its `fields`, numbers
+/// and strings), as an OGC API - Tiles tileset's `layers[].propertiesSchema` says them.
+pub fn properties_schema(layer: &Value) -> Value {
+    let properties: serde_json::Map<String, Value> = layer["fields"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, description)| {
+            let description = description.as_str().unwrap_or("");
+            let kind = if is_number(name, description) {
+                "number"
+            } else {
+                "string"
+            };
+            (name.clone(), json!({ "type": kind, "description": description }))
+        })
+        .collect();
+    json!({ "type": "object", "properties": properties })
 }
 
 /// The TileJSON document; `base` is the server's origin (`http://host:port`).
@@ -226,18 +249,6 @@ pub fn tilejson(view: &AlignmentView, base: &str, options: &TileOptions) -> Valu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::polygon;
-
-    #[test]
-    fn the_centre_is_on_the_largest_part_across_the_antimeridian() {
-        // An island chain on both sides of 180°: the bounding box midpoint is near 0°.
-        let big =
-            polygon![(x: 172.0, y: 52.0), (x: 179.5, y: 52.0), (x: 179.5, y: 53.0), (x: 172.0, y: 53.0)];
-        let small =
-            polygon![(x: -179.9, y: 51.0), (x: -178.0, y: 51.0), (x: -178.0, y: 52.0), (x: -179.9, y: 52.0)];
-        let [lon, lat] = largest_part_centre([&small, &big].into_iter()).unwrap();
-        assert_eq!((lon, lat), (175.75, 52.5));
-    }
 
     #[test]
     fn archive_layers_stay_within_the_archive_zooms_with_typed_fields() {

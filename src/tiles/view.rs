@@ -68,6 +68,9 @@ pub struct DatasetTiles {
     unit_zooms: Vec<(u8, f64)>,
     /// World box of the dataset.
     pub bbox: WorldBox,
+    /// World box of the dataset with `x0 > x1` when the data lies on both sides of the
+    /// antimeridian: the span the data covers ([`crate::geom::circular_span`]).
+    pub span: WorldBox,
 }
 
 impl std::fmt::Debug for DatasetTiles {
@@ -119,6 +122,10 @@ impl DatasetTiles {
             ms = started.elapsed().as_millis() as u64,
             "dataset prepared for tiles"
         );
+        let span = match crate::geom::circular_span(arcs.iter().map(|l| (l.bbox[0], l.bbox[2])), 1.0) {
+            Some((x0, x1)) => [x0, bbox[1], x1, bbox[3]],
+            None => EMPTY_BOX,
+        };
         let arcs = ArcIndex::new(arcs, (0..topology.arc_count()).map(|a| topology.arc(a)));
         let prepared = DatasetTiles {
             dataset,
@@ -129,6 +136,7 @@ impl DatasetTiles {
                 .map(|z| (z, options.tolerance_at(z)))
                 .collect(),
             bbox,
+            span,
         };
         // The boundaries layer of every zoom reads them: build them now rather than in
         // the first tile of each zoom.
@@ -481,6 +489,11 @@ impl AlignmentView {
     /// World box of the dataset.
     pub fn bbox(&self) -> WorldBox {
         self.dataset.bbox
+    }
+
+    /// World box of the dataset, `x0 > x1` across the antimeridian ([`DatasetTiles::span`]).
+    pub fn span(&self) -> WorldBox {
+        self.dataset.span
     }
 }
 

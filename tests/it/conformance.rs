@@ -177,6 +177,7 @@ async fn wrong_methods_get_405_with_allow_and_a_problem() {
             if documented.iter().any(|m| m == "GET") {
                 assert!(allow.contains(&"HEAD"), "{method} {sample}: {allow:?}");
             }
+            assert!(allow.contains(&"OPTIONS"), "{method} {sample}: {allow:?}");
             let body = res.json();
             assert_eq!(body["status"], 405);
             assert_eq!(body["title"], "Method Not Allowed");
@@ -188,7 +189,7 @@ async fn wrong_methods_get_405_with_allow_and_a_problem() {
     for (method, uri) in [
         (Method::PUT, "/ogc"),
         (Method::DELETE, "/api/datasets/nyc"),
-        (Method::OPTIONS, "/api/lookup"),
+        (Method::PUT, "/api/lookup"),
         (Method::POST, "/tiles/nyc.json"),
     ] {
         let res = answer(&app, method.clone(), uri, &[]).await;
@@ -205,6 +206,25 @@ async fn wrong_methods_get_405_with_allow_and_a_problem() {
         answer(&app, Method::PUT, "/nothing/here", &[]).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[actix_web::test]
+async fn options_answers_what_each_resource_allows() {
+    let (_dir, app) = conform_app!();
+    for (uri, methods) in [
+        ("/api/lookup", "GET, HEAD, POST, OPTIONS"),
+        ("/ogc", "GET, HEAD, OPTIONS"),
+        ("/ogc/", "GET, HEAD, OPTIONS"),
+        ("/tiles/nyc.json", "GET, HEAD, OPTIONS"),
+        ("/api/alignments/nyc/undo", "GET, HEAD, POST, OPTIONS"),
+    ] {
+        let res = answer(&app, Method::OPTIONS, uri, &[]).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{uri}");
+        assert_eq!(res.header("allow"), methods, "{uri}");
+        assert!(res.body.is_empty(), "{uri}");
+    }
+    let nothing = answer(&app, Method::OPTIONS, "/nothing/here", &[]).await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
@@ -261,6 +281,25 @@ async fn cors_for_reads_preflight_and_configured_origins() {
         let res = answer(&app, Method::GET, uri, &[origin]).await;
         assert_eq!(res.header("access-control-allow-origin"), "*", "{uri}");
     }
+    // Batch lookups only read: other sites may POST them (preflight and answer).
+    let pre = answer(
+        &app,
+        Method::OPTIONS,
+        "/api/lookup?alignment=nyc",
+        &[origin, ("access-control-request-method", "POST")],
+    )
+    .await;
+    assert_eq!(pre.status, StatusCode::NO_CONTENT);
+    assert!(pre.header("access-control-allow-methods").contains("POST"));
+    let batch = test::TestRequest::post()
+        .uri("/api/lookup?alignment=nyc")
+        .insert_header(origin)
+        .insert_header(("content-type", "text/csv"))
+        .set_payload("id,lon,lat\na,-73.9857,40.7484\n")
+        .to_request();
+    let res = test::call_service(&app, batch).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get("access-control-allow-origin").unwrap(), "*");
     // A tile that does not exist still says who may read the answer.
     let missing = answer(&app, Method::GET, "/tiles/nope/3/1/1.mvt", &[origin]).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -300,6 +339,23 @@ async fn cors_for_reads_preflight_and_configured_origins() {
     .await;
     assert_eq!(other.status, StatusCode::OK);
     assert_eq!(other.header("access-control-allow-origin"), "");
+    // The answer depends on Origin whether or not it grants it: a shared cache must not
+    // hand the refused answer to the allowed origin (or the other way round).
+    for res in [&other, &answer(&app, Method::GET, "/ogc", &[]).await] {
+        assert_eq!(vary_count(res, "Origin"), 1, "{:?}", res.headers);
+    }
+    let refused = answer(
+        &app,
+        Method::OPTIONS,
+        "/ogc",
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "GET"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(vary_count(&refused, "Origin"), 1, "{:?}", refused.headers);
     let pre = answer(
         &app,
         Method::OPTIONS,
@@ -324,6 +380,14 @@ async fn unknown_range_units_are_ignored() {
     assert_eq!(bad.status, StatusCode::RANGE_NOT_SATISFIABLE);
 }
 
+/// How many times `Vary` names `token` (case-insensitively).
+fn vary_count(res: &Answer, token: &str) -> usize {
+    res.header("vary")
+        .split(',')
+        .filter(|t| t.trim().eq_ignore_ascii_case(token))
+        .count()
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
@@ -338,7 +402,7 @@ async fn json_is_compressed_and_tiles_and_ranges_are_not() {
     assert_eq!(plain.header("content-encoding"), "");
     let gz = answer(&app, Method::GET, items, &[("accept-encoding", "gzip")]).await;
     assert_eq!(gz.header("content-encoding"), "gzip");
-    assert!(gz.header("vary").contains("Accept-Encoding"));
+    assert_eq!(vary_count(&gz, "Accept-Encoding"), 1, "{:?}", gz.headers);
     assert_eq!(gunzip(&gz.body), plain.body);
     assert!(
         gz.body.len() * 2 < plain.body.len(),
@@ -361,6 +425,20 @@ async fn json_is_compressed_and_tiles_and_ranges_are_not() {
     )
     .await;
     assert_eq!(collections.header("content-encoding"), "gzip");
+    let geojson = answer(
+        &app,
+        Method::GET,
+        "/api/alignments/nyc/export/territory.geojson",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(geojson.header("content-encoding"), "gzip");
+    assert_eq!(
+        vary_count(&geojson, "Accept-Encoding"),
+        1,
+        "{:?}",
+        geojson.headers
+    );
     // A body under a kilobyte (a lookup's answer) is not worth compressing.
     let small = answer(
         &app,
@@ -371,7 +449,7 @@ async fn json_is_compressed_and_tiles_and_ranges_are_not() {
     .await;
     assert!(small.body.len() < 1024, "{} bytes", small.body.len());
     assert_eq!(small.header("content-encoding"), "");
-    assert!(small.header("vary").contains("Accept-Encoding"));
+    assert_eq!(vary_count(&small, "Accept-Encoding"), 1, "{:?}", small.headers);
 
     // A tile is gzipped once, by the tile cache.
     let raw = answer(&app, Method::GET, "/tiles/nyc/12/1205/1539.mvt", &[]).await;
@@ -1031,6 +1109,14 @@ async fn ogc_api_tiles_over_the_alignment_tiles() {
         .json();
     assert_eq!(tms["crs"], "http://www.opengis.net/def/crs/EPSG/0/3857");
     assert_eq!(tms["tileMatrices"][12]["matrixWidth"], 4096);
+    // The TMS 1.0 members GDAL before 3.7 reads, beside the 2.0 ones.
+    assert_eq!(tms["identifier"], "WebMercatorQuad");
+    assert_eq!(tms["supportedCRS"], tms["crs"]);
+    assert_eq!(tms["tileMatrices"][3]["identifier"], "3");
+    assert_eq!(
+        tms["tileMatrices"][3]["topLeftCorner"],
+        tms["tileMatrices"][3]["pointOfOrigin"]
+    );
     let z0 = tms["tileMatrices"][0]["cellSize"].as_f64().unwrap();
     assert!((z0 * 256.0 - 2.0 * 20_037_508.342_789_244).abs() < 1e-3);
 
@@ -1062,6 +1148,31 @@ async fn ogc_api_tiles_over_the_alignment_tiles() {
     .json();
     assert_eq!(tileset["dataType"], "vector");
     assert_eq!(tileset["layers"][0]["id"], "territories");
+    // Limits: only the tiles the data touches (NYC: one tile at zoom 8, 26 x 27 at 14).
+    let limits = tileset["tileMatrixSetLimits"].as_array().unwrap();
+    let at = |z: &str| limits.iter().find(|l| l["tileMatrix"] == z).unwrap().clone();
+    let cols_rows = |l: &Value| {
+        let n = |k: &str| l[k].as_u64().unwrap();
+        (n("minTileCol"), n("maxTileCol"), n("minTileRow"), n("maxTileRow"))
+    };
+    assert_eq!(cols_rows(&at("8")), (75, 75, 96, 96));
+    let (c0, c1, r0, r1) = cols_rows(&at("14"));
+    assert!(
+        (c0..=c1).contains(&4824) && (r0..=r1).contains(&6159),
+        "{:?}",
+        at("14")
+    );
+    assert!(c1 - c0 < 30 && r1 - r0 < 30, "{:?}", at("14"));
+    // Layers say their properties and where they are (EPSG:3857 metres).
+    let schema = &tileset["layers"][0]["propertiesSchema"]["properties"];
+    assert_eq!(schema["population_estimate"]["type"], "number");
+    assert_eq!(schema["name"]["type"], "string");
+    let lower = tileset["boundingBox"]["lowerLeft"].as_array().unwrap();
+    assert!(
+        (lower[0].as_f64().unwrap() + 8_266_000.0).abs() < 10_000.0,
+        "{lower:?}"
+    );
+    assert_eq!(tileset["centerPoint"]["tileMatrix"], "9");
     let template = tileset["links"]
         .as_array()
         .unwrap()
@@ -1088,6 +1199,64 @@ async fn ogc_api_tiles_over_the_alignment_tiles() {
     assert_eq!(ogc.body, xyz.body, "row/col order");
     let missing = answer(&app, Method::GET, "/ogc/collections/nope-units/tiles", &[]).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// Islands on both sides of 180° (real Aleutian ZIPs): the TileJSON centre, the OGC
+/// extent and the tileset are on the data, not on the other side of the world.
+#[actix_web::test]
+async fn extents_and_centres_across_the_antimeridian() {
+    let (_dir, engine) =
+        crate::common::engine_with(crate::common::fixture("broken/aleutian.geojson"), "al", "zip");
+    engine.create("al", Some("al"), None, None).unwrap();
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    let app = test::init_service(app(state)).await;
+    let tilejson = answer(&app, Method::GET, "/tiles/al.json", &[]).await.json();
+    let [lon, lat] = [0, 1].map(|i| tilejson["center"][i].as_f64().unwrap());
+    assert!(
+        lon.abs() > 130.0 && (50.0..60.0).contains(&lat),
+        "{}",
+        tilejson["center"]
+    );
+    assert!(
+        tilejson["center"][2].as_f64().unwrap() >= 2.0,
+        "{}",
+        tilejson["center"]
+    );
+    // MapLibre requests no tile outside west..east: the bounds stay the whole width.
+    assert_eq!(tilejson["bounds"][0], -179.148909);
+    let collection = answer(&app, Method::GET, "/ogc/collections/al-units", &[])
+        .await
+        .json();
+    let bbox: Vec<f64> = collection["extent"]["spatial"]["bbox"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        bbox[0] > 170.0 && bbox[2] < -129.0,
+        "west > east across 180°: {bbox:?}"
+    );
+    let tileset = answer(
+        &app,
+        Method::GET,
+        "/ogc/collections/al-units/tiles/WebMercatorQuad",
+        &[],
+    )
+    .await
+    .json();
+    let z4 = tileset["tileMatrixSetLimits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["tileMatrix"] == "4")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (z4["minTileCol"].as_u64(), z4["maxTileCol"].as_u64()),
+        (Some(0), Some(15))
+    );
+    assert!(z4["maxTileRow"].as_u64().unwrap() <= 5, "{z4}");
 }
 
 /// The Python with the conformance clients: `GEOALIGN_CONFORMANCE_PYTHON`, else
