@@ -40,7 +40,7 @@ pub struct Export {
     /// unit, or a level of the alignment (territory, district, region).
     #[arg(long, default_value = "territory")]
     level: String,
-    /// fgb, geojson, gpkg or csv (default: from the output's extension).
+    /// fgb, geojson, gpkg or csv (with its .csvt beside; default: from the output's extension).
     #[arg(long)]
     format: Option<String>,
     /// Output file.
@@ -115,6 +115,9 @@ impl Export {
         let bar = indicatif::ProgressBar::new(layer.len() as u64);
         let progress = |n: usize| bar.set_position(n as u64);
         export_file(&layer, format, output, &progress)?;
+        if format == Format::Csv {
+            export_file(&layer, Format::Csvt, &output.with_extension("csvt"), &|_| {})?;
+        }
         bar.finish_and_clear();
         eprintln!(
             "{} features of '{}' revision {} ({}) written to {} in {:.2} s",

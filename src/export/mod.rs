@@ -32,7 +32,7 @@ pub enum ExportError {
         known: String,
     },
     /// The format name is not one we write.
-    #[error("unknown format '{0}' (fgb, geojson, gpkg or csv)")]
+    #[error("unknown format '{0}' (fgb, geojson, gpkg, csv or csvt)")]
     UnknownFormat(String),
     /// Writing the output failed.
     #[error("writing {format} to {target}: {source}")]
@@ -79,6 +79,8 @@ pub enum Format {
     Gpkg,
     /// CSV without geometry (the alignment sheet at the unit level).
     Csv,
+    /// The column types of the CSV (GDAL's `.csvt` sidecar).
+    Csvt,
 }
 
 impl Format {
@@ -89,6 +91,7 @@ impl Format {
             Format::GeoJson => "geojson",
             Format::Gpkg => "gpkg",
             Format::Csv => "csv",
+            Format::Csvt => "csvt",
         }
     }
 
@@ -99,6 +102,7 @@ impl Format {
             Format::GeoJson => "application/geo+json",
             Format::Gpkg => "application/geopackage+sqlite3",
             Format::Csv => "text/csv; charset=utf-8",
+            Format::Csvt => "text/plain; charset=utf-8",
         }
     }
 }
@@ -111,6 +115,7 @@ impl std::str::FromStr for Format {
             "geojson" | "json" => Ok(Format::GeoJson),
             "gpkg" | "geopackage" => Ok(Format::Gpkg),
             "csv" => Ok(Format::Csv),
+            "csvt" => Ok(Format::Csvt),
             _ => Err(ExportError::UnknownFormat(s.to_owned())),
         }
     }
@@ -682,6 +687,7 @@ pub fn write(
         Format::Fgb => fgb::write(layer, out, progress),
         Format::GeoJson => geojson::write(layer, out, progress),
         Format::Csv => csv::write(layer, out, progress),
+        Format::Csvt => csv::write_types(layer, out),
         Format::Gpkg => Err(ExportError::UnknownFormat(
             "gpkg to a stream (GeoPackage is written to a file)".into(),
         )),

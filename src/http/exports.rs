@@ -1,4 +1,4 @@
-//! `GET /api/alignments/{a}/export/{level}.{fgb|geojson|gpkg|csv}`: an alignment level
+//! `GET /api/alignments/{a}/export/{level}.{fgb|geojson|gpkg|csv|csvt}`: an alignment level
 //! as a file for GIS tools. Each (alignment, revision, level, format) is written once
 //! to a cache file on disk ([`crate::export::cache::ExportCache`]) and streamed from
 //! there in chunks, so a large export is never held whole in memory. Byte ranges
@@ -136,7 +136,7 @@ fn matches(value: Option<&header::HeaderValue>, tag: &str) -> bool {
 #[utoipa::path(method(get, head), path = "/api/alignments/{alignment}/export/{file}", operation_id = "export",
     tag = "exports",
     params(super::body::AlignmentPath,
-        ("file" = String, Path, description = "`{level}.{fgb|geojson|gpkg|csv}`, e.g. `territory.fgb`"),
+        ("file" = String, Path, description = "`{level}.{fgb|geojson|gpkg|csv|csvt}`, e.g. `territory.fgb`"),
         ("Range" = Option<String>, Header, description = "Byte range, e.g. `bytes=0-16383`"),
         ("If-None-Match" = Option<String>, Header, description = "The ETag seen before: 304 when unchanged")),
     responses((status = 200, description = "The whole file", content(
@@ -154,7 +154,9 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let (alignment, file) = path.into_inner();
     let (level_name, extension) = file.rsplit_once('.').ok_or_else(|| {
-        ApiError::NotFound(format!("'{file}': expected {{level}}.{{fgb|geojson|gpkg|csv}}"))
+        ApiError::NotFound(format!(
+            "'{file}': expected {{level}}.{{fgb|geojson|gpkg|csv|csvt}}"
+        ))
     })?;
     let format: Format = extension.parse()?;
     let s = snapshot(&state, alignment).await?;

@@ -40,6 +40,26 @@ fn read_with_gdal(path: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("GeoJSON from ogr2ogr")
 }
 
+/// The field types GDAL reads from a file (`ogrinfo -so -al`): name -> type, e.g.
+/// `units` -> `Integer64`, `locked` -> `Integer(Boolean)`.
+fn gdal_field_types(path: &Path) -> std::collections::BTreeMap<String, String> {
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-so", "-al"])
+        .arg(path)
+        .output()
+        .expect("run ogrinfo");
+    assert!(out.status.success(), "ogrinfo {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(": ")?;
+            let kind = rest.split(' ').next()?;
+            let known = ["String", "Integer", "Integer64", "Real", "Integer(Boolean)"];
+            (known.contains(&kind) && !name.starts_with(' ')).then(|| (name.to_owned(), kind.to_owned()))
+        })
+        .collect()
+}
+
 fn area_km2(geometry: &Value) -> f64 {
     let g = geozero::geojson::GeoJson(&geometry.to_string())
         .to_geo()
@@ -71,13 +91,36 @@ fn every_format_and_level_round_trips_through_gdal() {
                 .join(format!("{}.{}", level.name(&s), format.extension()));
             export_file(&layer, format, &path, &|_| {}).expect("export");
             if format == Format::Csv {
+                export_file(&layer, Format::Csvt, &path.with_extension("csvt"), &|_| {}).expect("csvt");
                 let mut csv = csv::Reader::from_path(&path).expect("csv");
                 let headers = csv.headers().expect("headers").clone();
                 assert_eq!(headers.len(), layer.columns.len());
                 assert_eq!(csv.records().count(), count);
-                continue;
             }
             if !gdal {
+                continue;
+            }
+            // Integer source fields (the sample's population) stay integers in every
+            // format, as GDAL reads them; counts are integers, areas real, names text.
+            let types = gdal_field_types(&path);
+            let integer = |name: &str| {
+                let kind = types.get(name).map(String::as_str);
+                assert!(
+                    matches!(kind, Some("Integer" | "Integer64")),
+                    "{}: {name} is {kind:?} ({types:?})",
+                    path.display()
+                );
+            };
+            integer("population_estimate");
+            if let Level::Alignment(_) = level {
+                integer("units");
+                assert_eq!(types["area_km2"], "Real", "{}", path.display());
+                assert_eq!(types["name"], "String", "{}", path.display());
+                assert_eq!(types["locked"], "Integer(Boolean)", "{}", path.display());
+            }
+            if format == Format::Csv {
+                let read = read_with_gdal(&path);
+                assert_eq!(read["features"].as_array().map(Vec::len), Some(count));
                 continue;
             }
             let read = read_with_gdal(&path);

@@ -98,6 +98,7 @@ async fn every_export_format_answers_and_bad_names_are_404() {
         ("units.geojson", "application/geo+json"),
         ("district.gpkg", "application/geopackage+sqlite3"),
         ("unit.csv", "text/csv; charset=utf-8"),
+        ("unit.csvt", "text/plain; charset=utf-8"),
         ("regions.fgb", "application/flatgeobuf"),
     ] {
         let (status, headers, body) = call(&app, &format!("/api/alignments/nyc/export/{file}"), &[]).await;
@@ -417,5 +418,45 @@ fn gdal_bbox_read_of_the_served_zip5_us_fgb_transfers_a_small_fraction() {
         transferred * 10 < size,
         "transferred {transferred} of {size} bytes"
     );
+    // A collection larger than the largest page: `limit` above it is clamped, and the
+    // `next` links walk every feature once.
+    let page = |path: &str| -> Value {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&bind).expect("connect");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {bind}\r\n\r\n").expect("send");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).expect("read");
+        let body = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("headers") + 4;
+        serde_json::from_slice(&answer[body..]).expect("JSON page")
+    };
+    let mut path = "/ogc/collections/us-units/items?limit=50000".to_owned();
+    let mut ids = std::collections::HashSet::new();
+    let mut pages = 0;
+    loop {
+        let doc = page(&path);
+        let features = doc["features"].as_array().expect("features");
+        assert_eq!(doc["numberReturned"].as_u64(), Some(features.len() as u64));
+        assert!(
+            features.len() <= geoalign::http::ogc::MAX_LIMIT,
+            "{}",
+            features.len()
+        );
+        assert_eq!(doc["numberMatched"].as_u64(), Some(33_791));
+        for f in features {
+            assert!(ids.insert(f["id"].to_string()), "{} twice", f["id"]);
+        }
+        pages += 1;
+        let next = doc["links"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["rel"] == "next")
+            .and_then(|l| l["href"].as_str());
+        match next {
+            Some(href) => path = href[href.find("/ogc").expect("path")..].to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!((ids.len(), pages), (33_791, 4));
     drop(dir);
 }
