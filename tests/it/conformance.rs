@@ -1007,14 +1007,22 @@ async fn queryables_and_cql2_filters() {
 
 /// The sample alignment exported as MBTiles, zooms 3 to 9.
 fn sample_mbtiles() -> (tempfile::TempDir, std::path::PathBuf) {
+    sample_archive(geoalign::tiles::export::Format::Mbtiles)
+}
+
+/// The sample's tiles of zooms 3 to 9 as an MBTiles or PMTiles archive.
+fn sample_archive(format: geoalign::tiles::export::Format) -> (tempfile::TempDir, std::path::PathBuf) {
     use geoalign::tiles::export::{ExportOptions, Format, export};
     use geoalign::tiles::{TileOptions, TileService};
     let (dir, engine) = crate::common::sample_engine();
     let service = Arc::new(TileService::new(Arc::new(engine), TileOptions::default()));
-    let output = dir.path().join("nyc.mbtiles");
+    let output = dir.path().join(match format {
+        Format::Mbtiles => "nyc.mbtiles",
+        Format::Pmtiles => "nyc.pmtiles",
+    });
     let options = ExportOptions {
         alignment: "nyc".into(),
-        format: Format::Mbtiles,
+        format,
         minzoom: 3,
         maxzoom: 9,
         output: output.clone(),
@@ -1032,6 +1040,48 @@ fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
         .query_row("SELECT value FROM metadata WHERE name = 'json'", [], |r| r.get(0))
         .unwrap();
     let json: Value = serde_json::from_str(&json).unwrap();
+    check_archive_metadata(&json);
+
+    // PMTiles v3: the same metadata (gzipped JSON at the offset the header gives), and
+    // the header's zooms are the archive's.
+    let (_dir, pmtiles) = sample_archive(geoalign::tiles::export::Format::Pmtiles);
+    let bytes = std::fs::read(&pmtiles).unwrap();
+    assert_eq!((&bytes[..7], bytes[7]), (&b"PMTiles"[..], 3));
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+    let (offset, length) = (u64_at(24), u64_at(32));
+    let compressed = &bytes[offset..offset + length];
+    let metadata = match bytes[97] {
+        1 => compressed.to_vec(),
+        2 => gunzip(compressed),
+        other => panic!("internal compression {other}"),
+    };
+    assert_eq!((bytes[100], bytes[101]), (3, 9), "header zooms");
+    let pm: Value = serde_json::from_slice(&metadata).unwrap();
+    check_archive_metadata(&pm);
+    assert_eq!(pm["vector_layers"], json["vector_layers"]);
+
+    // GDAL reads the metric as a number.
+    let Ok(out) = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-so"])
+        .arg(&output)
+        .arg("territories")
+        .output()
+    else {
+        eprintln!("skipped: ogrinfo is not installed");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("population_estimate:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("Real") || line.contains("Integer"), "{line}");
+    assert!(text.contains("Polygon"), "{text}");
+}
+
+/// An archive's metadata of zooms 3 to 9: every layer within them, field types, stats.
+fn check_archive_metadata(json: &Value) {
     let layers = json["vector_layers"].as_array().unwrap();
     assert!(layers.iter().any(|l| l["id"] == "units"));
     for layer in layers {
@@ -1059,25 +1109,6 @@ fn archive_metadata_keeps_the_archive_zooms_and_typed_fields() {
             .iter()
             .any(|l| l["layer"] == "boundaries" && l["geometry"] == "LineString")
     );
-
-    // GDAL reads the metric as a number.
-    let Ok(out) = std::process::Command::new("ogrinfo")
-        .args(["-ro", "-so"])
-        .arg(&output)
-        .arg("territories")
-        .output()
-    else {
-        eprintln!("skipped: ogrinfo is not installed");
-        return;
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("population_estimate:"))
-        .unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("Real") || line.contains("Integer"), "{line}");
-    assert!(text.contains("Polygon"), "{text}");
 }
 
 #[actix_web::test]
