@@ -117,6 +117,27 @@ pub enum AlignCommand {
         #[arg(long)]
         expected_revision: Option<i64>,
     },
+    /// List the alignments, with their team and whether each is its team's active plan.
+    List,
+    /// Put an alignment in a team (sales force) and make it the team's active plan, the
+    /// one `team=` lookups and lead routing answer from.
+    Team {
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// The team (sales force) whose plan it is.
+        #[arg(long, conflicts_with = "no_team")]
+        team: Option<String>,
+        /// Take the alignment out of its team.
+        #[arg(long)]
+        no_team: bool,
+        /// Make it its team's active plan (the team's previously active one stops being it).
+        #[arg(long, conflicts_with_all = ["inactive", "no_team"])]
+        active: bool,
+        /// Make it not its team's active plan.
+        #[arg(long)]
+        inactive: bool,
+    },
     /// Metrics of every territory of a level.
     Metrics {
         /// Alignment name.
@@ -221,6 +242,35 @@ impl AlignCommand {
                 out.json(&engine.undo(&alignment, undo, &author())?)
             }
             AlignCommand::Diff { alignment, against } => diff(&engine, out, &alignment, &against),
+            AlignCommand::List => {
+                for a in engine.store().alignments()? {
+                    let team = match (&a.team, a.active) {
+                        (Some(t), true) => format!("team {t} (active)"),
+                        (Some(t), false) => format!("team {t}"),
+                        (None, _) => String::new(),
+                    };
+                    out.line(format_args!(
+                        "{:<24} {:<16} revision {:<6} {team}",
+                        a.name, a.dataset, a.revision
+                    ))?;
+                }
+                Ok(())
+            }
+            AlignCommand::Team {
+                alignment,
+                team,
+                no_team,
+                active,
+                inactive,
+            } => {
+                let team = match (team.as_deref(), no_team) {
+                    (Some(t), _) => Some(Some(t)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let active = (active || inactive).then_some(active);
+                out.json(&engine.set_team(&alignment, team, active)?)
+            }
             AlignCommand::Metrics { alignment, level } => {
                 let s = engine.snapshot(&alignment)?;
                 let index = s

@@ -133,6 +133,7 @@ fn store_code(e: &StoreError) -> u8 {
         StoreError::DatasetNotFound(_)
         | StoreError::UnitNotFound { .. }
         | StoreError::AlignmentNotFound(_)
+        | StoreError::NoActiveAlignment { .. }
         | StoreError::ChangeNotFound { .. }
         | StoreError::TokenNotFound(_) => NOT_FOUND,
         StoreError::AlignmentExists(_)

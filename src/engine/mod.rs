@@ -22,10 +22,12 @@ mod build;
 mod error;
 pub mod jobs;
 mod rebalance;
+mod teams;
 
 pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph};
 pub use error::AlignError;
 pub use rebalance::{MaxMoved, RebalanceProposal, RebalanceRequest, Transfer};
+pub use teams::{ALL_TEAMS, TeamSnapshots};
 
 struct Live {
     /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.
@@ -49,6 +51,8 @@ pub struct Engine {
     datasets: Mutex<HashMap<String, Arc<DatasetModel>>>,
     live: Mutex<HashMap<String, Arc<Live>>>,
     hooks: RwLock<Vec<CommitHook>>,
+    /// Each team's active alignment, as last read from the store.
+    teams: RwLock<teams::TeamCache>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -151,6 +155,7 @@ impl Engine {
             datasets: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             hooks: RwLock::new(Vec::new()),
+            teams: RwLock::new(teams::TeamCache::default()),
         }
     }
 
@@ -270,6 +275,7 @@ impl Engine {
             .iter()
             .map(|(name, l)| (name.clone(), l.clone()))
             .collect();
+        self.read_teams()?;
         let mut refreshed = 0;
         for (name, live) in loaded {
             let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -457,6 +463,7 @@ impl Engine {
         let live = self.live(alignment)?;
         let stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
         self.store.delete_alignment(alignment, expected_revision)?;
+        self.forget_teams();
         drop(stamp);
         self.forget(alignment, &live);
         Ok(())

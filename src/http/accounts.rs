@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::query::Query;
-use super::{ApiError, AppState, snapshot};
+use super::teams::{OneOrByTeam, Plans};
+use super::{ApiError, AppState};
 use crate::lookup::account::AccountView;
 
 /// Query of `GET /api/accounts/{id}`.
@@ -15,13 +16,19 @@ use crate::lookup::account::AccountView;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccountQuery {
-    /// Alignment name.
-    pub alignment: String,
+    /// Alignment name (or give `team`).
+    pub alignment: Option<String>,
+    /// Answer from this team's active alignment, or every team's with `all` (instead of
+    /// `alignment`): the teams whose active alignment has the account.
+    pub team: Option<String>,
 }
 
 /// Body of `GET /api/accounts/{id}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountBody {
+    /// The team whose active alignment answered (asked with `team=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// Alignment name.
     pub alignment: String,
     /// Revision answered from.
@@ -34,7 +41,7 @@ pub struct AccountBody {
 /// whether ownership is an override (explicitly assigned to a territory other than its unit's).
 #[utoipa::path(get, path = "/api/accounts/{id}", operation_id = "getAccount", tag = "lookup",
     params(("id" = String, Path, description = "Account id"), AccountQuery),
-    responses((status = 200, description = "The account", body = AccountBody),
+    responses((status = 200, description = "The account; per team with `team`", body = OneOrByTeam<AccountBody>),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/accounts/{id}")]
 pub async fn show(
@@ -43,13 +50,26 @@ pub async fn show(
     id: web::Path<String>,
     query: Query<AccountQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = snapshot(&state, query.into_inner().alignment).await?;
-    let view = s.account_view(&id).ok_or_else(|| {
-        ApiError::NotFound(format!("account '{id}' not found in alignment '{}'", s.alignment))
-    })?;
-    Ok(HttpResponse::Ok().json(AccountBody {
-        alignment: s.alignment.clone(),
-        revision: s.revision,
-        account: view,
-    }))
+    let q = query.into_inner();
+    let plans = Plans::from_query(q.alignment, q.team)?;
+    let snapshots = plans.snapshots(&state).await?;
+    let answers: Vec<AccountBody> = snapshots
+        .iter()
+        .filter_map(|(team, s)| {
+            Some(AccountBody {
+                team: team.clone(),
+                alignment: s.alignment.clone(),
+                revision: s.revision,
+                account: s.account_view(&id)?,
+            })
+        })
+        .collect();
+    if answers.is_empty() {
+        let names: Vec<&str> = snapshots.iter().map(|(_, s)| s.alignment.as_str()).collect();
+        return Err(ApiError::NotFound(format!(
+            "account '{id}' not found in alignment '{}'",
+            names.join("', '")
+        )));
+    }
+    Ok(plans.answer(answers))
 }

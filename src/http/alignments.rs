@@ -13,6 +13,7 @@ use super::auth::{Editor, Viewer};
 use super::body::{AlignmentPath, Feature, LevelPath};
 use super::guard::SameOrigin;
 use super::idempotency::{IdempotencyHeader, IdempotencyKey, json, respond};
+use super::json_body::JsonBody;
 use super::problem::ProblemResponse;
 use super::query::Query;
 use super::{ApiError, AppState, blocking, snapshot};
@@ -69,7 +70,7 @@ pub async fn create(
     key: IdempotencyKey,
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<CreateBody>,
+    body: JsonBody<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if body.name.trim().is_empty() {
@@ -122,6 +123,10 @@ pub struct AlignmentOverview {
     pub reps: usize,
     /// Accounts.
     pub accounts: usize,
+    /// The team (sales force) whose plan it is, if any.
+    pub team: Option<String>,
+    /// Whether it is its team's active plan.
+    pub active: bool,
 }
 
 /// One alignment: dataset, revision, levels, counts.
@@ -136,6 +141,9 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let s = snapshot(&state, path.into_inner()).await?;
+    let store = state.engine.store().clone();
+    let name = s.alignment.clone();
+    let info = blocking(move || store.alignment(&name)).await?;
     let (units, assigned) = (s.dataset.units.len(), s.assigned_units());
     Ok(HttpResponse::Ok().json(AlignmentOverview {
         name: s.alignment.clone(),
@@ -148,6 +156,8 @@ pub async fn show(
         unassigned_units: units - assigned,
         reps: s.state.reps.len(),
         accounts: s.state.accounts.len(),
+        team: info.team,
+        active: info.active,
     }))
 }
 
@@ -376,7 +386,7 @@ pub async fn changes(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<ChangeBody>,
+    body: JsonBody<ChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     let body = body.into_inner();
@@ -506,7 +516,7 @@ pub async fn undo(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<UndoBody>,
+    body: JsonBody<UndoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     let body = body.into_inner();

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::auth::{Editor, Viewer};
 use super::body::AlignmentPath;
 use super::guard::SameOrigin;
+use super::json_body::JsonBody;
 use super::problem::{Problem, ProblemResponse, align_problem};
 use super::{ApiError, AppState, blocking};
 use crate::align::RepRecord;
@@ -171,7 +172,7 @@ pub async fn build(
     _: SameOrigin,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<BuildBody>,
+    body: JsonBody<BuildBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let defaults = Params::default();
@@ -223,7 +224,7 @@ pub async fn rebalance(
     _: SameOrigin,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<RebalanceBody>,
+    body: JsonBody<RebalanceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let max_moved = match &body.max_moved {

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::query::Query;
+use super::teams::{OneOrByTeam, Plans};
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::geom::check;
 use crate::lookup::batch;
@@ -22,8 +23,10 @@ use crate::store::AddressPoint;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PointQuery {
-    /// Alignment name.
-    pub alignment: String,
+    /// Alignment name (or give `team`).
+    pub alignment: Option<String>,
+    /// Answer from this team's active alignment, or every team's with `all` (instead of `alignment`).
+    pub team: Option<String>,
     /// Longitude.
     pub lon: f64,
     /// Latitude.
@@ -35,6 +38,9 @@ pub struct PointQuery {
 /// Body of `GET /api/lookup`: the owner, or `found: false` with a reason.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PointOwner {
+    /// The team whose active alignment answered (asked with `team=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// Alignment name.
     pub alignment: String,
     /// Revision answered from.
@@ -85,6 +91,7 @@ fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOw
         (false, None) => Some("the point is in no unit of the dataset"),
     };
     PointOwner {
+        team: None,
         alignment: s.alignment.clone(),
         revision: s.revision,
         lon,
@@ -99,9 +106,10 @@ fn owner_json(s: &Snapshot, lon: f64, lat: f64, owner: Option<Owner>) -> PointOw
     }
 }
 
-/// Who owns a point: unit, territory chain, reps and the revision. A point on a shared border belongs to the unit with the smallest id.
+/// Who owns a point: unit, territory chain, reps and the revision. A point on a shared border belongs to the unit with the smallest id. With `team`, the owner in each team's active alignment.
 #[utoipa::path(get, path = "/api/lookup", operation_id = "lookup", tag = "lookup", params(PointQuery),
-    responses((status = 200, description = "Owner (found=false when the point is in no unit)", body = PointOwner),
+    responses((status = 200, description = "Owner (found=false when the point is in no unit); per team with `team`",
+            body = OneOrByTeam<PointOwner>),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/lookup")]
 pub async fn point(
@@ -116,11 +124,18 @@ pub async fn point(
     {
         return Err(ApiError::bad("snap_km", format!("{k} is not a distance in km")));
     }
-    let s = snapshot(&state, q.alignment).await?;
-    let owner = s
-        .lookup(q.lon, q.lat, q.snap_km)
-        .map_err(|e| ApiError::bad("lon/lat", e))?;
-    Ok(HttpResponse::Ok().json(owner_json(&s, q.lon, q.lat, owner)))
+    let plans = Plans::from_query(q.alignment, q.team)?;
+    let mut answers = Vec::new();
+    for (team, s) in plans.snapshots(&state).await? {
+        let owner = s
+            .lookup(q.lon, q.lat, q.snap_km)
+            .map_err(|e| ApiError::bad("lon/lat", e))?;
+        answers.push(PointOwner {
+            team,
+            ..owner_json(&s, q.lon, q.lat, owner)
+        });
+    }
+    Ok(plans.answer(answers))
 }
 
 /// Query of `POST /api/lookup`.
@@ -308,8 +323,10 @@ pub async fn nearest_reps(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GeocodeQuery {
-    /// Alignment name.
-    pub alignment: String,
+    /// Alignment name (or give `team`).
+    pub alignment: Option<String>,
+    /// Answer from this team's active alignment, or every team's with `all` (instead of `alignment`).
+    pub team: Option<String>,
     /// Free-text address.
     pub q: String,
     /// Postal code format: us (default), uk, ca, de.
@@ -319,6 +336,9 @@ pub struct GeocodeQuery {
 /// Body of `GET /api/geocode`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GeocodeAnswer {
+    /// The team whose active alignment answered (asked with `team=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// Alignment name.
     pub alignment: String,
     /// Revision answered from.
@@ -346,7 +366,7 @@ pub struct GeocodeAnswer {
 
 /// Owner of a free-text address by a ladder: an address point (house number and street, when the dataset has address points; misspelt streets match by trigrams and edit distance, a missing number takes the nearest on the street with a note), else the postal code in it (ZIP5, ZIP+4; UK, Canadian, German formats with `country`), else city and state; answers the match level (address, postal_code, city), the point used and the address point matched, or 404 with what was understood.
 #[utoipa::path(get, path = "/api/geocode", operation_id = "geocode", tag = "lookup", params(GeocodeQuery),
-    responses((status = 200, description = "Match", body = GeocodeAnswer),
+    responses((status = 200, description = "Match; per team with `team`", body = OneOrByTeam<GeocodeAnswer>),
         (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
 #[get("/api/geocode")]
 pub async fn geocode(
@@ -359,22 +379,27 @@ pub async fn geocode(
         return Err(ApiError::bad("q", "empty address"));
     }
     let country = super::geocode_batch::country(q.country.as_deref())?;
-    let s = snapshot(&state, q.alignment).await?;
-    let store = state.store.clone();
-    let text = q.q.clone();
-    let snap = s.clone();
-    let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
-    Ok(HttpResponse::Ok().json(GeocodeAnswer {
-        alignment: s.alignment.clone(),
-        revision: s.revision,
-        query: q.q,
-        level: found.level,
-        understood: found.understood,
-        point: found.point,
-        unit: found.owner.unit,
-        owner: found.owner.levels,
-        reps: found.owner.reps,
-        address: found.address,
-        note: found.note,
-    }))
+    let plans = Plans::from_query(q.alignment, q.team)?;
+    let mut answers = Vec::new();
+    for (team, s) in plans.snapshots(&state).await? {
+        let store = state.store.clone();
+        let text = q.q.clone();
+        let snap = s.clone();
+        let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
+        answers.push(GeocodeAnswer {
+            team,
+            alignment: s.alignment.clone(),
+            revision: s.revision,
+            query: q.q.clone(),
+            level: found.level,
+            understood: found.understood,
+            point: found.point,
+            unit: found.owner.unit,
+            owner: found.owner.levels,
+            reps: found.owner.reps,
+            address: found.address,
+            note: found.note,
+        });
+    }
+    Ok(plans.answer(answers))
 }

@@ -17,6 +17,7 @@ pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod jobs;
+pub mod json_body;
 pub mod lookup;
 pub mod methods;
 pub mod metrics;
@@ -27,6 +28,7 @@ pub mod origin;
 pub mod problem;
 pub mod query;
 pub mod sheets;
+pub mod teams;
 pub mod tiles;
 
 use std::sync::Arc;
@@ -237,6 +239,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(alignments::changes)
         .service(alignments::undo)
         .service(alignments::delete)
+        .service(teams::patch)
+        .service(teams::list)
         .service(sheets::show)
         .service(sheets::put)
         .service(jobs::build)

@@ -11,7 +11,7 @@ use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
     accounts, alignments, auth, datasets, events, exports, geocode_batch, health, jobs, lookup, metrics, ogc,
-    ogc_tiles, sheets, tiles,
+    ogc_tiles, sheets, teams, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -25,7 +25,7 @@ use super::{
         datasets::list, datasets::show, datasets::unit,
         alignments::list, alignments::create, alignments::show, alignments::level_items,
         alignments::feature, alignments::changes, alignments::history, alignments::undo, alignments::diff,
-        alignments::delete, sheets::show, sheets::put,
+        alignments::delete, teams::patch, teams::list, sheets::show, sheets::put,
         jobs::build, jobs::rebalance, jobs::list, jobs::show, jobs::delete,
         events::events,
         lookup::point, lookup::points, lookup::nearest_reps, lookup::geocode, geocode_batch::addresses,

@@ -210,6 +210,7 @@ impl ApiError {
             StoreError::DatasetNotFound(_) => "Dataset not found",
             StoreError::UnitNotFound { .. } => "Unit not found",
             StoreError::AlignmentNotFound(_) => "Alignment not found",
+            StoreError::NoActiveAlignment { .. } => "Team not found",
             StoreError::ChangeNotFound { .. } => "Change set not found",
             StoreError::AlignmentExists(_) => "Alignment exists",
             StoreError::TooManyAlignments { .. } => "Too many alignments",
@@ -227,6 +228,7 @@ impl ApiError {
             StoreError::DatasetNotFound(_)
             | StoreError::UnitNotFound { .. }
             | StoreError::AlignmentNotFound(_)
+            | StoreError::NoActiveAlignment { .. }
             | StoreError::ChangeNotFound { .. }
             | StoreError::TokenNotFound(_) => StatusCode::NOT_FOUND,
             StoreError::AlignmentExists(_)

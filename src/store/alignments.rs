@@ -28,6 +28,10 @@ pub struct AlignmentInfo {
     pub levels: Vec<String>,
     /// When it was created (UTC, ISO 8601).
     pub created_at: String,
+    /// The team (sales force) whose plan it is, if any.
+    pub team: Option<String>,
+    /// Whether it is its team's active plan (the one `team=` lookups answer from).
+    pub active: bool,
 }
 
 /// One entry of the change log.
@@ -151,6 +155,52 @@ impl Store {
         tx.commit().map_err(|e| self.sqlite_error(e))
     }
 
+    /// Makes an alignment the plan of `team` (or of none), and its team's active plan
+    /// when `active`: the team's previously active alignment stops being it, in the same
+    /// transaction, so a team never has two.
+    pub fn set_team(
+        &self,
+        name: &str,
+        team: Option<&str>,
+        active: bool,
+    ) -> Result<AlignmentInfo, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let write = |tx: &Transaction| -> rusqlite::Result<usize> {
+            if active {
+                tx.execute(
+                    "UPDATE alignments SET active = 0 WHERE team = ?1 AND active = 1 AND name <> ?2",
+                    params![team, name],
+                )?;
+            }
+            tx.execute(
+                "UPDATE alignments SET team = ?1, active = ?2 WHERE name = ?3",
+                params![team, active && team.is_some(), name],
+            )
+        };
+        if write(&tx).map_err(|e| self.sqlite_error(e))? == 0 {
+            return Err(not_found(name));
+        }
+        let info = alignment_info(&tx, name)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| not_found(name))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))?;
+        Ok(info)
+    }
+
+    /// The active alignment of each team, by team name.
+    pub fn active_alignments(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT team, name FROM alignments WHERE active = 1 AND team IS NOT NULL")
+                .map_err(|e| self.sqlite_error(e))?;
+            let rows = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.sqlite_error(e))?;
+            rows.map(|r| r.map_err(|e| self.sqlite_error(e))).collect()
+        })
+    }
+
     /// An alignment's row id and revision, read in the write transaction `tx`, refused
     /// when it is not at `expected_revision` (when given).
     fn guarded(
@@ -198,7 +248,20 @@ impl Store {
             let id = alignment_id(&tx, name)
                 .map_err(|e| self.sqlite_error(e))?
                 .ok_or_else(|| not_found(name))?;
-            let state = load_state(&tx, id, &info.levels, units).map_err(|e| self.sqlite_error(e))?;
+            let mut state = load_state(&tx, id, &info.levels, units).map_err(|e| self.sqlite_error(e))?;
+            // Rules were compiled when saved: one that no longer does (a store edited by
+            // hand, or an older build's syntax) refuses the alignment rather than
+            // silently giving its accounts to the next rule or to geography.
+            for (code, territory, condition, priority) in
+                load_rules(&tx, id).map_err(|e| self.sqlite_error(e))?
+            {
+                let rule = Rule::new(territory, condition, priority).map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("rule '{code}' of alignment '{name}'"),
+                    reason: format!("its condition does not compile: {}", e.reason),
+                })?;
+                state.rules.insert(code, rule);
+            }
             Ok((info, stamp, state))
         })
     }
@@ -332,7 +395,7 @@ impl Store {
     }
 }
 
-const ALIGNMENT_COLUMNS: &str = "SELECT a.name, d.name, a.revision, a.levels, a.created_at
+const ALIGNMENT_COLUMNS: &str = "SELECT a.name, d.name, a.revision, a.levels, a.created_at, a.team, a.active
      FROM alignments a JOIN datasets d ON d.id = a.dataset_id";
 
 fn info_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlignmentInfo> {
@@ -343,6 +406,8 @@ fn info_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlignmentInfo> {
         revision: r.get(2)?,
         levels: serde_json::from_str(&levels).unwrap_or_default(),
         created_at: r.get(4)?,
+        team: r.get(5)?,
+        active: r.get(6)?,
     })
 }
 
@@ -457,29 +522,15 @@ fn load_state(
         let (code, account) = row?;
         state.accounts.insert(code, account);
     }
+    Ok(state)
+}
+
+/// An alignment's rules as stored: (code, territory, condition, priority).
+fn load_rules(conn: &Connection, id: i64) -> rusqlite::Result<Vec<(String, String, String, i64)>> {
     let mut statement =
         conn.prepare("SELECT code, territory, condition, priority FROM rules WHERE alignment_id = ?1")?;
-    for row in statement.query_map([id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })? {
-        let (code, territory, condition, priority) = row?;
-        // Saved rules were compiled when saved; one that no longer compiles is left
-        // out (logged) rather than taking the whole alignment down.
-        match Rule::new(territory, condition, priority) {
-            Ok(rule) => {
-                state.rules.insert(code, rule);
-            }
-            Err(e) => {
-                tracing::error!(alignment = id, rule = %code, reason = %e.reason, "stored rule does not compile")
-            }
-        }
-    }
-    Ok(state)
+    let rows = statement.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect()
 }
 
 /// Writes the rows that differ between `old` and `new`.

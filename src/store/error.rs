@@ -35,6 +35,14 @@ pub enum StoreError {
         /// Unit id.
         unit: String,
     },
+    /// No alignment is the active plan of the team asked for.
+    #[error("{}", no_active_alignment(team, teams))]
+    NoActiveAlignment {
+        /// The team asked for (`all`: any team).
+        team: String,
+        /// The teams that have an active alignment.
+        teams: Vec<String>,
+    },
     /// A named alignment does not exist.
     #[error("alignment '{0}' not found")]
     AlignmentNotFound(String),
@@ -81,4 +89,15 @@ pub enum StoreError {
     /// The operating system gave no random bytes for a token.
     #[error("no random bytes for a token: {0}")]
     Random(String),
+}
+
+fn no_active_alignment(team: &str, teams: &[String]) -> String {
+    let how = "make one active with `geoalign align team --alignment A --team T --active` or PATCH /api/alignments/{a}";
+    match (team, teams.is_empty()) {
+        ("all", _) | (_, true) => format!("no team has an active alignment; {how}"),
+        _ => format!(
+            "team '{team}' has no active alignment; teams: {}",
+            teams.join(", ")
+        ),
+    }
 }

@@ -169,4 +169,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (alignment_id, code)
     ) WITHOUT ROWID;
     "#,
+    // 7: teams (sales forces): an alignment may be the plan of a team, and one per team
+    // is its active plan, the one lookups and lead routing answer from.
+    r#"
+    ALTER TABLE alignments ADD COLUMN team TEXT;
+    ALTER TABLE alignments ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX alignments_active_team ON alignments (team) WHERE active = 1;
+    "#,
 ];

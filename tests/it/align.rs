@@ -838,4 +838,23 @@ fn rule_territories_place_accounts_by_their_attributes() {
         .map(|id| s.account_owner(id).map(|(t, b)| (t.to_owned(), b.name())))
         .collect();
     assert_eq!(after, before);
+
+    // A stored rule that does not compile (a store edited by hand) refuses the
+    // alignment, naming the rule, instead of handing its accounts to geography.
+    let db = rusqlite::Connection::open(dir.path().join("test.db")).unwrap();
+    db.execute(
+        "INSERT INTO rules (alignment_id, code, territory, condition, priority)
+         SELECT id, 'BROKEN', ?1, 'vertical = ', 1 FROM alignments WHERE name = 'nyc'",
+        [&others[0]],
+    )
+    .unwrap();
+    let store = geoalign::store::Store::open(&dir.path().join("test.db")).unwrap();
+    let e = geoalign::engine::Engine::new(std::sync::Arc::new(store))
+        .snapshot("nyc")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("rule 'BROKEN' of alignment 'nyc'") && e.contains("does not compile"),
+        "{e}"
+    );
 }

@@ -530,3 +530,54 @@ fn logs_are_json_on_request_and_never_coloured_into_a_pipe() {
     assert!(text.contains("token created"), "{text}");
     assert!(!text.contains('\u{1b}'), "no ANSI escapes into a pipe: {text:?}");
 }
+
+#[test]
+fn align_team_puts_alignments_in_teams_and_list_shows_them() {
+    let (_dir, sample, _) = sample_store();
+    assert!(
+        run(on(&sample).args(["align", "create", "partners-2027", "--copy-of", "nyc"]))
+            .status
+            .success()
+    );
+    let team = |args: &[&str]| run(on(&sample).args(["align", "team"]).args(args));
+    let output = team(&["--alignment", "nyc", "--team", "core", "--active"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (info["team"].as_str(), info["active"].as_bool()),
+        (Some("core"), Some(true))
+    );
+    assert!(
+        team(&["--alignment", "partners-2027", "--team", "partners"])
+            .status
+            .success()
+    );
+    let list = run(on(&sample).args(["align", "list"]));
+    let text = String::from_utf8_lossy(&list.stdout);
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("nyc ").ends_with("team core (active)"), "{text}");
+    assert!(line("partners-2027").ends_with("team partners"), "{text}");
+    assert_status(
+        &team(&["--alignment", "nyc", "--team", "all"]),
+        2,
+        "'all' asks for every team",
+    );
+    assert_status(
+        &team(&["--alignment", "nope", "--team", "x"]),
+        3,
+        "alignment 'nope' not found",
+    );
+    assert_status(
+        &team(&["--alignment", "nyc", "--no-team", "--active"]),
+        2,
+        "cannot be used with",
+    );
+    assert!(team(&["--alignment", "nyc", "--no-team"]).status.success());
+    let list = run(on(&sample).args(["align", "list"]));
+    assert!(!String::from_utf8_lossy(&list.stdout).contains("core"));
+}

@@ -532,3 +532,199 @@ async fn sheets_create_replace_and_delete_alignments_over_http() {
     let (status, _, _) = get(&app, "/api/alignments/nyc").await;
     assert_eq!(status, StatusCode::OK, "deleting one alignment touched another");
 }
+
+/// Teams (sales forces): each team's active alignment answers `team=` lookups, `all`
+/// answers from every team's, activation moves within a team, and every refusal names
+/// what is wrong and changes nothing.
+#[actix_web::test]
+async fn teams_answer_lookups_from_their_active_alignments() {
+    let (_dir, engine) = common::sample_engine();
+    common::add_accounts(
+        &engine,
+        "id,name,lon,lat,territory\nA1,Empire State,-73.9857,40.7484,\n",
+    );
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    let app = test::init_service(App::new().app_data(state).configure(configure)).await;
+    let patch = |alignment: &str, body: Value| {
+        test::TestRequest::patch()
+            .uri(&format!("/api/alignments/{alignment}"))
+            .insert_header(("content-type", "application/merge-patch+json"))
+            .set_payload(body.to_string())
+    };
+    let here = "lon=-73.9857&lat=40.7484"; // in ZIP 10001, territory T1000
+    let (status, _, none) = get(&app, &format!("/api/lookup?team=all&{here}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{none}");
+    assert!(
+        none["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no team has an active alignment"),
+        "{none}"
+    );
+
+    // A second sales force's plan: a copy where 10001 belongs to T1001.
+    for name in ["oncology", "core-next"] {
+        let (status, created) = send(
+            &app,
+            test::TestRequest::post()
+                .uri("/api/alignments")
+                .set_json(json!({"name": name, "copy_of": "nyc"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let (_, _, oncology) = get(&app, "/api/alignments/oncology").await;
+    let (status, moved) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/alignments/oncology/changes")
+            .set_json(json!({
+            "expected_revision": oncology["revision"],
+            "changes": [{"op": "assign", "units": ["10001"], "territory": "T1001"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+
+    let (status, nyc) = send(&app, patch("nyc", json!({"team": "core", "active": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{nyc}");
+    assert_eq!(
+        (nyc["team"].as_str(), nyc["active"].as_bool()),
+        (Some("core"), Some(true))
+    );
+    let (status, _) = send(&app, patch("oncology", json!({"team": "oncology"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    // In a team but not active: the team has no plan to answer from yet.
+    let (status, _, inactive) = get(&app, &format!("/api/lookup?team=oncology&{here}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{inactive}");
+    assert!(
+        inactive["detail"].as_str().unwrap().contains("teams: core"),
+        "{inactive}"
+    );
+    let (status, _) = send(&app, patch("oncology", json!({"active": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, all) = get(&app, &format!("/api/lookup?team=all&{here}")).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["team"], "all");
+    let owners: Vec<(&str, &str, &str)> = all["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap();
+            (
+                s("team"),
+                s("alignment"),
+                a["owner"]["territory"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        [("core", "nyc", "T1000"), ("oncology", "oncology", "T1001")]
+    );
+    let (_, _, core) = get(&app, &format!("/api/lookup?team=core&{here}")).await;
+    assert_eq!(core["answers"].as_array().unwrap().len(), 1, "{core}");
+    // The plain answer of one alignment is as before: no team in it.
+    let (_, _, one) = get(&app, &format!("/api/lookup?alignment=oncology&{here}")).await;
+    assert_eq!(
+        (one["owner"]["territory"].as_str(), one.get("team")),
+        (Some("T1001"), None)
+    );
+
+    let (status, _, geocoded) = get(&app, "/api/geocode?team=all&q=New%20York%2C%20NY%2010001").await;
+    assert_eq!(status, StatusCode::OK, "{geocoded}");
+    let territories: Vec<&str> = geocoded["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["owner"]["territory"].as_str().unwrap())
+        .collect();
+    assert_eq!(territories, ["T1000", "T1001"]);
+    let (status, _, account) = get(&app, "/api/accounts/A1?team=all").await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(account["answers"].as_array().unwrap().len(), 2, "{account}");
+
+    // Making another alignment core's active plan moves the team's activation to it.
+    let (status, _) = send(&app, patch("core-next", json!({"team": "core", "active": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, teams) = get(&app, "/api/teams").await;
+    assert_eq!(
+        teams,
+        json!({"teams": {
+            "core": {"active": "core-next", "alignments": ["core-next", "nyc"]},
+            "oncology": {"active": "oncology", "alignments": ["oncology"]}}})
+    );
+    let (_, _, nyc) = get(&app, "/api/alignments/nyc").await;
+    assert_eq!(
+        (nyc["team"].as_str(), nyc["active"].as_bool()),
+        (Some("core"), Some(false))
+    );
+
+    // Refusals, each naming what is wrong; none changes the teams.
+    for (alignment, body, status, why) in [
+        (
+            "nyc",
+            json!({"team": "all"}),
+            StatusCode::BAD_REQUEST,
+            "'all' asks for every team",
+        ),
+        (
+            "nyc",
+            json!({"team": " core"}),
+            StatusCode::BAD_REQUEST,
+            "white space",
+        ),
+        ("nyc", json!({"team": ""}), StatusCode::BAD_REQUEST, "is empty"),
+        (
+            "nyc",
+            json!({"team": null, "active": true}),
+            StatusCode::BAD_REQUEST,
+            "give a team",
+        ),
+        ("nyc", json!({"colour": "red"}), StatusCode::BAD_REQUEST, "colour"),
+        ("nyc", json!({"active": "yes"}), StatusCode::BAD_REQUEST, "active"),
+        (
+            "nope",
+            json!({"team": "core"}),
+            StatusCode::NOT_FOUND,
+            "alignment 'nope' not found",
+        ),
+    ] {
+        let (got, problem) = send(&app, patch(alignment, body.clone())).await;
+        assert_eq!(got, status, "{body}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap_or("").contains(why),
+            "{body}: {problem}"
+        );
+    }
+    let (_, _, after) = get(&app, "/api/teams").await;
+    assert_eq!(after, teams);
+    for (uri, why) in [
+        (
+            format!("/api/lookup?team=partners&{here}"),
+            "team 'partners' has no active alignment; teams: core, oncology",
+        ),
+        (format!("/api/lookup?alignment=nyc&team=core&{here}"), "give one"),
+        (
+            "/api/accounts/NOPE?team=all".to_owned(),
+            "account 'NOPE' not found",
+        ),
+    ] {
+        let (status, _, problem) = get(&app, &uri).await;
+        assert!(status.is_client_error(), "{uri}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(why),
+            "{uri}: {problem}"
+        );
+    }
+
+    // Out of its team, an alignment no longer answers for it.
+    let (status, out) = send(&app, patch("oncology", json!({"team": null}))).await;
+    assert_eq!(
+        (status, out["team"].is_null(), out["active"].as_bool()),
+        (StatusCode::OK, true, Some(false))
+    );
+    let (_, _, all) = get(&app, &format!("/api/lookup?team=all&{here}")).await;
+    assert_eq!(all["answers"].as_array().unwrap().len(), 1, "{all}");
+}

@@ -49,7 +49,7 @@ fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-const METHODS: [&str; 6] = ["get", "head", "options", "post", "put", "delete"];
+const METHODS: [&str; 7] = ["get", "head", "options", "post", "put", "patch", "delete"];
 
 /// Every (method, path, operation) of the document.
 pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
@@ -151,7 +151,8 @@ pub(crate) fn uri(doc: &Value, path: &str, op: &Value, revision: i64, missing: b
                 }
                 uri = uri.replace(&format!("{{{name}}}"), &value);
             }
-            "query" if p["required"] == true => {
+            // `alignment` is optional only where `team` may stand in for it.
+            "query" if p["required"] == true || name == "alignment" => {
                 let mut value = query_value(name, revision);
                 if missing && !replaced && name == "alignment" {
                     value = "nope".into();
@@ -189,6 +190,11 @@ pub(crate) fn request(
 ) -> test::TestRequest {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
     let request = test::TestRequest::default().method(method.clone()).uri(uri);
+    if method == Method::PATCH {
+        return request
+            .insert_header(("content-type", "application/merge-patch+json"))
+            .set_payload(json!({"team": "walk"}).to_string());
+    }
     if method != Method::POST && method != Method::PUT {
         return request;
     }
@@ -242,6 +248,7 @@ fn registered_routes() -> BTreeSet<(String, String)> {
             for (attr, method) in [
                 ("#[get(\"", Some("get")),
                 ("#[post(\"", Some("post")),
+                ("#[patch(\"", Some("patch")),
                 ("#[route(\"", None),
             ] {
                 let Some(rest) = line.strip_prefix(attr) else {

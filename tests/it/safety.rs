@@ -311,6 +311,15 @@ fn commits_of_another_process_are_followed_not_wedged() {
             assert_eq!(reloaded.shapes[level][code].geometry, shape.geometry, "{code}");
         }
     }
+    // A team made active by another process answers once the server refreshes.
+    assert!(server.team_snapshots("core").is_err());
+    cli.set_team("copy", Some(Some("core")), Some(true)).unwrap();
+    server.refresh().unwrap();
+    let core = server.team_snapshots("core").unwrap();
+    assert_eq!(
+        (core[0].0.as_str(), core[0].1.alignment.as_str()),
+        ("core", "copy")
+    );
 }
 
 #[test]
