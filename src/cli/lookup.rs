@@ -1,5 +1,7 @@
-//! `geoalign lookup` (who owns points) and `geoalign geocode` (addresses), offline.
+//! `geoalign lookup` (who owns points), `geoalign geocode` (addresses) and `geoalign route`
+//! (leads), offline.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use clap::Args;
 use geoalign::config::Config;
 use geoalign::engine::Engine;
 use geoalign::lookup::geocode::Country;
+use geoalign::lookup::route;
 
 use super::output::Stdout;
 use super::{CliError, engine, open_store, read_input};
@@ -37,6 +40,21 @@ pub struct Geocode {
     /// CSV of addresses (id,address).
     file: PathBuf,
     /// Postal code format: us, uk, ca, de.
+    #[arg(long, default_value = "us")]
+    country: Country,
+}
+
+#[derive(Args)]
+pub struct Route {
+    /// Alignment name (or give --team).
+    #[arg(long, required_unless_present = "team", conflicts_with = "team")]
+    alignment: Option<String>,
+    /// Route by this team's active alignment, or by every team's with `all`.
+    #[arg(long)]
+    team: Option<String>,
+    /// CSV of leads (id,lon,lat or id,address, then any fields) or a JSON array of leads.
+    file: PathBuf,
+    /// Postal code format of addresses: us, uk, ca, de.
     #[arg(long, default_value = "us")]
     country: Country,
 }
@@ -90,6 +108,38 @@ impl Geocode {
             "{rows} addresses, {matched} geocoded, {} not, on revision {}",
             rows - matched,
             snapshot.revision
+        );
+        Ok(())
+    }
+}
+
+impl Route {
+    pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+        let store = Arc::new(open_store(config)?);
+        let engine = Engine::new(store.clone());
+        let plans: Vec<(Option<String>, Arc<geoalign::snapshot::Snapshot>)> =
+            match (&self.alignment, &self.team) {
+                (Some(a), _) => vec![(None, engine.snapshot(a)?)],
+                (None, Some(team)) => (engine.team_snapshots(team)?.into_iter())
+                    .map(|(t, s)| (Some(t), s))
+                    .collect(),
+                (None, None) => return Err(CliError::Usage("give --alignment or --team".into())),
+            };
+        let input = read_input(&self.file)?;
+        let leads = route::parse_batch(&input).map_err(|e| failed(out, &self.file, e))?;
+        let rows = route::route_batch(&store, &plans, &leads, self.country)?;
+        let routed = rows
+            .iter()
+            .filter(|r| r.routed.as_ref().is_ok_and(|r| r.decided_by.is_some()))
+            .count();
+        let csv =
+            route::write_csv(&rows).map_err(|e| CliError::Internal(format!("writing the answer: {e}")))?;
+        out.write_all(&csv)
+            .map_err(|e| out.failure().unwrap_or(CliError::Stdout(e)))?;
+        eprintln!(
+            "{} leads, {} answers, {routed} with an owner",
+            leads.len(),
+            rows.len()
         );
         Ok(())
     }

@@ -83,6 +83,9 @@ enum Command {
     /// Geocode a CSV of addresses (id,address) by the ladder (address point, postal code, city);
     /// results as CSV to stdout, in input order, with per-row errors.
     Geocode(lookup::Geocode),
+    /// Route leads (CSV id,lon,lat|address,fields... or a JSON array) by an alignment's rules
+    /// and units, or by each team's active plan; one CSV row per lead and plan to stdout.
+    Route(lookup::Route),
     /// Write an alignment's vector tile pyramid to an MBTiles or PMTiles file.
     Tiles(export::Tiles),
     /// Export an alignment level for GIS tools: FlatGeobuf, GeoJSON, GeoPackage or CSV.
@@ -167,6 +170,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Accounts { command } => command.run(&config, out),
         Command::Lookup(args) => args.run(&config, out),
         Command::Geocode(args) => args.run(&config, out),
+        Command::Route(args) => args.run(&config, out),
         Command::Tiles(args) => args.run(&config, out),
         Command::Export(args) => args.run(&config),
         Command::Token { command } => command.run(&config, out),

@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod origin;
 pub mod problem;
 pub mod query;
+pub mod route;
 pub mod sheets;
 pub mod teams;
 pub mod tiles;
@@ -239,6 +240,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(alignments::changes)
         .service(alignments::undo)
         .service(alignments::delete)
+        .service(route::route_leads)
         .service(teams::patch)
         .service(teams::list)
         .service(sheets::show)

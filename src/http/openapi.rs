@@ -11,7 +11,7 @@ use super::auth::Viewer;
 use super::problem::{Problem, ProblemResponse};
 use super::{
     accounts, alignments, auth, datasets, events, exports, geocode_batch, health, jobs, lookup, metrics, ogc,
-    ogc_tiles, sheets, teams, tiles,
+    ogc_tiles, route, sheets, teams, tiles,
 };
 
 /// The API description (utoipa emits OpenAPI 3.1; [`document`] serves it as 3.0).
@@ -29,6 +29,7 @@ use super::{
         jobs::build, jobs::rebalance, jobs::list, jobs::show, jobs::delete,
         events::events,
         lookup::point, lookup::points, lookup::nearest_reps, lookup::geocode, geocode_batch::addresses,
+        route::route_leads,
         accounts::show,
         tiles::tilejson_doc, tiles::versioned_tile, tiles::current_tile, tiles::style_doc, tiles::glyphs,
         tiles::viewer, tiles::web_file,

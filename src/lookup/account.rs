@@ -50,27 +50,7 @@ impl Snapshot {
         let unit = self.account_units.get(id).copied().flatten();
         let unit_territory = unit.and_then(|u| self.state.owner(&self.dataset.units, u));
         let placed = self.account_owner(id);
-        let leaf = placed.map(|(t, _)| t);
-        let mut owner = BTreeMap::new();
-        let mut reps = Vec::new();
-        if let Some(leaf) = leaf {
-            for (name, code) in self.state.levels.iter().zip(self.state.ancestry(leaf)) {
-                owner.extend(code.map(|c| (name.clone(), c)));
-            }
-            let rep_ids = self.state.territories[0].get(leaf).map(|t| &t.reps);
-            reps = rep_ids
-                .into_iter()
-                .flatten()
-                .filter_map(|r| {
-                    let rep = self.state.reps.get(r)?;
-                    Some(RepRef {
-                        id: r.clone(),
-                        name: rep.name.clone(),
-                        email: rep.email.clone(),
-                    })
-                })
-                .collect();
-        }
+        let (owner, reps) = placed.map(|(leaf, _)| self.chain(leaf)).unwrap_or_default();
         Some(AccountView {
             id: id.to_owned(),
             name: account.record.name.clone(),

@@ -20,6 +20,7 @@ pub mod batch;
 pub mod batch_csv;
 pub mod geocode;
 pub mod geocode_batch;
+pub mod route;
 
 /// A rep as a lookup names it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -72,32 +73,10 @@ impl Snapshot {
     fn owner_of_polygon_unit(&self, unit: u32, distance_km: Option<f64>) -> Owner {
         let units = &self.dataset.units;
         let id = &units.get(unit).id;
-        let mut levels = BTreeMap::new();
-        let mut reps = Vec::new();
         let placeholder = is_placeholder_id(id);
-        if placeholder {
-            // Not a real unit: whatever a sheet said, it owns no customer.
-        } else if let Some(leaf) = self.state.owner(units, unit) {
-            for (name, code) in self.state.levels.iter().zip(self.state.ancestry(leaf)) {
-                if let Some(code) = code {
-                    levels.insert(name.clone(), code);
-                }
-            }
-            if let Some(t) = self.state.territories[0].get(leaf) {
-                reps = t
-                    .reps
-                    .iter()
-                    .filter_map(|id| {
-                        let r = self.state.reps.get(id)?;
-                        Some(RepRef {
-                            id: id.clone(),
-                            name: r.name.clone(),
-                            email: r.email.clone(),
-                        })
-                    })
-                    .collect();
-            }
-        }
+        // A placeholder is not a real unit: whatever a sheet said, it owns no customer.
+        let leaf = (!placeholder).then(|| self.state.owner(units, unit)).flatten();
+        let (levels, reps) = leaf.map(|leaf| self.chain(leaf)).unwrap_or_default();
         Owner {
             unit: id.clone(),
             levels,
@@ -107,6 +86,28 @@ impl Snapshot {
                 format!("{id} is a placeholder unit (parks, airports, water), not a real one: no owner")
             }),
         }
+    }
+
+    /// The owning chain of a leaf territory (code per level name, leaf upwards) and its reps.
+    pub fn chain(&self, leaf: &str) -> (BTreeMap<String, String>, Vec<RepRef>) {
+        let mut levels = BTreeMap::new();
+        for (name, code) in self.state.levels.iter().zip(self.state.ancestry(leaf)) {
+            levels.extend(code.map(|c| (name.clone(), c)));
+        }
+        let rep_ids = self.state.territories[0].get(leaf).map(|t| &t.reps);
+        let reps = rep_ids
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                let r = self.state.reps.get(id)?;
+                Some(RepRef {
+                    id: id.clone(),
+                    name: r.name.clone(),
+                    email: r.email.clone(),
+                })
+            })
+            .collect();
+        (levels, reps)
     }
 
     /// Who owns the point: the unit containing it and its territory chain. Outside

@@ -777,6 +777,54 @@ fn rule_territories_place_accounts_by_their_attributes() {
         (Some("rule"), Some("ENT-HC"))
     );
 
+    // Routing the same records as leads (CSV fields are text; a rule reading a number
+    // parses it) gives each the owner its account has, decided the same way.
+    use geoalign::lookup::route::Lead;
+    let country = geoalign::lookup::geocode::Country::Us;
+    let mut reader = csv::Reader::from_reader(accounts.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    for record in reader.records() {
+        let lead = Lead::from_csv(&header, &record.unwrap()).unwrap();
+        let id = lead.id.clone().unwrap();
+        let routed = s.route(engine.store(), &lead, country).unwrap();
+        let view = s.account_view(&id).unwrap();
+        assert_eq!(
+            (&routed.owner, routed.decided_by, &routed.rule, &routed.unit),
+            (&view.owner, view.placed_by, &view.rule, &view.unit),
+            "{id}"
+        );
+    }
+    let lead = |json: serde_json::Value| Lead::from_json(&json).unwrap();
+    let nowhere = s.route(
+        engine.store(),
+        &lead(serde_json::json!({"lead_source": "tradeshow"})),
+        country,
+    );
+    assert_eq!(
+        nowhere.unwrap().rule.as_deref(),
+        Some("INSIDE"),
+        "a rule needs no location"
+    );
+    let lost = s
+        .route(
+            engine.store(),
+            &lead(serde_json::json!({"lead_source": "web"})),
+            country,
+        )
+        .unwrap();
+    assert!(lost.owner.is_empty() && lost.reason.unwrap().contains("no location"));
+    let addressed = s
+        .route(
+            engine.store(),
+            &lead(serde_json::json!({"address": "New York, NY 10001"})),
+            country,
+        )
+        .unwrap();
+    assert_eq!(
+        (addressed.unit.as_deref(), addressed.decided_by),
+        (Some("10001"), Some("unit"))
+    );
+
     // Reordered: INSIDE first.
     let s = engine
         .apply(

@@ -533,7 +533,7 @@ fn logs_are_json_on_request_and_never_coloured_into_a_pipe() {
 
 #[test]
 fn align_team_puts_alignments_in_teams_and_list_shows_them() {
-    let (_dir, sample, _) = sample_store();
+    let (dir, sample, _) = sample_store();
     assert!(
         run(on(&sample).args(["align", "create", "partners-2027", "--copy-of", "nyc"]))
             .status
@@ -562,6 +562,31 @@ fn align_team_puts_alignments_in_teams_and_list_shows_them() {
     };
     assert!(line("nyc ").ends_with("team core (active)"), "{text}");
     assert!(line("partners-2027").ends_with("team partners"), "{text}");
+    // Leads routed by every team's active plan (core's only: partners has none active).
+    let leads = write_file(
+        dir.path(),
+        "leads.csv",
+        "id,lon,lat,lead_source\nL1,-73.9857,40.7484,web\nL2,x,1,web\n",
+    );
+    let routed = run(on(&sample).args(["route", "--team", "all"]).arg(&leads));
+    assert!(routed.status.success(), "{}", stderr(&routed));
+    let text = String::from_utf8_lossy(&routed.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].starts_with("L1,core,nyc,") && lines[1].contains(",10001,T1000,"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("L2,core,nyc,") && lines[2].contains("error: row 2: column `lon`"),
+        "{text}"
+    );
+    assert!(
+        stderr(&routed).contains("2 leads, 2 answers, 1 with an owner"),
+        "{}",
+        stderr(&routed)
+    );
+    let partners = run(on(&sample).args(["route", "--team", "partners"]).arg(&leads));
+    assert_status(&partners, 3, "team 'partners' has no active alignment");
     assert_status(
         &team(&["--alignment", "nyc", "--team", "all"]),
         2,

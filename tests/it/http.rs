@@ -728,3 +728,159 @@ async fn teams_answer_lookups_from_their_active_alignments() {
     let (_, _, all) = get(&app, &format!("/api/lookup?team=all&{here}")).await;
     assert_eq!(all["answers"].as_array().unwrap().len(), 1, "{all}");
 }
+
+/// Lead routing: one lead (JSON), a batch (CSV, JSON array) and per team; a rule on the
+/// lead's fields wins over its location; bad leads are refused naming the field.
+#[actix_web::test]
+async fn leads_are_routed_by_rules_then_location() {
+    // Rules are checked against the fields the accounts have: these have a lead source.
+    let (_dir, engine) = common::sample_engine();
+    common::add_accounts(
+        &engine,
+        "id,name,lon,lat,territory,lead_source\nA1,Empire State,-73.9857,40.7484,,web\n",
+    );
+    let state = web::Data::new(AppState::with_engine(Arc::new(engine)));
+    let app = test::init_service(App::new().app_data(state).configure(configure)).await;
+    let (_, _, nyc) = get(&app, "/api/alignments/nyc").await;
+    let rule = json!({"expected_revision": nyc["revision"], "changes": [{"op": "create_rule",
+        "rule": "INSIDE", "territory": "T1006", "condition": "lead_source IN ('tradeshow', 'referral')"}]});
+    let req = test::TestRequest::post()
+        .uri("/api/alignments/nyc/changes")
+        .set_json(&rule);
+    let (status, outcome) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let route = |uri: &str, body: String| test::TestRequest::post().uri(uri).set_payload(body);
+    let one = |lead: Value| route("/api/route?alignment=nyc", lead.to_string());
+
+    let (status, web) = send(
+        &app,
+        one(json!({"id": "L1", "lon": -73.9857, "lat": 40.7484, "lead_source": "web"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{web}");
+    assert_eq!(
+        (
+            &web["id"],
+            &web["unit"],
+            &web["owner"]["territory"],
+            &web["decided_by"],
+            &web["reps"][0]["id"]
+        ),
+        (
+            &json!("L1"),
+            &json!("10001"),
+            &json!("T1000"),
+            &json!("unit"),
+            &json!("R1000")
+        )
+    );
+    let (_, show) = send(
+        &app,
+        one(json!({"lon": -73.9857, "lat": 40.7484, "lead_source": "tradeshow"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            &show["owner"]["territory"],
+            &show["decided_by"],
+            &show["rule"],
+            &show["unit"]
+        ),
+        (&json!("T1006"), &json!("rule"), &json!("INSIDE"), &json!("10001"))
+    );
+    let (_, addressed) = send(&app, one(json!({"address": "20 W 34th St, New York, NY 10001"}))).await;
+    assert_eq!(
+        (&addressed["unit"], &addressed["geocoded"]),
+        (&json!("10001"), &json!("postal_code")),
+        "{addressed}"
+    );
+
+    for (body, why) in [
+        (
+            json!({"lon": "x", "lat": 40.7}).to_string(),
+            "field `lon`: expected a number",
+        ),
+        (json!({"lat": 40.7}).to_string(), "lat without lon"),
+        (json!({"lon": -73.9, "lat": 95}).to_string(), "lon/lat"),
+        (json!({"tags": ["a"]}).to_string(), "field `tags`"),
+        ("{\"lon\": ".to_owned(), "EOF"),
+        ("".to_owned(), "empty; send a lead"),
+        (
+            "name,vertical\nx,y\n".to_owned(),
+            "lon and lat columns or an address",
+        ),
+    ] {
+        let (status, problem) = send(&app, route("/api/route?alignment=nyc", body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(why),
+            "{body}: {problem}"
+        );
+    }
+    let (status, _) = send(&app, route("/api/route?alignment=nyc&team=core", "{}".into())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = send(&app, route("/api/route?alignment=nope", "{}".into())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let csv =
+        "id,lon,lat,lead_source\nL1,-73.9857,40.7484,web\nL2,abc,40,web\nL3,-73.9857,40.7484,tradeshow\n";
+    let res = test::call_service(&app, route("/api/route?alignment=nyc", csv.into()).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get("content-type").unwrap(), "text/csv");
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let revision = nyc["revision"].as_i64().unwrap() + 1;
+    assert_eq!(
+        lines[0],
+        "id,team,alignment,revision,unit,territory,chain,reps,decided_by,rule,reason"
+    );
+    assert_eq!(
+        lines[1],
+        format!("L1,,nyc,{revision},10001,T1000,T1000 > Manhattan > North,R1000,unit,,")
+    );
+    assert!(
+        lines[2].starts_with("L2,,nyc,") && lines[2].contains("error: row 2: column `lon`"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with(&format!("L3,,nyc,{revision},10001,T1006,T1006 > ")),
+        "{text}"
+    );
+    assert!(lines[3].ends_with(",rule,INSIDE,"), "{text}");
+    assert_eq!(lines.len(), 4);
+
+    let batch = json!([{"id": "L1", "lon": -73.9857, "lat": 40.7484}, {"id": "L2", "lon": 1}]);
+    let (status, answers) = send(&app, route("/api/route?alignment=nyc", batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answers[0]["owner"]["territory"], "T1000");
+    assert!(
+        answers[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 2: lon without lat"),
+        "{answers}"
+    );
+    assert_eq!(answers[1]["id"], "L2");
+
+    // Per team: the owner in each team's active plan.
+    let patch = test::TestRequest::patch()
+        .uri("/api/alignments/nyc")
+        .set_json(json!({"team": "core", "active": true}));
+    assert_eq!(send(&app, patch).await.0, StatusCode::OK);
+    let (status, by_team) = send(
+        &app,
+        route(
+            "/api/route?team=all",
+            json!({"lon": -73.9857, "lat": 40.7484}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{by_team}");
+    assert_eq!(
+        (
+            &by_team["answers"][0]["team"],
+            &by_team["answers"][0]["owner"]["territory"]
+        ),
+        (&json!("core"), &json!("T1000"))
+    );
+}
