@@ -63,6 +63,22 @@ impl UnitIndex {
         }
     }
 
+    /// Indexes bare unit ids (polygon units without properties): enough to resolve ids
+    /// against a dataset without loading its units.
+    pub fn from_ids(ids: impl IntoIterator<Item = String>) -> UnitIndex {
+        let stored: Vec<StoredUnit> = ids
+            .into_iter()
+            .map(|id| StoredUnit {
+                id,
+                kind: UnitKind::Polygon,
+                parent: None,
+                properties: Default::default(),
+                geometry: geo::Point::new(0.0, 0.0).into(),
+            })
+            .collect();
+        UnitIndex::new(&stored)
+    }
+
     /// Number of units.
     pub fn len(&self) -> usize {
         self.units.len()

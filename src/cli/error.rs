@@ -6,7 +6,7 @@ use geoalign::config::ConfigError;
 use geoalign::engine::AlignError;
 use geoalign::export::ExportError;
 use geoalign::geom::PointError;
-use geoalign::ingest::{AddressError, IngestError};
+use geoalign::ingest::{AddressError, IngestError, MetricsError};
 use geoalign::store::StoreError;
 use geoalign::tiles::TileError;
 
@@ -37,6 +37,9 @@ pub enum CliError {
     /// Address points could not be ingested.
     #[error(transparent)]
     Address(#[from] AddressError),
+    /// A metrics table could not be imported.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     /// A GIS export failed.
     #[error(transparent)]
     Export(#[from] ExportError),
@@ -111,6 +114,8 @@ impl CliError {
                 | AddressError::BadRows { .. }
                 | AddressError::Empty(_),
             ) => USAGE,
+            CliError::Metrics(MetricsError::Store(e)) => store_code(e),
+            CliError::Metrics(_) => USAGE,
             CliError::Export(ExportError::UnknownLevel { .. }) => NOT_FOUND,
             CliError::Export(ExportError::UnknownFormat(_)) => USAGE,
             CliError::Export(

@@ -1,4 +1,4 @@
-//! `geoalign ingest` and `geoalign ingest-addresses`.
+//! `geoalign ingest`, `geoalign ingest-addresses` and `geoalign metrics import`.
 
 use std::path::PathBuf;
 
@@ -6,6 +6,7 @@ use clap::Args;
 use geoalign::config::Config;
 use geoalign::ingest::cleaning::{Cleaning, DEFAULT_GAP_M};
 use geoalign::ingest::crs::CrsDef;
+use geoalign::ingest::metrics_table::{self, MetricsImport};
 use geoalign::ingest::roles::RoleChoices;
 use geoalign::ingest::{IngestOptions, ingest};
 use geoalign::store::Store;
@@ -50,6 +51,13 @@ pub struct Ingest {
     /// leave gaps may then fall back to an overlay).
     #[arg(long, conflicts_with = "snap")]
     no_clean: bool,
+    #[command(flatten)]
+    roles: RoleArgs,
+}
+
+/// Which numeric fields are summed, kept as attributes or averaged (ingest and metrics import).
+#[derive(Args)]
+pub struct RoleArgs {
     /// Sum this numeric field per territory although its name or values look like a
     /// code or an average (repeatable).
     #[arg(long = "metric", value_name = "FIELD")]
@@ -63,6 +71,16 @@ pub struct Ingest {
     means: Vec<(String, String)>,
 }
 
+impl RoleArgs {
+    fn choices(self) -> RoleChoices {
+        RoleChoices {
+            metrics: self.metrics,
+            attributes: self.attributes,
+            means: self.means,
+        }
+    }
+}
+
 /// `FIELD=WEIGHT` of `--mean-weighted-by`.
 fn parse_mean(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -72,6 +90,44 @@ fn parse_mean(text: &str) -> Result<(String, String), String> {
         _ => Err(format!(
             "{text:?}: expected FIELD=WEIGHT, e.g. median_income=households"
         )),
+    }
+}
+
+/// `geoalign metrics ...`.
+#[derive(clap::Subcommand)]
+pub enum MetricsCommand {
+    /// Add or replace unit metrics (median income, age bands, market potential) from a CSV
+    /// joined to a dataset's units by id; rows naming no unit are reported by line.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Dataset whose units the rows describe.
+        #[arg(long)]
+        dataset: String,
+        /// Column holding the unit id.
+        #[arg(long)]
+        id_field: String,
+        #[command(flatten)]
+        roles: RoleArgs,
+    },
+}
+
+impl MetricsCommand {
+    pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+        let MetricsCommand::Import {
+            file,
+            dataset,
+            id_field,
+            roles,
+        } = self;
+        let store = open_store(config)?;
+        let options = MetricsImport {
+            path: file,
+            dataset,
+            id_field,
+            choices: roles.choices(),
+        };
+        out.text(metrics_table::import(&store, &options)?)
     }
 }
 
@@ -131,11 +187,7 @@ impl Ingest {
             drop_alignments: self.drop_alignments,
             points: self.points,
             cleaning,
-            roles: RoleChoices {
-                metrics: self.metrics,
-                attributes: self.attributes,
-                means: self.means,
-            },
+            roles: self.roles.choices(),
             progress: true,
         };
         out.text(ingest(&store, &options)?)

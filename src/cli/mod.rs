@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: records::AccountsCommand,
     },
+    /// Unit metrics from other tables: `metrics import FILE.csv --dataset D --id-field zip`.
+    Metrics {
+        #[command(subcommand)]
+        command: ingest::MetricsCommand,
+    },
     /// Who owns points: one (--lon/--lat) or a CSV file (id,lon,lat) written as CSV to stdout.
     Lookup(lookup::Lookup),
     /// Geocode a CSV of addresses (id,address) by the ladder (address point, postal code, city);
@@ -162,6 +167,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
     init_logging(config.log_format);
     match cli.command {
         Command::Ingest(args) => args.run(&config, out),
+        Command::Metrics { command } => command.run(&config, out),
         Command::IngestAddresses(args) => args.run(&config, out),
         Command::Align { command } => command.run(&config, out),
         Command::Build(args) => args.run(&config, out),

@@ -173,3 +173,62 @@ pub enum AddressError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Errors while importing unit metrics from a table (`geoalign metrics import`); nothing
+/// is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The header lacks the id column, or has no column besides it.
+    #[error("{path}: {problem}; header: {header}")]
+    Columns {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (`no id column 'zip'`).
+        problem: String,
+        /// The header as read.
+        header: String,
+    },
+    /// A column named in `--metric`, `--attribute` or `--mean-weighted-by` is not usable.
+    #[error("{path}: {option} {field}: {problem}")]
+    FieldRole {
+        /// The file.
+        path: PathBuf,
+        /// The option (`--mean-weighted-by`).
+        option: &'static str,
+        /// The field named.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Rows that cannot be stored, by line number and column.
+    #[error("{path}: {count} bad row(s), nothing stored:\n  {}", shown.join("\n  "))]
+    BadRows {
+        /// The file.
+        path: PathBuf,
+        /// How many rows are bad.
+        count: usize,
+        /// The first problems (`line N: column C: ...`).
+        shown: Vec<String>,
+    },
+    /// No row's id is a unit of the dataset.
+    #[error("{path}: no row's id is a unit of dataset '{dataset}' (first ids: {first})")]
+    NoMatch {
+        /// The file.
+        path: PathBuf,
+        /// The dataset.
+        dataset: String,
+        /// The first ids of the file.
+        first: String,
+    },
+    /// Storing failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -6,6 +6,7 @@ pub mod antimeridian;
 pub mod cleaning;
 pub mod crs;
 mod error;
+pub mod metrics_table;
 pub mod readers;
 pub mod repair;
 pub mod roles;
@@ -23,7 +24,7 @@ use crate::feature::{Properties, RawFeature, Unit, UnitKind};
 use crate::store::{DatasetMeta, Store};
 use cleaning::{Cleaning, CleaningSummary};
 use crs::{CrsDef, Reprojector};
-pub use error::{AddressError, IngestError};
+pub use error::{AddressError, IngestError, MetricsError};
 use roles::{FieldRoles, RoleChoices};
 
 /// What to ingest and how.

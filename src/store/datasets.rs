@@ -1,6 +1,6 @@
 //! Datasets and their units.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use geo::{BoundingRect, Geometry, MultiPolygon};
 use geozero::wkb::Wkb;
@@ -246,6 +246,59 @@ impl Store {
         tx.commit().map_err(|e| self.sqlite_error(e))
     }
 
+    /// Replaces the fields named in `columns` on every unit of a dataset with `values`
+    /// (by unit id; a unit without a row loses them), sets or clears the weighted mean
+    /// of each column (`means`: column -> its weight, or None), and bumps the dataset's
+    /// generation so that snapshots reload: one transaction, all or nothing.
+    pub fn replace_unit_fields(
+        &self,
+        dataset: &str,
+        columns: &BTreeSet<String>,
+        values: &[(String, Properties)],
+        means: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), StoreError> {
+        let by_code: HashMap<&str, &Properties> = values.iter().map(|(c, p)| (c.as_str(), p)).collect();
+        let means = serde_json::to_string(means).unwrap_or_else(|_| "{}".into());
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let id = dataset_id(&tx, dataset)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+            let mut read =
+                tx.prepare("SELECT id, code, attributes, metrics FROM units WHERE dataset_id = ?1")?;
+            let mut update =
+                tx.prepare_cached("UPDATE units SET attributes = ?2, metrics = ?3 WHERE id = ?1")?;
+            let units: Vec<(i64, String, String, String)> = read
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (row, code, attributes, metrics) in units {
+                let mut attributes: BTreeMap<String, String> =
+                    serde_json::from_str(&attributes).unwrap_or_default();
+                let mut metrics: BTreeMap<String, f64> = serde_json::from_str(&metrics).unwrap_or_default();
+                let had = attributes.len() + metrics.len();
+                attributes.retain(|k, _| !columns.contains(k));
+                metrics.retain(|k, _| !columns.contains(k));
+                let new = by_code.get(code.as_str());
+                if new.is_none() && attributes.len() + metrics.len() == had {
+                    continue;
+                }
+                if let Some(p) = new {
+                    attributes.extend(p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    metrics.extend(p.metrics.iter().map(|(k, v)| (k.clone(), *v)));
+                }
+                update.execute(params![row, json_text(&attributes)?, json_text(&metrics)?])?;
+            }
+            tx.execute(
+                "UPDATE datasets SET generation = generation + 1, means = json_patch(means, ?2) WHERE id = ?1",
+                params![id, means],
+            )?;
+            Ok(())
+        };
+        write(&tx).map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
     /// All polygon units of a dataset with their geometry.
     pub fn polygon_units(&self, dataset: &str) -> Result<Vec<(String, MultiPolygon<f64>)>, StoreError> {
         self.read(|conn| {
@@ -302,7 +355,8 @@ impl Store {
                         (SELECT count(*) FROM units u WHERE u.dataset_id = d.id AND u.kind = 'point'),
                         (SELECT json_array(min(r.minx), min(r.miny), max(r.maxx), max(r.maxy))
                            FROM units u JOIN units_rtree r ON r.id = u.id WHERE u.dataset_id = d.id),
-                        (SELECT metrics FROM units u WHERE u.dataset_id = d.id AND u.kind = 'polygon' LIMIT 1),
+                        (SELECT json_group_array(DISTINCT j.key) FROM units u, json_each(u.metrics) j
+                           WHERE u.dataset_id = d.id AND u.kind = 'polygon'),
                         d.means
                  FROM datasets d WHERE d.name = ?1",
                 [name],
@@ -332,9 +386,10 @@ impl Store {
             row.ok_or_else(|| StoreError::DatasetNotFound(name.to_owned()))?;
         info.bbox = bbox.and_then(|b| serde_json::from_str::<[f64; 4]>(&b).ok());
         info.means = decode_means(self, &means)?;
+        // Every metric some polygon unit has (a column imported for some units only too).
         info.metrics = metrics
-            .and_then(|m| serde_json::from_str::<BTreeMap<String, f64>>(&m).ok())
-            .map(|m| m.into_keys().filter(|k| !info.means.contains_key(k)).collect())
+            .and_then(|m| serde_json::from_str::<BTreeSet<String>>(&m).ok())
+            .map(|m| m.into_iter().filter(|k| !info.means.contains_key(k)).collect())
             .unwrap_or_default();
         Ok(info)
     }

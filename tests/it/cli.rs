@@ -585,6 +585,33 @@ fn align_team_puts_alignments_in_teams_and_list_shows_them() {
         "{}",
         stderr(&routed)
     );
+    // Unit metrics from another table, then territory metrics that sum them.
+    let table = write_file(
+        dir.path(),
+        "potential.csv",
+        "zip,potential\n10001,5\n10002,7\n98765,1\n",
+    );
+    let imported = run(on(&sample)
+        .args(["metrics", "import", "--dataset", "nyc", "--id-field", "zip"])
+        .arg(&table));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert!(
+        said.contains("3 rows, 2 units of 'nyc' given values") && said.contains("line 4: 98765"),
+        "{said}"
+    );
+    let metrics = run(on(&sample).args(["align", "metrics", "--alignment", "nyc"]));
+    let metrics: serde_json::Value = serde_json::from_slice(&metrics.stdout).unwrap();
+    assert_eq!(
+        metrics["T1000"]["sums"]["potential"], 12.0,
+        "{}",
+        metrics["T1000"]
+    );
+    let bad = write_file(dir.path(), "bad.csv", "zip,potential\n10001,lots\n10002,2\n");
+    let refused = run(on(&sample)
+        .args(["metrics", "import", "--dataset", "nyc", "--id-field", "zip"])
+        .arg(&bad));
+    assert_status(&refused, 2, "line 2: column potential: \"lots\" is not a number");
     let partners = run(on(&sample).args(["route", "--team", "partners"]).arg(&leads));
     assert_status(&partners, 3, "team 'partners' has no active alignment");
     assert_status(

@@ -911,3 +911,151 @@ fn inputs_the_fuzzers_found_are_refused_with_a_reason() {
     let prj = String::from_utf8_lossy(&std::fs::read(path("multibyte.prj")).unwrap()).into_owned();
     assert_eq!(geoalign::ingest::crs::epsg_of_wkt(&prj), None);
 }
+
+/// Unit metrics from another table: joined by normalised id, summed or averaged per
+/// territory, replaced by a later import, and every bad file refused by line and column
+/// with nothing changed.
+#[test]
+fn metrics_tables_join_units_by_id_and_feed_territory_metrics() {
+    use geoalign::ingest::MetricsError;
+    use geoalign::ingest::metrics_table::{MetricsImport, import};
+    use geoalign::ingest::roles::RoleChoices;
+    let (dir, engine) = common::sample_engine();
+    let store = engine.store().clone();
+    let s = engine.snapshot("nyc").unwrap();
+    let ids: Vec<String> = s.dataset.units.iter().map(|u| u.id.clone()).collect();
+    // Values derived from the id, so the expected sums are computed independently.
+    let value = |id: &str| -> (f64, f64, f64) {
+        let n: f64 = id.parse().unwrap();
+        (
+            30_000.0 + (n % 97.0) * 1000.0,
+            100.0 + n % 13.0,
+            (n % 31.0) * 10.5,
+        )
+    };
+    let mut csv = String::from("zip,median_income,households,potential,segment\n");
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let (income, households, potential) = value(id);
+        // One ZIP+4 id: normalised as sheets' ids are.
+        let id = if i == 0 { format!("{id}-1234") } else { id.clone() };
+        csv.push_str(&format!("{id},{income},{households},{potential},urban\n"));
+    }
+    csv.push_str("98765,1,1,1,x\nnot-a-zip,1,1,1,x\n");
+    let file = dir.path().join("income.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let options = |path: &std::path::Path, means: Vec<(String, String)>| MetricsImport {
+        path: path.to_owned(),
+        dataset: "nyc".into(),
+        id_field: "zip".into(),
+        choices: RoleChoices {
+            means,
+            ..RoleChoices::default()
+        },
+    };
+    let weighted = vec![("median_income".to_owned(), "households".to_owned())];
+    let report = import(&store, &options(&file, weighted.clone())).unwrap();
+    let given = ids.len().div_ceil(2);
+    assert_eq!(
+        (report.units, report.units_without_row),
+        (given, ids.len() - given)
+    );
+    assert_eq!(report.unknown_count, 2);
+    assert_eq!(report.unknown[0], (given + 2, "98765".to_owned()));
+    assert_eq!(report.text, ["segment"]);
+    let text = report.to_string();
+    assert!(text.contains("2 rows name no unit, skipped: line"), "{text}");
+
+    let info = store.dataset("nyc").unwrap();
+    assert!(
+        info.metrics.contains(&"potential".to_owned()),
+        "{:?}",
+        info.metrics
+    );
+    assert_eq!(
+        info.means.get("median_income").map(String::as_str),
+        Some("households")
+    );
+    engine.refresh().unwrap();
+    let s = engine.snapshot("nyc").unwrap();
+    let with_values: std::collections::HashSet<&str> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, id)| id.as_str())
+        .collect();
+    for (code, shape) in &s.shapes[0] {
+        let members: Vec<&str> = shape
+            .members
+            .iter()
+            .map(|&u| s.dataset.units.get(u).id.as_str())
+            .filter(|id| with_values.contains(id))
+            .collect();
+        let potential: f64 = members.iter().map(|id| value(id).2).sum();
+        let got = shape.metrics.sums.get("potential").copied().unwrap_or(0.0);
+        assert!(
+            (got - potential).abs() < 1e-6,
+            "{code}: potential {got} != {potential}"
+        );
+        let (num, den) = members.iter().fold((0.0, 0.0), |(a, b), id| {
+            let (income, households, _) = value(id);
+            (a + income * households, b + households)
+        });
+        if den > 0.0 {
+            let mean = shape.metrics.means["median_income"];
+            assert!(
+                (mean - num / den).abs() < 1e-6,
+                "{code}: mean income {mean} != {}",
+                num / den
+            );
+            assert!(
+                !shape.metrics.sums.contains_key("median_income"),
+                "{code}: an average is not summed"
+            );
+        }
+    }
+
+    // Bad files change nothing.
+    let before = store.dataset_generation("nyc").unwrap();
+    for (body, want) in [
+        (
+            format!("zip,potential\n{},lots\n{},2\n", ids[0], ids[1]),
+            "line 2: column potential: \"lots\" is not a number",
+        ),
+        (
+            format!("zip,potential\n{},1\n{},2\n", ids[0], ids[0]),
+            "line 3: unit",
+        ),
+        (
+            "code,potential\n10001,1\n".to_owned(),
+            "no id column 'zip'; header: code,potential",
+        ),
+        (
+            "zip,potential\n98765,1\n".to_owned(),
+            "no row's id is a unit of dataset 'nyc'",
+        ),
+    ] {
+        std::fs::write(&file, &body).unwrap();
+        let e = import(&store, &options(&file, Vec::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want) && e.contains("income.csv"), "{body}: {e}");
+    }
+    let e = import(&store, &options(&file, vec![("potential".into(), "nope".into())])).unwrap_err();
+    assert!(matches!(e, MetricsError::FieldRole { .. }), "{e}");
+    assert_eq!(store.dataset_generation("nyc").unwrap(), before);
+
+    // A later import of a column replaces it on every unit; other columns stay.
+    std::fs::write(&file, format!("zip,potential\n{},7\n", ids[1])).unwrap();
+    import(&store, &options(&file, Vec::new())).unwrap();
+    engine.refresh().unwrap();
+    let s = engine.snapshot("nyc").unwrap();
+    let total = |name: &str| -> f64 {
+        s.shapes[0]
+            .values()
+            .filter_map(|t| t.metrics.sums.get(name))
+            .sum()
+    };
+    assert_eq!(total("potential"), 7.0);
+    let households: f64 = with_values.iter().map(|id| value(id).1).sum();
+    assert!((total("households") - households).abs() < 1e-6);
+}
