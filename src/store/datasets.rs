@@ -188,6 +188,22 @@ impl Store {
         text.map_or_else(|| Ok(BTreeMap::new()), |t| decode_means(self, &t))
     }
 
+    /// Runs `write` on the row id of `dataset` in one write transaction, committed when
+    /// it succeeds.
+    fn write_dataset(
+        &self,
+        dataset: &str,
+        write: impl FnOnce(&Transaction, i64) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
+        let id = dataset_id(&tx, dataset)
+            .map_err(|e| self.sqlite_error(e))?
+            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
+        write(&tx, id).map_err(|e| self.sqlite_error(e))?;
+        tx.commit().map_err(|e| self.sqlite_error(e))
+    }
+
     /// Adds point units to an existing dataset in one transaction (replacing its
     /// previous point units), adds the given attributes and metrics to polygon units
     /// that lack them, and adds `means` to the dataset's weighted means.
@@ -199,12 +215,7 @@ impl Store {
         means: &BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
         let means = serde_json::to_string(means).unwrap_or_else(|_| "{}".into());
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
-        let id = dataset_id(&tx, dataset)
-            .map_err(|e| self.sqlite_error(e))?
-            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
-        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+        self.write_dataset(dataset, |tx, id| {
             tx.execute(
                 "DELETE FROM units_rtree WHERE id IN (SELECT id FROM units WHERE dataset_id = ?1 AND kind = 'point')",
                 [id],
@@ -241,9 +252,7 @@ impl Store {
                 write.execute(params![id, code, json_text(&attributes)?, json_text(&metrics)?])?;
             }
             Ok(())
-        };
-        write(&tx).map_err(|e| self.sqlite_error(e))?;
-        tx.commit().map_err(|e| self.sqlite_error(e))
+        })
     }
 
     /// Replaces the fields named in `columns` on every unit of a dataset with `values`
@@ -259,12 +268,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let by_code: HashMap<&str, &Properties> = values.iter().map(|(c, p)| (c.as_str(), p)).collect();
         let means = serde_json::to_string(means).unwrap_or_else(|_| "{}".into());
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.sqlite_error(e))?;
-        let id = dataset_id(&tx, dataset)
-            .map_err(|e| self.sqlite_error(e))?
-            .ok_or_else(|| StoreError::DatasetNotFound(dataset.to_owned()))?;
-        let write = |tx: &Transaction| -> rusqlite::Result<()> {
+        self.write_dataset(dataset, |tx, id| {
             let mut read =
                 tx.prepare("SELECT id, code, attributes, metrics FROM units WHERE dataset_id = ?1")?;
             let mut update =
@@ -294,9 +298,7 @@ impl Store {
                 params![id, means],
             )?;
             Ok(())
-        };
-        write(&tx).map_err(|e| self.sqlite_error(e))?;
-        tx.commit().map_err(|e| self.sqlite_error(e))
+        })
     }
 
     /// All polygon units of a dataset with their geometry.
