@@ -36,7 +36,7 @@ bench_tiles() {
     "$BENCH_GEOALIGN" --store "$t/t.db" ingest "$src" --dataset us --id-field zip >"$t/ingest.log" 2>&1 \
         || { tail -n 20 "$t/ingest.log" >&2; bench_die "geoalign ingest failed"; }
     ogr2ogr -f CSV /vsistdout/ "$src" -select zip,state 2>/dev/null | tr -d '"' | sort -t, -k1,1 | awk -F, '
-        NR == 1 { print "unit_id,territory,region"; next }
+        BEGIN { print "unit_id,territory,region" }
         $1 == "zip" { next }
         { z3 = substr($1, 1, 3); if (!(z3 in region)) region[z3] = $2; print $1 "," z3 "," region[z3] }' >"$t/sheet.csv"
     "$BENCH_GEOALIGN" --store "$t/t.db" align import "$t/sheet.csv" --alignment zip3 --dataset us \

@@ -751,35 +751,61 @@ pub use crate::align::MAX_TEXT_CHARS;
 /// or holding control characters (newlines, NUL, ANSI escapes), naming the field
 /// (`changes[0].territory`).
 fn check_texts(ops: &[Op]) -> Result<(), AlignError> {
-    fn walk(value: &serde_json::Value, at: &str) -> Result<(), AlignError> {
+    /// A step of the path to a value; the path is spelt out only for a refusal.
+    enum Step<'a> {
+        Index(usize),
+        Key(&'a str),
+    }
+    fn spelt(path: &[Step]) -> String {
+        path.iter()
+            .map(|step| match step {
+                Step::Index(i) => format!("[{i}]"),
+                Step::Key(k) => format!(".{k}"),
+            })
+            .collect()
+    }
+    fn walk<'a>(value: &'a serde_json::Value, path: &mut Vec<Step<'a>>) -> Result<(), AlignError> {
         match value {
             serde_json::Value::String(text) => {
-                let chars = text.chars().count();
+                let control = text.chars().find(|c| c.is_control());
+                // Bytes bound characters from above: count them only when it may matter.
+                let chars = if text.len() > MAX_TEXT_CHARS {
+                    text.chars().count()
+                } else {
+                    0
+                };
                 if chars > MAX_TEXT_CHARS {
                     return Err(AlignError::Invalid(format!(
-                        "{at}: {chars} characters; at most {MAX_TEXT_CHARS}"
+                        "changes{}: {chars} characters; at most {MAX_TEXT_CHARS}",
+                        spelt(path)
                     )));
                 }
-                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                if let Some(c) = control {
                     return Err(AlignError::Invalid(format!(
-                        "{at}: holds the control character {c:?}"
+                        "changes{}: holds the control character {c:?}",
+                        spelt(path)
                     )));
                 }
                 Ok(())
             }
-            serde_json::Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, v)| walk(v, &format!("{at}[{i}]"))),
-            serde_json::Value::Object(fields) => {
-                fields.iter().try_for_each(|(k, v)| walk(v, &format!("{at}.{k}")))
-            }
+            serde_json::Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
+                path.push(Step::Index(i));
+                walk(v, path)?;
+                path.pop();
+                Ok(())
+            }),
+            serde_json::Value::Object(fields) => fields.iter().try_for_each(|(k, v)| {
+                path.push(Step::Key(k));
+                walk(v, path)?;
+                path.pop();
+                Ok(())
+            }),
             _ => Ok(()),
         }
     }
     for (i, op) in ops.iter().enumerate() {
         let value = serde_json::to_value(op).map_err(|e| AlignError::Invalid(e.to_string()))?;
-        walk(&value, &format!("changes[{i}]"))?;
+        walk(&value, &mut vec![Step::Index(i)])?;
     }
     Ok(())
 }
