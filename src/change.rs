@@ -120,10 +120,16 @@ impl Change {
                 }
             }
         }
-        for (id, account) in before.state.accounts.iter().chain(&after.state.accounts) {
-            if before.state.accounts.get(id) != after.state.accounts.get(id)
-                || before.account_owner(id) != after.account_owner(id)
-            {
+        // The same accounts (shared, unchanged): only owners can differ, once per account.
+        let (old, new) = (&before.state.accounts, &after.state.accounts);
+        let same = std::sync::Arc::ptr_eq(old, new);
+        let seen = (!same)
+            .then(|| old.iter())
+            .into_iter()
+            .flatten()
+            .chain(new.iter());
+        for (id, account) in seen {
+            if (!same && old.get(id) != new.get(id)) || before.account_owner(id) != after.account_owner(id) {
                 areas.point(account.record.lon, account.record.lat);
             }
         }

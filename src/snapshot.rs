@@ -249,15 +249,22 @@ impl Snapshot {
     /// The snapshot after a change set (`state` is the new state at `revision`) and
     /// what it changed: the one [`Change`] every consumer is handed.
     pub fn next(&self, revision: i64, state: AlignmentState, summary: String) -> (Snapshot, Change) {
-        let mut account_units = (*self.account_units).clone();
-        account_units.retain(|id, _| state.accounts.contains_key(id));
-        for (id, a) in &state.accounts {
-            if self.state.accounts.get(id).map(|o| (o.record.lon, o.record.lat))
-                != Some((a.record.lon, a.record.lat))
-            {
-                account_units.insert(id.clone(), self.dataset.unit_at(a.record.lon, a.record.lat));
+        // The same accounts (shared, unchanged) lie in the same units.
+        let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
+        let account_units = if same_accounts {
+            self.account_units.clone()
+        } else {
+            let mut account_units = (*self.account_units).clone();
+            account_units.retain(|id, _| state.accounts.contains_key(id));
+            for (id, a) in state.accounts.iter() {
+                if self.state.accounts.get(id).map(|o| (o.record.lon, o.record.lat))
+                    != Some((a.record.lon, a.record.lat))
+                {
+                    account_units.insert(id.clone(), self.dataset.unit_at(a.record.lon, a.record.lat));
+                }
             }
-        }
+            Arc::new(account_units)
+        };
         let touched = self.touched_by(&state, &account_units);
         let reps = if state.reps == self.state.reps {
             self.rep_index.clone()
@@ -272,7 +279,7 @@ impl Snapshot {
             rep_index: reps,
             state: Arc::new(state),
             shapes: self.shapes.clone(),
-            account_units: Arc::new(account_units),
+            account_units,
         };
         let (next, changed) = next.refresh(touched);
         let change = Change::between(self, &next, changed, summary);
@@ -296,11 +303,17 @@ impl Snapshot {
             }
             touched[level].extend(before.keys().filter(|c| !after.contains_key(*c)).cloned());
         }
-        let ids: BTreeSet<&String> = self.state.accounts.keys().chain(state.accounts.keys()).collect();
+        let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
+        let (old_ids, new_ids) = (self.state.accounts.keys(), state.accounts.keys());
+        let ids: BTreeSet<&String> = if same_accounts {
+            new_ids.collect()
+        } else {
+            old_ids.chain(new_ids).collect()
+        };
         for id in ids {
             let old = self.account_owner_in(&self.state, &self.account_units, id);
             let new = self.account_owner_in(state, account_units, id);
-            if old != new || self.state.accounts.get(id) != state.accounts.get(id) {
+            if old != new || (!same_accounts && self.state.accounts.get(id) != state.accounts.get(id)) {
                 touched[0].extend(old.map(|(t, _)| t.to_owned()));
                 touched[0].extend(new.map(|(t, _)| t.to_owned()));
             }

@@ -109,8 +109,9 @@ pub struct AlignmentState {
     pub unit_locks: BTreeSet<u32>,
     /// Reps by id.
     pub reps: BTreeMap<String, RepRecord>,
-    /// Accounts by id.
-    pub accounts: BTreeMap<String, Account>,
+    /// Accounts by id, shared between states until a change set changes one (a million
+    /// accounts are not copied for a change that moves units or edits a rule).
+    pub accounts: Arc<BTreeMap<String, Account>>,
     /// Rule territories by rule id.
     pub rules: BTreeMap<String, Rule>,
 }
@@ -136,7 +137,7 @@ impl AlignmentState {
             assignment: vec![None; unit_count],
             unit_locks: BTreeSet::new(),
             reps: BTreeMap::new(),
-            accounts: BTreeMap::new(),
+            accounts: Arc::default(),
             rules: BTreeMap::new(),
         }
     }

@@ -279,15 +279,14 @@ impl Engine {
         let mut refreshed = 0;
         for (name, live) in loaded {
             let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            match stamps.get(&name) {
-                Some(stored) if stored == &*stamp => {}
-                Some(_) => {
-                    self.reload(&name, &live, &mut stamp)?;
-                    refreshed += 1;
-                }
-                None => {
-                    self.forget(&name, &live);
-                    refreshed += 1;
+            // `stamps` was read before this lock: a commit of this process since then
+            // moved the stamp on. Only a second read under the lock tells whether the
+            // store changed under us (else every long commit would be reloaded after).
+            if stamps.get(&name) != Some(&*stamp) {
+                match self.sync(&name, &live, &mut stamp) {
+                    Ok(true) | Err(StoreError::AlignmentNotFound(_)) => refreshed += 1,
+                    Ok(false) => {}
+                    Err(e) => return Err(e),
                 }
             }
         }

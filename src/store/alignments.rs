@@ -520,7 +520,7 @@ fn load_state(
         ))
     })? {
         let (code, account) = row?;
-        state.accounts.insert(code, account);
+        Arc::make_mut(&mut state.accounts).insert(code, account);
     }
     Ok(state)
 }
@@ -614,7 +614,9 @@ fn write_difference(
     )?;
     let mut delete_account =
         tx.prepare_cached("DELETE FROM accounts WHERE alignment_id = ?1 AND code = ?2")?;
-    for (code, a) in &new.accounts {
+    // Shared (unchanged) accounts need no row compared.
+    let changed_accounts = !Arc::ptr_eq(&old.accounts, &new.accounts);
+    for (code, a) in new.accounts.iter().filter(|_| changed_accounts) {
         if old.accounts.get(code) != Some(a) {
             let metrics = serde_json::to_string(&a.record.metrics).unwrap_or_else(|_| "{}".into());
             let attributes = serde_json::to_string(&a.record.attributes).unwrap_or_else(|_| "{}".into());
@@ -630,7 +632,7 @@ fn write_difference(
             ])?;
         }
     }
-    for code in old.accounts.keys().filter(|c| !new.accounts.contains_key(*c)) {
+    for code in (old.accounts.keys()).filter(|c| changed_accounts && !new.accounts.contains_key(*c)) {
         delete_account.execute(params![id, code])?;
     }
     let mut upsert_rule = tx.prepare_cached(

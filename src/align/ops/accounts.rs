@@ -1,6 +1,7 @@
 //! Accounts: adding, replacing and removing them, and overriding their territory.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{AccountRecord, Op, check_location};
 use crate::align::refusal::Refusal;
@@ -17,8 +18,12 @@ impl AlignmentState {
         if let Some(t) = territory {
             self.territory(0, t)?;
         }
-        let entry = self
-            .accounts
+        if !self.accounts.contains_key(account) {
+            return Err(Refusal::UnknownAccount {
+                account: account.to_owned(),
+            });
+        }
+        let entry = Arc::make_mut(&mut self.accounts)
             .get_mut(account)
             .ok_or_else(|| Refusal::UnknownAccount {
                 account: account.to_owned(),
@@ -43,12 +48,14 @@ impl AlignmentState {
         }
         let mut restore = Vec::new();
         let mut added = Vec::new();
+        let all = Arc::make_mut(&mut self.accounts);
         for (id, record) in accounts {
-            let previous = self.accounts.insert(
+            let override_territory = all.get(id).and_then(|a| a.override_territory.clone());
+            let previous = all.insert(
                 id.clone(),
                 Account {
                     record: record.clone(),
-                    override_territory: self.accounts.get(id).and_then(|a| a.override_territory.clone()),
+                    override_territory,
                 },
             );
             match previous {
@@ -86,7 +93,7 @@ impl AlignmentState {
             }
         }
         for id in accounts {
-            self.accounts.remove(id);
+            Arc::make_mut(&mut self.accounts).remove(id);
         }
         let mut inverse = vec![Op::UpsertAccounts { accounts: restore }];
         inverse.extend(overrides);

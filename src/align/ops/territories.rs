@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Op;
 use crate::align::refusal::Refusal;
-use crate::align::state::{AlignmentState, Territory};
+use crate::align::state::{Account, AlignmentState, Territory};
 use crate::align::units::UnitIndex;
 
 impl AlignmentState {
@@ -170,8 +170,15 @@ impl AlignmentState {
                     reps: territory.reps.iter().cloned().collect(),
                 });
             }
-            for (id, account) in self.accounts.iter_mut() {
-                if account.override_territory.as_deref() == Some(code) {
+            // Copied only when an account is overridden to the deleted territory.
+            let overridden = |a: &Account| a.override_territory.as_deref() == Some(code);
+            let accounts = self
+                .accounts
+                .values()
+                .any(overridden)
+                .then(|| Arc::make_mut(&mut self.accounts));
+            for (id, account) in accounts.into_iter().flat_map(|a| a.iter_mut()) {
+                if overridden(account) {
                     account.override_territory = reassign_to.map(str::to_owned);
                     inverse.push(Op::OverrideAccount {
                         account: id.clone(),
