@@ -304,13 +304,10 @@ impl Snapshot {
             touched[level].extend(before.keys().filter(|c| !after.contains_key(*c)).cloned());
         }
         let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
-        let (old_ids, new_ids) = (self.state.accounts.keys(), state.accounts.keys());
-        let ids: BTreeSet<&String> = if same_accounts {
-            new_ids.collect()
-        } else {
-            old_ids.chain(new_ids).collect()
-        };
-        for id in ids {
+        // Each account once: the current ones, then those the change set removed.
+        let removed =
+            (self.state.accounts.keys()).filter(|id| !same_accounts && !state.accounts.contains_key(*id));
+        for id in state.accounts.keys().chain(removed) {
             let old = self.account_owner_in(&self.state, &self.account_units, id);
             let new = self.account_owner_in(state, account_units, id);
             if old != new || (!same_accounts && self.state.accounts.get(id) != state.accounts.get(id)) {

@@ -140,19 +140,9 @@ pub fn summary(ops: &[Op]) -> String {
 mod tests {
     use super::*;
     use crate::align::sheet::{SheetColumns, import};
-    use crate::feature::{StoredUnit, UnitKind};
 
     fn units(n: usize) -> UnitIndex {
-        let stored: Vec<StoredUnit> = (0..n)
-            .map(|i| StoredUnit {
-                id: format!("{:05}", 10001 + i),
-                kind: UnitKind::Polygon,
-                parent: None,
-                properties: Default::default(),
-                geometry: geo::Point::new(0.0, 0.0).into(),
-            })
-            .collect();
-        UnitIndex::new(&stored)
+        UnitIndex::from_ids((0..n).map(|i| format!("{:05}", 10001 + i)))
     }
 
     fn read(text: &str, units: &UnitIndex) -> (AlignmentState, SheetReport) {
