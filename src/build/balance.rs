@@ -3,6 +3,9 @@
 //! donor's load exceeds the receiver's by more than the unit's weight) and the donor
 //! stays connected without it ([`Partition::can_leave`]). Repeated passes diffuse an
 //! excess along chains of territories; a pass that moves nothing ends the repair.
+//! With `outside` set, a move must take weight from a territory above that deviation or
+//! give to one below it: the outliers are mended and the rest is left as it is (after
+//! the compactness polish, which a general repair would undo).
 
 use super::partition::Partition;
 use super::rng::Rng;
@@ -15,6 +18,7 @@ pub(crate) fn repair(
     rng: &mut Rng,
     max_passes: usize,
     stop: f64,
+    outside: Option<f64>,
     mut progress: impl FnMut(usize, f64) -> bool,
 ) -> usize {
     let n = p.graph.len();
@@ -44,6 +48,12 @@ pub(crate) fn repair(
                 let gain = p.load[s as usize] - p.load[t as usize] - w.max(0.01 * p.target);
                 if gain <= 1e-9 * p.target {
                     continue;
+                }
+                if let Some(bound) = outside {
+                    let deviation = |t: u32| (p.load[t as usize] - p.target) / p.target;
+                    if deviation(s) <= bound && deviation(t) >= -bound {
+                        continue;
+                    }
                 }
                 let shape = p.pp_gain(u, t);
                 let better = best.is_none_or(|(g, sh, _)| {

@@ -90,6 +90,27 @@ impl Graph {
         Graph::assemble(n, edges, area, perimeter, point)
     }
 
+    /// A `w` × `h` grid of unit squares, 4-connected (unit tests).
+    #[cfg(test)]
+    pub(crate) fn grid(w: u32, h: u32) -> Graph {
+        let mut edges = Vec::new();
+        let mut points = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let u = y * w + x;
+                if x + 1 < w {
+                    edges.push((u, u + 1, 1.0));
+                }
+                if y + 1 < h {
+                    edges.push((u, u + w, 1.0));
+                }
+                points.push([x as f64 + 0.5, y as f64 + 0.5]);
+            }
+        }
+        let n = (w * h) as usize;
+        Graph::from_parts(edges, vec![1.0; n], vec![4.0; n], points)
+    }
+
     fn assemble(
         n: usize,
         mut edges: Vec<(u32, u32, f64)>,

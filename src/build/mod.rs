@@ -4,19 +4,24 @@
 //! Pure and deterministic for a seed. The pipeline, one file per step:
 //! 1. [`graph`]: the unit graph from the shared-arc topology (border lengths, areas,
 //!    perimeters, points; proxy edges join islands to the nearest other component);
-//! 2. `seed`: k-means++ seeds on the weights (locked territories start at their locks);
-//! 3. `grow`: the lightest territory takes its nearest unclaimed neighbour, with Lloyd
-//!    iterations of the seeds, so every territory is contiguous from the start;
-//! 4. `balance`: boundary moves that lower the squared deviation and keep the donor
-//!    connected;
-//! 5. `polish`: boundary moves that raise Polsby-Popper with balance as a hard bound;
-//! 6. [`quality`]: the report.
+//! 2. `bisect`: recursive bisection by sweeps (the cut with the most compact sides
+//!    among the balanced ones, over 16 directions from both ends), so every territory
+//!    is contiguous and the balance is right region by region from the start; with
+//!    locked units instead `seed` (k-means++ on the weights, locked territories at
+//!    their locks) and `grow` (the lightest territory takes its nearest unclaimed
+//!    neighbour, with Lloyd iterations of the seeds);
+//! 3. `balance`: boundary moves that lower the squared deviation and keep the donor
+//!    connected, and `chain`: ejection chains where single moves are stuck;
+//! 4. `polish`: boundary moves that raise Polsby-Popper with balance as a hard bound,
+//!    then the territories still outside the tolerance mended alone;
+//! 5. [`quality`]: the report.
 //!
-//! [`rebalance`] runs steps 4 and the ejection chains alone on a partition that exists,
-//! with a bound on the units moved.
+//! [`rebalance`] runs step 3 alone on a partition that exists, with a bound on the
+//! units moved.
 //!
 //! Several restarts (different seeds derived from the one given) run on threads; the
-//! best result wins (within tolerance first, then the highest mean Polsby-Popper).
+//! best result wins (the lowest max deviation above the tolerance, in tenths of the
+//! tolerance, then the highest mean Polsby-Popper).
 //!
 //! ```
 //! use geoalign::build::{Graph, Params, build};
@@ -32,9 +37,11 @@
 //! ```
 
 mod balance;
+mod bisect;
 mod chain;
 pub mod graph;
 mod grow;
+mod levels;
 mod partition;
 mod polish;
 pub mod quality;
@@ -44,6 +51,7 @@ mod seed;
 mod weights;
 
 pub use graph::Graph;
+pub use levels::group;
 pub use quality::{MetricQuality, Quality};
 pub use rebalance::{Current, RebalanceParams, rebalance};
 pub use weights::Balance;
@@ -115,6 +123,21 @@ pub enum BuildError {
         /// What is expected.
         reason: String,
     },
+    /// More groups at an upper level than items below it, or none.
+    #[error("--{level} {count}: give from 1 to the {available} {below}")]
+    BadLevel {
+        /// `districts` or `regions`.
+        level: &'static str,
+        /// Groups asked for.
+        count: usize,
+        /// The level below (`territories`, `districts`).
+        below: &'static str,
+        /// How many there are below.
+        available: usize,
+    },
+    /// Regions asked for without districts.
+    #[error("--regions groups districts: give --districts too")]
+    RegionsWithoutDistricts,
     /// The build was cancelled (its progress callback answered `false`).
     #[error("the build was cancelled")]
     Cancelled,
@@ -258,7 +281,10 @@ pub fn build(
         .into_iter()
         .enumerate()
         .min_by(|(i, a), (j, b)| {
-            let key = |x: &(Vec<u32>, f64, f64)| (x.1.max(tolerance), -x.2);
+            // Deviations count in steps of a tenth of the tolerance, so restarts held
+            // back by the same heavy units are told apart by their shapes.
+            let step = (tolerance * 0.1).max(1e-6);
+            let key = |x: &(Vec<u32>, f64, f64)| ((x.1.max(tolerance) / step).ceil(), -x.2);
             let (ka, kb) = (key(a), key(b));
             ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(i.cmp(j))
         })
@@ -345,37 +371,68 @@ fn run_once(
             "build step"
         );
     };
-    let seeds = seed::seeds(graph, weight, lock, k, &mut rng);
-    let iterations = params.lloyd_iterations.max(1);
-    let owner = grow::lloyd(graph, weight, lock, &locked, seeds, iterations, |i, dev| {
-        report("grow", 0.3 * (i + 1) as f64 / iterations as f64, dev)
+    // Without locks, recursive bisection; with them (or k near the number of units),
+    // growth from seeds that start at the locked units.
+    let cut = if locked.iter().any(|&l| l) {
+        None
+    } else {
+        bisect::bisect(graph, weight, k, &mut rng)
+    };
+    let owner = cut.unwrap_or_else(|| {
+        let seeds = seed::seeds(graph, weight, lock, k, &mut rng);
+        let iterations = params.lloyd_iterations.max(1);
+        grow::lloyd(graph, weight, lock, &locked, seeds, iterations, |i, dev| {
+            report("grow", 0.3 * (i + 1) as f64 / iterations as f64, dev)
+        })
     });
     let mut p = Partition::new(graph, weight, &locked, owner, k);
+    report("grow", 0.3, p.max_deviation());
     lap("grow", &p);
     let passes = params.max_passes.max(1);
     let mut balance_moves = 0;
     let (mut chains, mut polish_moves) = (0, 0);
     if !reporter.stopped() {
-        balance_moves = balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
-            report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev)
-        });
+        balance_moves = balance::repair(
+            &mut p,
+            &mut rng,
+            passes,
+            params.tolerance * 0.25,
+            None,
+            |i, dev| report("balance", 0.3 + 0.3 * (i + 1) as f64 / passes as f64, dev),
+        );
         lap("balance", &p);
     }
     if !reporter.stopped() {
         chains = chain::chains(&mut p, params.tolerance * 0.5, params.max_chains, || {
             !reporter.stopped()
         });
-        balance_moves += balance::repair(&mut p, &mut rng, passes, params.tolerance * 0.25, |i, dev| {
-            report("balance", 0.6 + 0.1 * (i + 1) as f64 / passes as f64, dev)
-        });
+        balance_moves += balance::repair(
+            &mut p,
+            &mut rng,
+            passes,
+            params.tolerance * 0.25,
+            None,
+            |i, dev| report("balance", 0.6 + 0.1 * (i + 1) as f64 / passes as f64, dev),
+        );
         lap("chains", &p);
     }
     if !reporter.stopped() {
         let bound = params.tolerance;
         polish_moves = polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
-            report("polish", 0.7 + 0.3 * (i + 1) as f64 / passes as f64, bound)
+            report("polish", 0.7 + 0.2 * (i + 1) as f64 / passes as f64, bound)
         });
         lap("polish", &p);
+        // Territories the polish could not bring within the bound: mend them alone.
+        if p.max_deviation() > bound {
+            chains += chain::chains(&mut p, bound, params.max_chains, || !reporter.stopped());
+            balance_moves += balance::repair(&mut p, &mut rng, passes, bound, Some(bound), |i, dev| {
+                report("balance", 0.9 + 0.05 * (i + 1) as f64 / passes as f64, dev)
+            });
+            polish_moves += polish::polish(&mut p, &mut rng, passes, bound, |i, _| {
+                report("polish", 0.95 + 0.05 * (i + 1) as f64 / passes as f64, bound)
+            });
+            lap("mend", &p);
+        }
     }
     let (dev, pp) = (p.max_deviation(), p.mean_pp());
     tracing::debug!(

@@ -154,12 +154,12 @@ pub fn rebalance(
         }
         !stopped.get()
     };
-    balance::repair(&mut p, &mut rng, passes, tolerance, |_, dev| report(dev));
+    balance::repair(&mut p, &mut rng, passes, tolerance, None, |_, dev| report(dev));
     if !stopped.get() {
         chain::chains(&mut p, tolerance, params.max_chains, || report(last.get()));
     }
     if !stopped.get() {
-        balance::repair(&mut p, &mut rng, passes, tolerance, |_, dev| report(dev));
+        balance::repair(&mut p, &mut rng, passes, tolerance, None, |_, dev| report(dev));
     }
     if stopped.get() {
         return Err(BuildError::Cancelled);

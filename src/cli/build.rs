@@ -34,6 +34,13 @@ pub struct Build {
     /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`.
     #[arg(long)]
     balance: String,
+    /// Also group the territories into this many districts (whole territories each,
+    /// balanced, contiguous, compact).
+    #[arg(long)]
+    districts: Option<usize>,
+    /// Also group the districts into this many regions.
+    #[arg(long, requires = "districts")]
+    regions: Option<usize>,
     /// Allowed relative deviation from the mean (0.02 = 2%).
     #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
     tolerance: f64,
@@ -115,6 +122,8 @@ impl Build {
             params,
             seeds,
             keep_homes: self.keep_homes,
+            districts: self.districts,
+            regions: self.regions,
         };
         let outcome = engine.build(&request, &on_progress);
         bar.finish_and_clear();
@@ -133,7 +142,14 @@ impl Build {
             };
             out.line(format_args!("  {} -> {} ({home})", seed.rep, seed.territory))?;
         }
-        out.line(&outcome.quality)
+        out.line(&outcome.quality)?;
+        for (level, quality) in [("districts", &outcome.districts), ("regions", &outcome.regions)] {
+            if let Some(quality) = quality {
+                out.line(format_args!("{level}:"))?;
+                out.line(quality)?;
+            }
+        }
+        Ok(())
     }
 }
 

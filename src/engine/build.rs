@@ -35,6 +35,11 @@ pub struct BuildRequest {
     /// the `i`-th rep's home (or the nearest one no other rep took) and keeps it. Balance
     /// then depends on where the reps live.
     pub keep_homes: bool,
+    /// Districts to group the territories into (whole territories each, balanced,
+    /// contiguous, compact), if any.
+    pub districts: Option<usize>,
+    /// Regions to group the districts into (needs `districts`), if any.
+    pub regions: Option<usize>,
 }
 
 /// Where a rep's territory was seeded.
@@ -67,6 +72,12 @@ pub struct BuildOutcome {
     pub build_seconds: f64,
     /// Where each rep's territory was seeded (empty without seeds).
     pub seeds: Vec<SeedPlacement>,
+    /// The districts' quality (on the units), when districts were built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub districts: Option<Quality>,
+    /// The regions' quality (on the units), when regions were built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Quality>,
 }
 
 /// A dataset's unit graph with the balance metrics of its polygon units, for builds,
@@ -266,8 +277,40 @@ fn placement(rep: &str, unit: u32, graph: &UnitGraph, lon: f64, lat: f64) -> See
 
 /// Territory codes `T001`, `T002`, ... wide enough for `k`.
 pub fn territory_code(t: usize, k: usize) -> String {
-    let width = k.to_string().len().max(3);
-    format!("T{:0width$}", t + 1)
+    level_code('T', t, k, 3)
+}
+
+/// The code of built item `t` of `k` at a level: its letter and a number of at least
+/// `digits` digits from 1 (`D01`, `R1`).
+fn level_code(letter: char, t: usize, k: usize, digits: usize) -> String {
+    let width = k.to_string().len().max(digits);
+    format!("{letter}{:0width$}", t + 1)
+}
+
+/// Checks a build's upper levels: districts between 1 and the territories, regions
+/// only with districts and at most as many.
+fn check_levels(request: &BuildRequest) -> Result<(), BuildError> {
+    let k = request.params.territories;
+    if let Some(d) = request.districts
+        && !(1..=k).contains(&d)
+    {
+        return Err(BuildError::BadLevel {
+            level: "districts",
+            count: d,
+            below: "territories",
+            available: k,
+        });
+    }
+    match (request.districts, request.regions) {
+        (None, Some(_)) => Err(BuildError::RegionsWithoutDistricts),
+        (Some(d), Some(r)) if !(1..=d).contains(&r) => Err(BuildError::BadLevel {
+            level: "regions",
+            count: r,
+            below: "districts",
+            available: d,
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl Engine {
@@ -289,6 +332,7 @@ impl Engine {
         let model = self.dataset(&request.dataset)?;
         Balance::parse(&request.balance)?;
         request.params.check(model.unit_of_topo.len())?;
+        check_levels(request)?;
         if request.seeds.len() > request.params.territories {
             return Err(BuildError::TooManySeeds {
                 seeds: request.seeds.len(),
@@ -363,13 +407,60 @@ impl Engine {
             }
         }
         let seeds: Vec<SeedPlacement> = seeds.into_iter().map(|(_, p)| p).collect();
-        let quality = unit_graph.quality(&owner, k, request.params.tolerance);
+        let tolerance = request.params.tolerance;
+        let quality = unit_graph.quality(&owner, k, tolerance);
+        // Upper levels: districts of whole territories, regions of whole districts.
+        let mut levels: Vec<(&str, char, usize, Vec<u32>)> = Vec::new();
+        let (mut below, mut below_k) = (owner.clone(), k);
+        for (name, letter, count) in [
+            ("district", 'D', request.districts),
+            ("region", 'R', request.regions),
+        ] {
+            let Some(count) = count else { break };
+            let params = Params {
+                territories: count,
+                ..request.params.clone()
+            };
+            let phase = if letter == 'D' { "districts" } else { "regions" };
+            let on_progress = |p: Progress| progress(Progress { phase, ..p });
+            let group = build::group(
+                &unit_graph.graph,
+                &unit_graph.weight,
+                &below,
+                below_k,
+                &params,
+                &on_progress,
+            )?;
+            let of_unit: Vec<u32> = below.iter().map(|&t| group[t as usize]).collect();
+            let of_territory: Vec<u32> = match levels.last() {
+                Some((_, _, _, upper_of_territory)) => {
+                    upper_of_territory.iter().map(|&d| group[d as usize]).collect()
+                }
+                None => group,
+            };
+            levels.push((name, letter, count, of_territory));
+            (below, below_k) = (of_unit, count);
+        }
+        let level_quality = |i: usize| {
+            levels.get(i).map(|(_, _, count, of_territory)| {
+                let of_unit: Vec<u32> = owner.iter().map(|&t| of_territory[t as usize]).collect();
+                unit_graph.quality(&of_unit, *count, tolerance)
+            })
+        };
+        let (districts, regions) = (level_quality(0), level_quality(1));
         let mut sheet = csv::Writer::from_writer(Vec::new());
         let write = |sheet: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-            sheet.write_record(["unit_id", "territory", "rep"])?;
+            let mut header = vec!["unit_id", "territory"];
+            header.extend(levels.iter().map(|l| l.0));
+            header.push("rep");
+            sheet.write_record(&header)?;
             for (id, &t) in unit_graph.ids.iter().zip(&owner) {
-                let rep = rep_of[t as usize].as_str();
-                sheet.write_record([id.as_str(), territory_code(t as usize, k).as_str(), rep])?;
+                let mut row = vec![id.clone(), territory_code(t as usize, k)];
+                for (_, letter, count, of_territory) in &levels {
+                    row.push(level_code(*letter, of_territory[t as usize] as usize, *count, 2));
+                }
+                row.push(rep_of[t as usize].clone());
+                sheet.write_record(&row)?;
             }
             sheet.flush()?;
             Ok(())
@@ -381,7 +472,12 @@ impl Engine {
         let (alignment, _) = self.import_sheet_with_reps(
             &request.alignment,
             &request.dataset,
-            Some(vec!["territory".to_owned()]),
+            Some(
+                std::iter::once("territory")
+                    .chain(levels.iter().map(|l| l.0))
+                    .map(str::to_owned)
+                    .collect(),
+            ),
             None,
             bytes.as_slice(),
             request.seeds.clone(),
@@ -392,6 +488,8 @@ impl Engine {
             graph_seconds,
             build_seconds,
             seeds,
+            districts,
+            regions,
         })
     }
 }

@@ -49,6 +49,13 @@ pub struct BuildBody {
     pub seeds: Option<BTreeMap<String, RepRecord>>,
     /// Grow each rep's territory from the unit holding its home and keep it there.
     pub keep_homes: Option<bool>,
+    /// Group the territories into this many districts (whole territories, balanced,
+    /// contiguous).
+    #[schema(minimum = 1)]
+    pub districts: Option<usize>,
+    /// Group the districts into this many regions (needs `districts`).
+    #[schema(minimum = 1)]
+    pub regions: Option<usize>,
 }
 
 /// Body of `POST /api/alignments/{alignment}/rebalance`.
@@ -189,6 +196,8 @@ pub async fn build(
         },
         seeds: body.seeds.unwrap_or_default(),
         keep_homes: body.keep_homes.unwrap_or(false),
+        districts: body.districts,
+        regions: body.regions,
     };
     if !(1..=8).contains(&request.params.restarts) {
         return Err(ApiError::bad("restarts", "from 1 to 8"));

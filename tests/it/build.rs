@@ -27,6 +27,8 @@ fn request(alignment: &str, dataset: &str, k: usize, balance: &str, seed: u64) -
         },
         seeds: Default::default(),
         keep_homes: false,
+        districts: None,
+        regions: None,
     }
 }
 
@@ -142,12 +144,14 @@ fn nyc_territories_are_contiguous_and_the_same_for_a_seed() {
     // Measured 1.5-3.2% for seeds 1, 2, 3, 7 (16-17% while 99999, bordering 44 units,
     // walled territories in).
     assert!(balance_of(q) < 0.05, "{q}");
-    run(
+    // Another seed turns the bisection's sweep directions: on NYC the cuts with the most
+    // compact sides are found either way, so the plan may be the same; it is as good.
+    let other = run(
         &engine,
         &request("other seed", "nyc", 8, "population_estimate", 8),
     );
-    assert_ne!(owners(&engine, "built"), owners(&engine, "other seed"));
     assert_contiguous(&engine, "other seed", "population_estimate");
+    assert!(balance_of(&other.quality) < 0.05, "{}", other.quality);
 }
 
 #[test]
@@ -164,17 +168,63 @@ fn a_state_is_balanced_within_the_tolerance() {
         let outcome = run(&engine, &request(&name, "co", k, balance, 1));
         let q = &outcome.quality;
         assert_eq!(assert_contiguous(&engine, &name, balance), k);
-        // Measured: 1.5% (k = 10), 1.9% (k = 5); the tolerance is 2%.
+        // Measured: 1.1% (k = 10), 1.3% (k = 5); the tolerance is 2%. Mean
+        // Polsby-Popper 0.60 for both (0.3-0.4 before the recursive bisection).
         assert!(balance_of(q) <= bound, "{q}");
         assert_eq!(q.balance().map(|b| b.within_tolerance), Some(k), "{q}");
-        assert!(q.mean_polsby_popper > 0.3, "{q}");
+        assert!(q.mean_polsby_popper > 0.5, "{q}");
         assert_eq!(outcome.alignment.dataset, "co");
     }
-    // Colorado at k = 20: single ZIPs hold up to a quarter of a target, so 2% is not
-    // always reachable; contiguity still holds and the deviation stays bounded.
+    // Colorado at k = 20: single ZIPs hold up to a quarter of a target, yet every cut
+    // of the bisection is balanced where it is made, so the repair has only local
+    // excesses to carry (measured 1.9%; 2-10% with growth from seeds).
     let outcome = run(&engine, &request("co20", "co", 20, "population", 1));
     assert_contiguous(&engine, "co20", "population");
-    assert!(balance_of(&outcome.quality) < 0.10, "{}", outcome.quality);
+    assert!(balance_of(&outcome.quality) <= 0.02, "{}", outcome.quality);
+}
+
+#[test]
+fn districts_and_regions_are_made_of_whole_territories() {
+    let (_dir, engine) = common::sample_engine();
+    let mut req = request("levels", "nyc", 8, "population_estimate", 1);
+    req.districts = Some(4);
+    req.regions = Some(2);
+    let outcome = run(&engine, &req);
+    let s = engine.snapshot("levels").unwrap();
+    assert_eq!(s.state.levels, ["territory", "district", "region"]);
+    let [territories, districts, regions] = [0, 1, 2].map(|l| &s.state.territories[l]);
+    assert_eq!((territories.len(), districts.len(), regions.len()), (8, 4, 2));
+    // Every territory has one district, every district one region: the sheet's
+    // columns were filled from the groups, and every district holds two territories
+    // (equal shares of the weight, 8 / 4).
+    let mut per_district: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in territories.values() {
+        let d = t.parent.as_deref().expect("a district");
+        assert!(districts.contains_key(d), "{d}");
+        *per_district.entry(d).or_default() += 1;
+    }
+    assert!(per_district.values().all(|&n| n == 2), "{per_district:?}");
+    assert!(
+        districts
+            .values()
+            .all(|d| d.parent.as_deref().is_some_and(|r| regions.contains_key(r)))
+    );
+    // Contiguous and balanced on the units, as the territories are.
+    for q in [outcome.districts.as_ref(), outcome.regions.as_ref()] {
+        let q = q.expect("a quality report per level");
+        assert_eq!((q.non_contiguous, q.empty), (0, 0), "{q}");
+        assert!(balance_of(q) < balance_of(&outcome.quality) + 1e-9, "{q}");
+    }
+    // Bad level counts are refused before any work, naming the level.
+    let mut bad = request("bad levels", "nyc", 8, "population_estimate", 1);
+    bad.districts = Some(9);
+    let e = engine.build(&bad, &|_| true).unwrap_err();
+    assert_eq!(e.to_string(), "--districts 9: give from 1 to the 8 territories");
+    bad.districts = None;
+    bad.regions = Some(2);
+    let e = engine.build(&bad, &|_| true).unwrap_err();
+    assert_eq!(e.to_string(), "--regions groups districts: give --districts too");
+    assert!(engine.snapshot("bad levels").is_err());
 }
 
 #[test]
