@@ -49,12 +49,14 @@ mod rebalance;
 mod rng;
 mod seed;
 mod weights;
+mod within;
 
 pub use graph::Graph;
 pub use levels::group;
 pub use quality::{MetricQuality, Quality};
 pub use rebalance::{Current, RebalanceParams, rebalance};
 pub use weights::Balance;
+pub use within::within;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -134,6 +136,18 @@ pub enum BuildError {
         below: &'static str,
         /// How many there are below.
         available: usize,
+    },
+    /// Territories that cannot be shared over the groups of a build inside them.
+    #[error(
+        "{territories} territories cannot be shared over {groups} groups of {units} units: give at least one per group and at most one per unit"
+    )]
+    BadShare {
+        /// Territories asked for.
+        territories: usize,
+        /// Groups with units.
+        groups: usize,
+        /// Units in the groups.
+        units: usize,
     },
     /// Regions asked for without districts.
     #[error("--regions groups districts: give --districts too")]

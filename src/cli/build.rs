@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use geoalign::build::{Params, Progress};
 use geoalign::config::Config;
-use geoalign::engine::{BuildRequest, UnitGraph};
+use geoalign::engine::{BuildRequest, UnitGraph, Within};
 
 use super::output::Stdout;
 use super::{CliError, engine, open_input, read_input};
@@ -41,6 +41,14 @@ pub struct Build {
     /// Also group the districts into this many regions.
     #[arg(long, requires = "districts")]
     regions: Option<usize>,
+    /// Build inside the groups of this level (district, region) of the --from alignment:
+    /// the territories are shared out over its groups by weight, none crosses one, and
+    /// the new alignment keeps the groups and the levels above.
+    #[arg(long, requires = "from", value_name = "LEVEL")]
+    within: Option<String>,
+    /// The alignment (same dataset) whose groups --within keeps.
+    #[arg(long, requires = "within", value_name = "ALIGNMENT")]
+    from: Option<String>,
     /// Allowed relative deviation from the mean (0.02 = 2%).
     #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
     tolerance: f64,
@@ -124,6 +132,10 @@ impl Build {
             keep_homes: self.keep_homes,
             districts: self.districts,
             regions: self.regions,
+            within: self
+                .within
+                .zip(self.from)
+                .map(|(level, alignment)| Within { alignment, level }),
         };
         let outcome = engine.build(&request, &on_progress);
         bar.finish_and_clear();

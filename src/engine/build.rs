@@ -40,6 +40,27 @@ pub struct BuildRequest {
     pub districts: Option<usize>,
     /// Regions to group the districts into (needs `districts`), if any.
     pub regions: Option<usize>,
+    /// Build inside the groups of another alignment's level, which the new alignment
+    /// keeps (with the levels above it), if any.
+    pub within: Option<Within>,
+}
+
+/// The groups a build stays inside: a level (district or above) of an alignment on the
+/// same dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Within {
+    /// The alignment whose groups are kept.
+    pub alignment: String,
+    /// Its level (`district`, `region`, ...: not the leaf level).
+    pub level: String,
+}
+
+/// The groups of a [`Within`] over a unit graph: each unit's group, and each group's
+/// codes from its level up.
+struct Groups {
+    of_unit: Vec<Option<u32>>,
+    chains: Vec<Vec<String>>,
+    levels: Vec<String>,
 }
 
 /// Where a rep's territory was seeded.
@@ -289,7 +310,19 @@ fn level_code(letter: char, t: usize, k: usize, digits: usize) -> String {
 
 /// Checks a build's upper levels: districts between 1 and the territories, regions
 /// only with districts and at most as many.
-fn check_levels(request: &BuildRequest) -> Result<(), BuildError> {
+fn check_levels(request: &BuildRequest) -> Result<(), AlignError> {
+    if request.within.is_some() {
+        if request.districts.is_some() || request.regions.is_some() {
+            return Err(AlignError::Invalid(
+                "--within keeps the levels above the territories from --from: \
+                 --districts and --regions do not go with it"
+                    .into(),
+            ));
+        }
+        if !request.seeds.is_empty() {
+            return Err(AlignError::Invalid("--seeds does not go with --within".into()));
+        }
+    }
     let k = request.params.territories;
     if let Some(d) = request.districts
         && !(1..=k).contains(&d)
@@ -299,21 +332,88 @@ fn check_levels(request: &BuildRequest) -> Result<(), BuildError> {
             count: d,
             below: "territories",
             available: k,
-        });
+        }
+        .into());
     }
     match (request.districts, request.regions) {
-        (None, Some(_)) => Err(BuildError::RegionsWithoutDistricts),
+        (None, Some(_)) => Err(BuildError::RegionsWithoutDistricts.into()),
         (Some(d), Some(r)) if !(1..=d).contains(&r) => Err(BuildError::BadLevel {
             level: "regions",
             count: r,
             below: "districts",
             available: d,
-        }),
+        }
+        .into()),
         _ => Ok(()),
     }
 }
 
 impl Engine {
+    /// The alignment and level index of `within`, checked: on `dataset`, and a level
+    /// above the leaf.
+    fn within_level(
+        &self,
+        within: &Within,
+        dataset: &str,
+    ) -> Result<(Arc<crate::snapshot::Snapshot>, usize), AlignError> {
+        let from = self.snapshot(&within.alignment)?;
+        if from.dataset.name != dataset {
+            return Err(AlignError::Invalid(format!(
+                "--from {}: it is on dataset '{}', not '{dataset}'",
+                within.alignment, from.dataset.name
+            )));
+        }
+        let state = &from.state;
+        let level = match state.levels.iter().position(|l| *l == within.level) {
+            Some(l) if l > 0 => l,
+            _ => {
+                return Err(AlignError::Invalid(format!(
+                    "--within {}: {} has no such level above its territories (levels: {})",
+                    within.level,
+                    within.alignment,
+                    state.levels.join(", ")
+                )));
+            }
+        };
+        Ok((from, level))
+    }
+
+    /// The groups of `within` over `graph`'s units: refused when the alignment is on
+    /// another dataset or has no such level above its leaf.
+    fn groups(&self, within: &Within, dataset: &str, graph: &UnitGraph) -> Result<Groups, AlignError> {
+        let (from, level) = self.within_level(within, dataset)?;
+        let state = &from.state;
+        let mut index: BTreeMap<String, u32> = BTreeMap::new();
+        let mut chains: Vec<Vec<String>> = Vec::new();
+        let mut of_unit = Vec::with_capacity(graph.units.len());
+        for &u in &graph.units {
+            let code = state
+                .owner(&from.dataset.units, u)
+                .and_then(|leaf| state.ancestry(leaf).get(level).cloned().flatten());
+            of_unit.push(code.map(|code| {
+                *index.entry(code.clone()).or_insert_with(|| {
+                    let mut chain = vec![code.clone()];
+                    let mut at = code;
+                    for l in level..state.levels.len() - 1 {
+                        let Some(parent) = state.territories[l].get(&at).and_then(|t| t.parent.clone())
+                        else {
+                            break;
+                        };
+                        chain.push(parent.clone());
+                        at = parent;
+                    }
+                    chains.push(chain);
+                    chains.len() as u32 - 1
+                })
+            }));
+        }
+        Ok(Groups {
+            of_unit,
+            chains,
+            levels: state.levels[level..].to_vec(),
+        })
+    }
+
     /// The unit graph of a dataset with the balance metrics of `balance`.
     pub fn unit_graph(&self, dataset: &str, balance: &str) -> Result<UnitGraph, AlignError> {
         let model = self.dataset(dataset)?;
@@ -333,6 +433,9 @@ impl Engine {
         Balance::parse(&request.balance)?;
         request.params.check(model.unit_of_topo.len())?;
         check_levels(request)?;
+        if let Some(within) = &request.within {
+            self.within_level(within, &request.dataset)?;
+        }
         if request.seeds.len() > request.params.territories {
             return Err(BuildError::TooManySeeds {
                 seeds: request.seeds.len(),
@@ -361,7 +464,21 @@ impl Engine {
     ) -> Result<BuildOutcome, AlignError> {
         let model = self.check_build(request)?;
         let started = Instant::now();
-        let unit_graph = UnitGraph::new(&model, &request.balance)?;
+        let mut unit_graph = UnitGraph::new(&model, &request.balance)?;
+        // Inside another alignment's groups: only their units, each group's group index.
+        let groups = match &request.within {
+            Some(within) => {
+                let groups = self.groups(within, &request.dataset, &unit_graph)?;
+                let keep: Vec<bool> = groups.of_unit.iter().map(Option::is_some).collect();
+                let of_unit: Vec<Option<u32>> =
+                    groups.of_unit.iter().copied().filter(Option::is_some).collect();
+                if keep.contains(&false) {
+                    unit_graph = unit_graph.subset(&keep);
+                }
+                Some((groups, of_unit))
+            }
+            None => None,
+        };
         let graph_seconds = started.elapsed().as_secs_f64();
         tracing::info!(
             dataset = %request.dataset,
@@ -384,13 +501,31 @@ impl Engine {
             false => (Vec::new(), Vec::new()),
         };
         let started = Instant::now();
-        let owner = build::build(
-            &unit_graph.graph,
-            &unit_graph.weight,
-            &locks,
-            &request.params,
-            progress,
-        )?;
+        // The group of each territory, in a build inside groups.
+        let mut group_of_territory: Vec<usize> = Vec::new();
+        let owner = match &groups {
+            None => build::build(
+                &unit_graph.graph,
+                &unit_graph.weight,
+                &locks,
+                &request.params,
+                progress,
+            )?,
+            Some((groups, of_unit)) => {
+                let (owner, shares) = build::within(
+                    &unit_graph.graph,
+                    &unit_graph.weight,
+                    of_unit,
+                    groups.chains.len(),
+                    &request.params,
+                    progress,
+                )?;
+                for (g, &share) in shares.iter().enumerate() {
+                    group_of_territory.extend(std::iter::repeat_n(g, share));
+                }
+                owner.into_iter().map(|t| t.unwrap_or(0)).collect()
+            }
+        };
         let build_seconds = started.elapsed().as_secs_f64();
         if !request.keep_homes && !request.seeds.is_empty() {
             seeds = match_reps(&model, &unit_graph, &index, &request.seeds, &owner, k);
@@ -448,16 +583,36 @@ impl Engine {
             })
         };
         let (districts, regions) = (level_quality(0), level_quality(1));
+        // The sheet's columns above the territories: built levels, or the groups kept.
+        let columns: Vec<(String, Vec<String>)> = match &groups {
+            None => levels
+                .iter()
+                .map(|(name, letter, count, of_territory)| {
+                    let codes = of_territory
+                        .iter()
+                        .map(|&g| level_code(*letter, g as usize, *count, 2));
+                    ((*name).to_owned(), codes.collect())
+                })
+                .collect(),
+            Some((groups, _)) => (0..groups.levels.len())
+                .map(|l| {
+                    let codes = group_of_territory
+                        .iter()
+                        .map(|&g| groups.chains[g].get(l).cloned().unwrap_or_default());
+                    (groups.levels[l].clone(), codes.collect())
+                })
+                .collect(),
+        };
         let mut sheet = csv::Writer::from_writer(Vec::new());
         let write = |sheet: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
             let mut header = vec!["unit_id", "territory"];
-            header.extend(levels.iter().map(|l| l.0));
+            header.extend(columns.iter().map(|c| c.0.as_str()));
             header.push("rep");
             sheet.write_record(&header)?;
             for (id, &t) in unit_graph.ids.iter().zip(&owner) {
                 let mut row = vec![id.clone(), territory_code(t as usize, k)];
-                for (_, letter, count, of_territory) in &levels {
-                    row.push(level_code(*letter, of_territory[t as usize] as usize, *count, 2));
+                for (_, codes) in &columns {
+                    row.push(codes[t as usize].clone());
                 }
                 row.push(rep_of[t as usize].clone());
                 sheet.write_record(&row)?;
@@ -473,9 +628,8 @@ impl Engine {
             &request.alignment,
             &request.dataset,
             Some(
-                std::iter::once("territory")
-                    .chain(levels.iter().map(|l| l.0))
-                    .map(str::to_owned)
+                std::iter::once("territory".to_owned())
+                    .chain(columns.iter().map(|c| c.0.clone()))
                     .collect(),
             ),
             None,

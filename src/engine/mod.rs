@@ -24,7 +24,7 @@ pub mod jobs;
 mod rebalance;
 mod teams;
 
-pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph};
+pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph, Within};
 pub use error::AlignError;
 pub use rebalance::{MaxMoved, RebalanceProposal, RebalanceRequest, Transfer};
 pub use teams::{ALL_TEAMS, TeamSnapshots};

@@ -22,7 +22,7 @@ use super::{ApiError, AppState, blocking};
 use crate::align::RepRecord;
 use crate::build::{Params, RebalanceParams};
 use crate::engine::jobs::{JobKind, JobState, JobStatus};
-use crate::engine::{BuildRequest, MaxMoved, RebalanceRequest};
+use crate::engine::{BuildRequest, MaxMoved, RebalanceRequest, Within};
 
 /// Body of `POST /api/alignments/{alignment}/build`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,6 +56,11 @@ pub struct BuildBody {
     /// Group the districts into this many regions (needs `districts`).
     #[schema(minimum = 1)]
     pub regions: Option<usize>,
+    /// Build inside the groups of this level (`district`, `region`) of alignment `from`,
+    /// which the new alignment keeps with the levels above.
+    pub within: Option<String>,
+    /// The alignment whose groups `within` keeps (same dataset).
+    pub from: Option<String>,
 }
 
 /// Body of `POST /api/alignments/{alignment}/rebalance`.
@@ -198,6 +203,14 @@ pub async fn build(
         keep_homes: body.keep_homes.unwrap_or(false),
         districts: body.districts,
         regions: body.regions,
+        within: match (body.within, body.from) {
+            (Some(level), Some(alignment)) => Some(Within { alignment, level }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ApiError::bad("from", "the alignment whose groups `within` keeps"));
+            }
+            (None, Some(_)) => return Err(ApiError::bad("within", "the level of `from` to build inside")),
+        },
     };
     if !(1..=8).contains(&request.params.restarts) {
         return Err(ApiError::bad("restarts", "from 1 to 8"));

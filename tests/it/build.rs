@@ -9,7 +9,7 @@ use std::process::Command;
 use geoalign::align::Op;
 use geoalign::build::{BuildError, Graph, Params, Quality, RebalanceParams, build};
 use geoalign::engine::{
-    AlignError, BuildOutcome, BuildRequest, Engine, MaxMoved, RebalanceProposal, RebalanceRequest,
+    AlignError, BuildOutcome, BuildRequest, Engine, MaxMoved, RebalanceProposal, RebalanceRequest, Within,
 };
 use geoalign::store::StoreError;
 
@@ -29,6 +29,7 @@ fn request(alignment: &str, dataset: &str, k: usize, balance: &str, seed: u64) -
         keep_homes: false,
         districts: None,
         regions: None,
+        within: None,
     }
 }
 
@@ -225,6 +226,63 @@ fn districts_and_regions_are_made_of_whole_territories() {
     let e = engine.build(&bad, &|_| true).unwrap_err();
     assert_eq!(e.to_string(), "--regions groups districts: give --districts too");
     assert!(engine.snapshot("bad levels").is_err());
+}
+
+#[test]
+fn a_build_within_districts_keeps_them_and_no_territory_crosses_one() {
+    let (_dir, engine) = common::sample_engine();
+    let mut req = request("districts", "nyc", 6, "population_estimate", 1);
+    req.districts = Some(3);
+    run(&engine, &req);
+    let mut req = request("inside", "nyc", 12, "population_estimate", 1);
+    req.within = Some(Within {
+        alignment: "districts".into(),
+        level: "district".into(),
+    });
+    let outcome = run(&engine, &req);
+    assert_eq!(assert_contiguous(&engine, "inside", "population_estimate"), 12);
+    let (from, inside) = (
+        engine.snapshot("districts").unwrap(),
+        engine.snapshot("inside").unwrap(),
+    );
+    assert_eq!(inside.state.levels, ["territory", "district"]);
+    let district_of =
+        |s: &geoalign::snapshot::Snapshot, leaf: &str| s.state.territories[0][leaf].parent.clone();
+    let (before, after) = (owners(&engine, "districts"), owners(&engine, "inside"));
+    let mut territory_district: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for (unit, leaf) in &after {
+        if leaf.is_empty() {
+            continue;
+        }
+        // Each unit is in the district it was in, and its territory in one district.
+        let district = district_of(&inside, leaf);
+        assert_eq!(district, district_of(&from, &before[unit]), "unit {unit}");
+        let seen = territory_district.entry(leaf).or_insert_with(|| district.clone());
+        assert_eq!(*seen, district, "territory {leaf} crosses districts");
+    }
+    // Twelve territories over three districts of about equal weight: four each.
+    assert_eq!(territory_district.len(), 12);
+    assert!(balance_of(&outcome.quality) < 0.15, "{}", outcome.quality);
+    // Refused before any work: a leaf level; districts asked for as well.
+    let mut bad = req.clone();
+    bad.alignment = "bad".into();
+    bad.within = Some(Within {
+        alignment: "districts".into(),
+        level: "territory".into(),
+    });
+    let e = engine.build(&bad, &|_| true).unwrap_err().to_string();
+    assert!(
+        e.contains("--within territory: districts has no such level above its territories"),
+        "{e}"
+    );
+    bad.within = Some(Within {
+        alignment: "districts".into(),
+        level: "district".into(),
+    });
+    bad.districts = Some(2);
+    let e = engine.build(&bad, &|_| true).unwrap_err().to_string();
+    assert!(e.contains("--districts and --regions do not go with it"), "{e}");
+    assert!(engine.snapshot("bad").is_err());
 }
 
 #[test]
