@@ -60,12 +60,13 @@ pub fn within(
 fn apportion(k: usize, loads: &[f64], sizes: &[usize]) -> Result<Vec<usize>, BuildError> {
     let used = sizes.iter().filter(|&&s| s > 0).count();
     let units: usize = sizes.iter().sum();
+    let refused = || BuildError::BadShare {
+        territories: k,
+        groups: used,
+        units,
+    };
     if k < used || k > units {
-        return Err(BuildError::BadShare {
-            territories: k,
-            groups: used,
-            units,
-        });
+        return Err(refused());
     }
     let total: f64 = loads.iter().sum();
     let basis: Vec<f64> = if total > 0.0 {
@@ -96,11 +97,7 @@ fn apportion(k: usize, loads: &[f64], sizes: &[usize]) -> Result<Vec<usize>, Bui
                     .total_cmp(&(share[b] as f64 - quota[b]))
                     .then(b.cmp(&a))
             })
-            .ok_or(BuildError::BadShare {
-                territories: k,
-                groups: used,
-                units,
-            })?;
+            .ok_or_else(refused)?;
         share[g] -= 1;
         given -= 1;
     }
@@ -113,11 +110,7 @@ fn apportion(k: usize, loads: &[f64], sizes: &[usize]) -> Result<Vec<usize>, Bui
                     .total_cmp(&(quota[b] - share[b] as f64))
                     .then(b.cmp(&a))
             })
-            .ok_or(BuildError::BadShare {
-                territories: k,
-                groups: used,
-                units,
-            })?;
+            .ok_or_else(refused)?;
         share[g] += 1;
         given += 1;
     }

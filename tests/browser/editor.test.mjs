@@ -606,11 +606,14 @@ test('a what-if is built in the background and opened from its report', { timeou
   await page.click('#build summary');
   await page.fill('#build-name', name);
   await page.fill('#build-territories', '4');
+  await page.fill('#build-districts', '2');
   await page.click('[data-testid="build-start"]');
   await page.waitForSelector('[data-testid="build-summary"]', { timeout: 60_000 });
-  assert.match(await page.textContent('[data-testid="build-summary"]'), /^4 territories: max \|deviation\| [\d.]+%/);
+  assert.match(await page.textContent('[data-testid="build-summary"]'),
+    /^4 territories in 2 districts \(max \|deviation\| [\d.]+%\): max \|deviation\| [\d.]+%/);
   const built = await (await fetch(`${BASE}/api/alignments/${name}`)).json();
   assert.equal(built.counts.territory, 4);
+  assert.equal(built.counts.district, 2);
   await page.click('[data-testid="build-open"]');
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
   assert.match(await page.textContent('#status'), new RegExp(`^${name} · revision`));
