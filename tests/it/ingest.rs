@@ -893,6 +893,15 @@ fn inputs_the_fuzzers_found_are_refused_with_a_reason() {
         defects.iter().any(|d| d.contains("runs past the feature's")),
         "{defects:?}"
     );
+    // A point feature whose geometry has no coordinates (the crate indexed xy[0]).
+    let layer = read(&path("point_without_xy.fgb"), None, None).expect("the file itself reads");
+    let defects: Vec<String> = layer.features.iter().filter_map(|f| f.defect.clone()).collect();
+    assert!(
+        defects
+            .iter()
+            .any(|d| d == "unreadable geometry: a point without coordinates"),
+        "{defects:?}"
+    );
     let dbf = refused("dbf_header.shp");
     assert!(dbf.contains("the dBASE header says it is"), "{dbf}");
     let gpkg = match read(&path("point_count.gpkg"), None, None) {

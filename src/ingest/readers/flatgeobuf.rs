@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use flatgeobuf::{FallibleStreamingIterator, FgbReader};
+use flatgeobuf::{FallibleStreamingIterator, FgbReader, GeometryType};
 use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
 
 use super::{Layer, malformed};
@@ -100,17 +100,27 @@ fn check_properties(bytes: &[u8], columns: &[flatgeobuf::ColumnType]) -> Result<
 }
 
 /// Checks that a geometry's ring and part ends, and its z and m arrays, stay within its
-/// coordinates: the crate indexes them without a check (a panic on a forged end; found
-/// by `fuzz/fuzz_targets/flatgeobuf.rs`).
-fn check_geometry(geometry: &flatgeobuf::Geometry, depth: usize) -> Result<(), String> {
+/// coordinates, and that a point has one: the crate indexes them without a check (a
+/// panic on a forged end, or on a point of no coordinates; both found by
+/// `fuzz/fuzz_targets/flatgeobuf.rs`). `kind` is the type the crate reads it as: the
+/// header's, or when that is `Unknown` the geometry's own (as for collection parts).
+fn check_geometry(geometry: &flatgeobuf::Geometry, kind: GeometryType, depth: usize) -> Result<(), String> {
     if depth > 32 {
         return Err("geometry parts nested deeper than 32".into());
     }
+    let kind = if kind == GeometryType::Unknown {
+        geometry.type_()
+    } else {
+        kind
+    };
     let coordinates = geometry.xy().map_or(0, |xy| xy.len());
     if !coordinates.is_multiple_of(2) {
         return Err(format!("{coordinates} xy values: not pairs"));
     }
     let points = coordinates / 2;
+    if kind == GeometryType::Point && points == 0 {
+        return Err("a point without coordinates".into());
+    }
     for (name, values) in [
         ("z", geometry.z().map(|v| v.len())),
         ("m", geometry.m().map(|v| v.len())),
@@ -134,7 +144,7 @@ fn check_geometry(geometry: &flatgeobuf::Geometry, depth: usize) -> Result<(), S
     }
     if let Some(parts) = geometry.parts() {
         for part in parts.iter() {
-            check_geometry(&part, depth + 1)?;
+            check_geometry(&part, GeometryType::Unknown, depth + 1)?;
         }
     }
     Ok(())
@@ -170,6 +180,7 @@ pub fn read(path: &Path) -> Result<Layer, IngestError> {
         .map(|columns| columns.iter().map(|c| c.type_()).collect())
         .unwrap_or_default();
     let capacity = usize::try_from(header.features_count().min(file_length / 8)).unwrap_or(0);
+    let header_kind = header.geometry_type();
     check_feature_sizes(
         path,
         header.features_count(),
@@ -195,7 +206,7 @@ pub fn read(path: &Path) -> Result<Layer, IngestError> {
         }
         raw.properties = collector.0;
         let checked = match feature.fbs_feature().geometry() {
-            Some(geometry) => check_geometry(&geometry, 0),
+            Some(geometry) => check_geometry(&geometry, header_kind, 0),
             None => Ok(()),
         };
         if let Err(e) = checked {
@@ -270,11 +281,21 @@ mod tests {
     #[test]
     fn ring_ends_past_the_coordinates_are_refused() {
         let square = [0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0];
-        assert_eq!(geometry(&square, &[4], |g| check_geometry(g, 0)), Ok(()));
-        let forged = geometry(&square, &[9], |g| check_geometry(g, 0)).unwrap_err();
+        assert_eq!(
+            geometry(&square, &[4], |g| check_geometry(g, GeometryType::Polygon, 0)),
+            Ok(())
+        );
+        let forged = geometry(&square, &[9], |g| check_geometry(g, GeometryType::Polygon, 0)).unwrap_err();
         assert_eq!(forged, "a ring ends at point 9 of 4");
-        let odd = geometry(&square[..7], &[], |g| check_geometry(g, 0)).unwrap_err();
+        let odd = geometry(&square[..7], &[], |g| check_geometry(g, GeometryType::Polygon, 0)).unwrap_err();
         assert!(odd.contains("not pairs"), "{odd}");
+        // A point of no coordinates.
+        let empty = geometry(&[], &[], |g| check_geometry(g, GeometryType::Point, 0)).unwrap_err();
+        assert_eq!(empty, "a point without coordinates");
+        assert_eq!(
+            geometry(&[1.0, 2.0], &[], |g| check_geometry(g, GeometryType::Point, 0)),
+            Ok(())
+        );
     }
 
     #[test]
