@@ -42,7 +42,6 @@ pub(crate) fn bisect(graph: &Graph, weight: &[f64], k: usize, rng: &mut Rng) -> 
         mark: vec![0; n],
         stamp: 0,
         heap: BinaryHeap::new(),
-        cut: 0.0,
     };
     let mut owner = vec![0u32; n];
     let target = weight.iter().sum::<f64>() / k.max(1) as f64;
@@ -79,8 +78,6 @@ struct Cutter<'a> {
     mark: Vec<u32>,
     stamp: u32,
     heap: BinaryHeap<Reverse<(Key, u32)>>,
-    /// The border length [`Cutter::outline`] found last.
-    cut: f64,
 }
 
 /// One sweep's result.
@@ -132,7 +129,7 @@ impl Cutter<'_> {
             self.part[u as usize] = id;
         }
         let total: f64 = units.iter().map(|&u| self.weight[u as usize]).sum();
-        let whole = self.outline(units, id, None);
+        let (whole, _) = self.outline(units, id, None);
         let mut best: Option<(Sweep, bool)> = None;
         // Sweep for the first side, or (unless both want the same) for the second.
         let sides: &[bool] = if 2 * low == k { &[true] } else { &[true, false] };
@@ -259,8 +256,7 @@ impl Cutter<'_> {
         for &u in &taken {
             self.mark[u as usize] = mark;
         }
-        let side = self.outline(&taken, id, Some(mark));
-        let cut = self.cut;
+        let (side, cut) = self.outline(&taken, id, Some(mark));
         let rest = Outline {
             area: whole.area - side.area,
             perimeter: whole.perimeter - side.perimeter,
@@ -321,10 +317,9 @@ impl Cutter<'_> {
         joined
     }
 
-    /// The outline sums of `set`: the units of part `id` marked `mark`, or the whole
-    /// part (`None`); and in `self.cut` the border length between them and the rest of
-    /// the part.
-    fn outline(&mut self, set: &[u32], id: u32, mark: Option<u32>) -> Outline {
+    /// The outline sums of `set` (the units of part `id` marked `mark`, or the whole
+    /// part: `None`) and the border length between it and the rest of the part.
+    fn outline(&self, set: &[u32], id: u32, mark: Option<u32>) -> (Outline, f64) {
         let (mut o, mut cut) = (Outline::default(), 0.0);
         let in_set = |c: &Self, v: u32| match mark {
             None => c.part[v as usize] == id,
@@ -341,8 +336,7 @@ impl Cutter<'_> {
                 }
             }
         }
-        self.cut = cut;
-        o
+        (o, cut)
     }
 }
 

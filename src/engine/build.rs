@@ -55,6 +55,20 @@ pub struct Within {
     pub level: String,
 }
 
+/// An upper level a build made: districts of territories, regions of districts.
+struct BuiltLevel {
+    /// `district` or `region`.
+    name: &'static str,
+    /// The letter of its codes.
+    letter: char,
+    /// Its groups.
+    count: usize,
+    /// The group of each territory.
+    of_territory: Vec<u32>,
+    /// The group of each graph unit.
+    of_unit: Vec<u32>,
+}
+
 /// The groups of a [`Within`] over a unit graph: each unit's group, and each group's
 /// codes from its level up.
 struct Groups {
@@ -387,21 +401,17 @@ impl Engine {
         let mut chains: Vec<Vec<String>> = Vec::new();
         let mut of_unit = Vec::with_capacity(graph.units.len());
         for &u in &graph.units {
-            let code = state
-                .owner(&from.dataset.units, u)
-                .and_then(|leaf| state.ancestry(leaf).get(level).cloned().flatten());
-            of_unit.push(code.map(|code| {
-                *index.entry(code.clone()).or_insert_with(|| {
-                    let mut chain = vec![code.clone()];
-                    let mut at = code;
-                    for l in level..state.levels.len() - 1 {
-                        let Some(parent) = state.territories[l].get(&at).and_then(|t| t.parent.clone())
-                        else {
-                            break;
-                        };
-                        chain.push(parent.clone());
-                        at = parent;
-                    }
+            // The unit's chain of codes from the level up, if it is owned there.
+            let chain: Option<Vec<String>> = state.owner(&from.dataset.units, u).map(|leaf| {
+                state
+                    .ancestry(leaf)
+                    .into_iter()
+                    .skip(level)
+                    .map_while(|c| c)
+                    .collect()
+            });
+            of_unit.push(chain.filter(|c| !c.is_empty()).map(|chain| {
+                *index.entry(chain[0].clone()).or_insert_with(|| {
                     chains.push(chain);
                     chains.len() as u32 - 1
                 })
@@ -545,7 +555,7 @@ impl Engine {
         let tolerance = request.params.tolerance;
         let quality = unit_graph.quality(&owner, k, tolerance);
         // Upper levels: districts of whole territories, regions of whole districts.
-        let mut levels: Vec<(&str, char, usize, Vec<u32>)> = Vec::new();
+        let mut levels: Vec<BuiltLevel> = Vec::new();
         let (mut below, mut below_k) = (owner.clone(), k);
         for (name, letter, count) in [
             ("district", 'D', request.districts),
@@ -568,30 +578,34 @@ impl Engine {
             )?;
             let of_unit: Vec<u32> = below.iter().map(|&t| group[t as usize]).collect();
             let of_territory: Vec<u32> = match levels.last() {
-                Some((_, _, _, upper_of_territory)) => {
-                    upper_of_territory.iter().map(|&d| group[d as usize]).collect()
-                }
+                Some(upper) => upper.of_territory.iter().map(|&d| group[d as usize]).collect(),
                 None => group,
             };
-            levels.push((name, letter, count, of_territory));
+            levels.push(BuiltLevel {
+                name,
+                letter,
+                count,
+                of_territory,
+                of_unit: of_unit.clone(),
+            });
             (below, below_k) = (of_unit, count);
         }
         let level_quality = |i: usize| {
-            levels.get(i).map(|(_, _, count, of_territory)| {
-                let of_unit: Vec<u32> = owner.iter().map(|&t| of_territory[t as usize]).collect();
-                unit_graph.quality(&of_unit, *count, tolerance)
-            })
+            levels
+                .get(i)
+                .map(|l| unit_graph.quality(&l.of_unit, l.count, tolerance))
         };
         let (districts, regions) = (level_quality(0), level_quality(1));
         // The sheet's columns above the territories: built levels, or the groups kept.
         let columns: Vec<(String, Vec<String>)> = match &groups {
             None => levels
                 .iter()
-                .map(|(name, letter, count, of_territory)| {
-                    let codes = of_territory
+                .map(|l| {
+                    let codes = l
+                        .of_territory
                         .iter()
-                        .map(|&g| level_code(*letter, g as usize, *count, 2));
-                    ((*name).to_owned(), codes.collect())
+                        .map(|&g| level_code(l.letter, g as usize, l.count, 2));
+                    (l.name.to_owned(), codes.collect())
                 })
                 .collect(),
             Some((groups, _)) => (0..groups.levels.len())
