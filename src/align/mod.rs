@@ -6,6 +6,7 @@ pub mod ops;
 pub mod records;
 mod refusal;
 pub mod replace;
+pub mod rule_sheet;
 pub mod rules;
 pub mod sheet;
 pub mod state;

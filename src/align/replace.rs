@@ -16,7 +16,7 @@ use super::units::UnitIndex;
 /// first (their units and children have moved by then).
 ///
 /// What the sheet does not say is kept: territory names, locks, rep records,
-/// accounts; the parents of codes at the highest level the sheet gives, the levels
+/// accounts, rules with their territories and those territories' parents; the parents of codes at the highest level the sheet gives, the levels
 /// above it (a sheet without a `region` column keeps the regions), and territory
 /// reps when it has no rep column. A sheet equal to the alignment gives no operation.
 pub fn replacement(
@@ -102,9 +102,17 @@ pub fn replacement(
         }
     }
 
-    for l in 0..read {
+    // Rule territories have no units, so a sheet never lists them: they stay, with their
+    // parents (the rules sheet is where they change).
+    let mut held: Vec<BTreeSet<String>> = vec![BTreeSet::new(); current.levels.len()];
+    for rule in current.rules.values() {
+        for (l, code) in current.ancestry(&rule.territory).into_iter().enumerate() {
+            held[l].extend(code);
+        }
+    }
+    for (l, held) in held.iter().enumerate().take(read) {
         for code in current.territories[l].keys() {
-            if !sheet.territories[l].contains_key(code) {
+            if !sheet.territories[l].contains_key(code) && !held.contains(code) {
                 ops.push(Op::DeleteTerritory {
                     code: code.clone(),
                     level: level(l),

@@ -72,6 +72,18 @@ pub(crate) fn lines<R: Read>(csv: &mut csv::Reader<R>) -> (Vec<(usize, csv::Stri
     (records, problems)
 }
 
+/// The header of a CSV, as written.
+pub(crate) fn header<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<String>, SheetError> {
+    Ok(csv
+        .headers()
+        .map_err(|e| SheetError {
+            problems: vec![format!("header: {e}")],
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect())
+}
+
 /// Reads a sheet into a fresh alignment state (all or nothing).
 pub fn import(
     reader: impl Read,
@@ -82,12 +94,7 @@ pub fn import(
     let fail = |m: String| SheetError { problems: vec![m] };
     let mut state = AlignmentState::new(levels.to_vec(), units.len()).map_err(|r| fail(r.to_string()))?;
     let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
-    let header: Vec<String> = csv
-        .headers()
-        .map_err(|e| fail(format!("header: {e}")))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let header = header(&mut csv)?;
     let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let unit_col = find(&columns.unit).ok_or_else(|| {
         fail(format!(

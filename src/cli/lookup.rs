@@ -117,14 +117,7 @@ impl Route {
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
         let store = Arc::new(open_store(config)?);
         let engine = Engine::new(store.clone());
-        let plans: Vec<(Option<String>, Arc<geoalign::snapshot::Snapshot>)> =
-            match (&self.alignment, &self.team) {
-                (Some(a), _) => vec![(None, engine.snapshot(a)?)],
-                (None, Some(team)) => (engine.team_snapshots(team)?.into_iter())
-                    .map(|(t, s)| (Some(t), s))
-                    .collect(),
-                (None, None) => return Err(CliError::Usage("give --alignment or --team".into())),
-            };
+        let plans = plans(&engine, self.alignment.as_deref(), self.team.as_deref())?;
         let input = read_input(&self.file)?;
         let leads = route::parse_batch(&input).map_err(|e| failed(out, &self.file, e))?;
         let rows = route::route_batch(&store, &plans, &leads, self.country)?;
@@ -142,5 +135,21 @@ impl Route {
             rows.len()
         );
         Ok(())
+    }
+}
+
+/// The plans `--alignment` or `--team` (a team's active alignment, or every team's with
+/// `all`) name, each with its team.
+pub(super) fn plans(
+    engine: &Engine,
+    alignment: Option<&str>,
+    team: Option<&str>,
+) -> Result<geoalign::engine::PlanSnapshots, CliError> {
+    match (alignment, team) {
+        (Some(a), _) => Ok(vec![(None, engine.snapshot(a)?)]),
+        (None, Some(team)) => Ok((engine.team_snapshots(team)?.into_iter())
+            .map(|(t, s)| (Some(t), s))
+            .collect()),
+        (None, None) => Err(CliError::Usage("give --alignment or --team".into())),
     }
 }

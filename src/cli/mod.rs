@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: records::AccountsCommand,
     },
+    /// Rule territories of an alignment as a sheet (rule,priority,territory,...,condition).
+    Rules {
+        #[command(subcommand)]
+        command: records::RulesCommand,
+    },
     /// Unit metrics from other tables: `metrics import FILE.csv --dataset D --id-field zip`.
     Metrics {
         #[command(subcommand)]
@@ -174,6 +179,7 @@ fn execute(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
         Command::Rebalance(args) => args.run(&config, out),
         Command::Reps { command } => command.run(&config, out),
         Command::Accounts { command } => command.run(&config, out),
+        Command::Rules { command } => command.run(&config, out),
         Command::Lookup(args) => args.run(&config, out),
         Command::Geocode(args) => args.run(&config, out),
         Command::Route(args) => args.run(&config, out),

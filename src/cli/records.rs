@@ -1,4 +1,4 @@
-//! `geoalign reps import` and `geoalign accounts import`.
+//! `geoalign reps import`, `geoalign accounts import` and `geoalign rules import|export`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +42,39 @@ pub enum AccountsCommand {
         #[arg(long, default_value = "us")]
         country: Country,
     },
+    /// Write every account with its owner as CSV to standard output, one row per account
+    /// and plan (id,name,lon,lat,team,alignment,revision,unit,territory,chain,reps,placed_by,rule).
+    Export {
+        /// Alignment name.
+        #[arg(long, required_unless_present = "team", conflicts_with = "team")]
+        alignment: Option<String>,
+        /// A team's active alignment, or every team's with `all`.
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Make the alignment's rules say what a rules sheet says
+    /// (rule,priority,territory[,district,region],condition): one change set, undone with
+    /// `align undo`. Territories it names that do not exist are created.
+    Import {
+        /// The CSV rules sheet.
+        file: PathBuf,
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+        /// The revision the sheet is based on (default: current).
+        #[arg(long)]
+        expected_revision: Option<i64>,
+    },
+    /// Write the alignment's rules sheet (CSV) to standard output.
+    Export {
+        /// Alignment name.
+        #[arg(long)]
+        alignment: String,
+    },
 }
 
 /// A records file the parser refused, with its path.
@@ -70,12 +103,19 @@ impl RepsCommand {
 
 impl AccountsCommand {
     pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
-        let AccountsCommand::Import {
-            file,
-            alignment,
-            skip_unplaced,
-            country,
-        } = self;
+        let (file, alignment, skip_unplaced, country) = match self {
+            AccountsCommand::Import {
+                file,
+                alignment,
+                skip_unplaced,
+                country,
+            } => (file, alignment, skip_unplaced, country),
+            AccountsCommand::Export { alignment, team } => {
+                let engine = engine(config)?;
+                let plans = super::lookup::plans(&engine, alignment.as_deref(), team.as_deref())?;
+                return geoalign::export::accounts::write(&plans, &mut *out).map_err(Into::into);
+            }
+        };
         let store = Arc::new(open_store(config)?);
         let engine = Engine::new(store.clone());
         let snapshot = engine.snapshot(&alignment)?;
@@ -99,5 +139,44 @@ impl AccountsCommand {
             out.line(format_args!("  {line}"))?;
         }
         Ok(())
+    }
+}
+
+impl RulesCommand {
+    pub fn run(self, config: &Config, out: &mut Stdout) -> Result<(), CliError> {
+        let engine = engine(config)?;
+        match self {
+            RulesCommand::Export { alignment } => {
+                engine.export_rules(&alignment, &mut *out).map_err(Into::into)
+            }
+            RulesCommand::Import {
+                file,
+                alignment,
+                expected_revision,
+            } => {
+                let revision = match expected_revision {
+                    Some(r) => r,
+                    None => engine.snapshot(&alignment)?.revision,
+                };
+                let outcome = engine
+                    .replace_rules(&alignment, revision, open_input(&file)?, &author())
+                    .map_err(|e| match e {
+                        geoalign::engine::AlignError::Sheet(e) => refused(&file)(e),
+                        other => other.into(),
+                    })?;
+                let change = &outcome.change;
+                if change.is_empty() {
+                    out.line(format_args!(
+                        "alignment '{alignment}' already has the sheet's rules: revision {} unchanged",
+                        change.revision
+                    ))
+                } else {
+                    out.line(format_args!(
+                        "alignment '{alignment}' revision {}: {} (undo: geoalign align undo --alignment {alignment})",
+                        change.revision, change.summary
+                    ))
+                }
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
+use crate::align::rule_sheet;
 use crate::align::sheet::{self, SheetColumns, SheetReport};
 use crate::align::state::DEFAULT_LEVELS;
 use crate::align::{AlignmentState, Op, RepRecord, replace};
@@ -27,7 +28,7 @@ mod teams;
 pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph, Within};
 pub use error::AlignError;
 pub use rebalance::{MaxMoved, RebalanceProposal, RebalanceRequest, Transfer};
-pub use teams::{ALL_TEAMS, TeamSnapshots};
+pub use teams::{ALL_TEAMS, PlanSnapshots, TeamSnapshots};
 
 struct Live {
     /// The writer lock; it guards the stamp of the stored state `snapshot` was built from.
@@ -549,6 +550,37 @@ impl Engine {
             })?
             .done()?;
         Ok((outcome, report))
+    }
+
+    /// Writes an alignment's rules sheet ([`rule_sheet::export`]).
+    pub fn export_rules(&self, alignment: &str, out: impl std::io::Write) -> Result<(), AlignError> {
+        let snapshot = self.snapshot(alignment)?;
+        rule_sheet::export(&snapshot.state, out)
+            .map_err(|e| AlignError::Invalid(format!("writing the rules sheet: {e}")))
+    }
+
+    /// Makes an alignment's rules say what a rules sheet says, as one change set based
+    /// on `expected_revision` (see [`rule_sheet::RuleSheet::replacement`]). The sheet is
+    /// refused, changing nothing, when any row is.
+    pub fn replace_rules(
+        &self,
+        alignment: &str,
+        expected_revision: i64,
+        reader: impl std::io::Read,
+        author: &str,
+    ) -> Result<ChangeOutcome, AlignError> {
+        let levels = self.snapshot(alignment)?.state.levels.clone();
+        let sheet = rule_sheet::read(reader, &levels)?;
+        self.commit(alignment, expected_revision, author, None, |current| {
+            let ops = sheet.replacement(&current.state)?;
+            check_texts(&ops)?;
+            Ok(Plan {
+                summary: Some(rule_sheet::summary(&ops)),
+                ops,
+                undoes: None,
+            })
+        })?
+        .done()
     }
 
     /// Undoes a change set by appending its inverse as a new change set, guarded like

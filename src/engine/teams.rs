@@ -15,6 +15,10 @@ pub const ALL_TEAMS: &str = "all";
 /// Snapshots by team name.
 pub type TeamSnapshots = Vec<(String, Arc<Snapshot>)>;
 
+/// The snapshots a request answers from, each with the team it answers for (`None` for
+/// an alignment asked for by name).
+pub type PlanSnapshots = Vec<(Option<String>, Arc<Snapshot>)>;
+
 impl Engine {
     /// Makes `alignment` the plan of `team` (`Some(None)`: of no team) and its team's
     /// active plan or not (the team's previously active alignment stops being it);

@@ -5,6 +5,7 @@
 //! Every format writes the same [`Layer`]: a fixed list of typed [`Column`]s and one
 //! [`Record`] per feature, produced one at a time so memory stays flat in the output size.
 
+pub mod accounts;
 pub mod cache;
 pub mod csv;
 pub mod fgb;

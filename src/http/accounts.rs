@@ -1,4 +1,5 @@
-//! `GET /api/accounts/{id}`: an account, its point and who owns it.
+//! `GET /api/accounts/{id}`: an account, its point and who owns it; `GET /api/accounts`:
+//! every account with its owner per plan, as CSV.
 
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -8,7 +9,7 @@ use super::auth::Viewer;
 use super::problem::ProblemResponse;
 use super::query::Query;
 use super::teams::{OneOrByTeam, Plans};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, blocking};
 use crate::lookup::account::AccountView;
 
 /// Query of `GET /api/accounts/{id}`.
@@ -72,4 +73,33 @@ pub async fn show(
         )));
     }
     Ok(plans.answer(answers))
+}
+
+/// Every account with its owner in each plan asked for, as CSV (one row per account and
+/// plan: `id,name,lon,lat,team,alignment,revision,unit,territory,chain,reps,placed_by,rule`):
+/// with `team=all`, its owner in every team's active alignment.
+#[utoipa::path(get, path = "/api/accounts", operation_id = "exportAccounts", tag = "lookup",
+    params(AccountQuery),
+    responses((status = 200, description = "The accounts and their owners (CSV)", content_type = "text/csv", body = String),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse)))]
+#[get("/api/accounts")]
+pub async fn export(
+    _: Viewer,
+    state: web::Data<AppState>,
+    query: Query<AccountQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let plans = Plans::from_query(q.alignment, q.team)?;
+    let snapshots = plans.snapshots(&state).await?;
+    let name = snapshots
+        .iter()
+        .map(|(_, s)| s.alignment.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
+    let csv = blocking(move || {
+        let mut out = Vec::new();
+        crate::export::accounts::write(&snapshots, &mut out).map(|()| out)
+    })
+    .await?;
+    Ok(super::sheets::csv_attachment(&format!("{name}-accounts"), csv))
 }

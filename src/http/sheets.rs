@@ -39,16 +39,110 @@ pub async fn show(
         engine.export_sheet(&name, &mut out).map(|()| out)
     })
     .await?;
-    Ok(HttpResponse::Ok()
+    Ok(csv_attachment(&alignment, csv))
+}
+
+/// A CSV download named `{name}.csv`.
+pub(super) fn csv_attachment(name: &str, csv: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
             CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}.csv\"",
-                alignment.replace(['"', ';'], "_")
-            ),
+            format!("attachment; filename=\"{}.csv\"", name.replace(['"', ';'], "_")),
         ))
-        .body(csv))
+        .body(csv)
+}
+
+/// The body of a request that must be `text/csv` (400 naming the Content-Type otherwise).
+async fn read_csv_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    what: &str,
+) -> Result<web::BytesMut, ApiError> {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if !content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/csv")) {
+        return Err(ApiError::bad(
+            "Content-Type",
+            format!(
+                "{}: expected text/csv (send the header `Content-Type: text/csv`)",
+                content_type.unwrap_or("none")
+            ),
+        ));
+    }
+    read_batch_body(req, payload, what).await
+}
+
+/// An alignment's rules sheet: one row per rule territory, first first
+/// (`rule,priority,territory,district,region,condition`).
+#[utoipa::path(get, path = "/api/alignments/{alignment}/rules", operation_id = "getRules",
+    tag = "alignments", params(AlignmentPath),
+    responses((status = 200, description = "The rules sheet (CSV)", content_type = "text/csv", body = String),
+        (status = 404, response = ProblemResponse)))]
+#[get("/api/alignments/{alignment}/rules")]
+pub async fn show_rules(
+    _: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let alignment = path.into_inner();
+    let engine = state.engine.clone();
+    let name = alignment.clone();
+    let csv = blocking(move || {
+        let mut out = Vec::new();
+        engine.export_rules(&name, &mut out).map(|()| out)
+    })
+    .await?;
+    Ok(csv_attachment(&format!("{alignment}-rules"), csv))
+}
+
+/// Query of `PUT /api/alignments/{alignment}/rules`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PutRulesQuery {
+    /// The revision the rules sheet is based on (409 when stale).
+    pub expected_revision: i64,
+    /// Who (ignored when the request has a token: its name is the author).
+    pub author: Option<String>,
+}
+
+/// Make an alignment's rules say what a rules sheet says, as one change set based on
+/// `expected_revision` (undone with `undo`): rules the sheet lacks are deleted, the
+/// others created or changed, territories it names that do not exist are created with
+/// the parents it gives. Refused whole, naming every bad line (a condition over a field
+/// no account has: 422).
+#[utoipa::path(put, path = "/api/alignments/{alignment}/rules", operation_id = "putRules",
+    tag = "alignments", params(AlignmentPath, PutRulesQuery),
+    request_body(description = "The rules sheet", content(
+        (String = "text/csv", example = "rule,priority,territory,condition\nhc,1,ENT-HC-1,vertical = 'Healthcare'\n"))),
+    responses((status = 200, description = "Replaced", body = ChangeOutcome),
+        (status = 400, response = ProblemResponse), (status = 404, response = ProblemResponse),
+        (status = 403, response = ProblemResponse), (status = 409, response = ProblemResponse),
+        (status = 422, response = ProblemResponse)))]
+#[put("/api/alignments/{alignment}/rules")]
+pub async fn put_rules(
+    Editor(caller): Editor,
+    _: SameOrigin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: Query<PutRulesQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let alignment = path.into_inner();
+    let q = query.into_inner();
+    let body = read_csv_body(
+        &req,
+        payload,
+        "a CSV rules sheet (rule,priority,territory,...,condition)",
+    )
+    .await?;
+    let author = caller.author(q.author.as_deref().unwrap_or("")).to_owned();
+    let engine = state.engine.clone();
+    let outcome =
+        blocking(move || engine.replace_rules(&alignment, q.expected_revision, &body[..], &author)).await?;
+    state.metrics.change(&outcome.timings);
+    Ok(HttpResponse::Ok().json(outcome_body(&outcome)))
 }
 
 /// Query of `PUT /api/alignments/{alignment}/sheet`.
@@ -116,17 +210,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let alignment = path.into_inner();
     let q = query.into_inner();
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    if !content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/csv")) {
-        return Err(ApiError::bad(
-            "Content-Type",
-            format!(
-                "{}: expected text/csv (send the header `Content-Type: text/csv`)",
-                content_type.unwrap_or("none")
-            ),
-        ));
-    }
-    let body = read_batch_body(&req, payload, "a CSV sheet (unit_id,territory,...)").await?;
+    let body = read_csv_body(&req, payload, "a CSV sheet (unit_id,territory,...)").await?;
     let author = caller.author(q.author.as_deref().unwrap_or("")).to_owned();
     let engine = state.engine.clone();
     let (status, outcome, timings) = blocking(move || -> Result<_, ApiError> {

@@ -567,6 +567,28 @@ test('an edited sheet replaces the alignment in one change set, and a bad one is
 
   await post('/undo', { expected_revision: await revision(), author: 'test' });
   assert.equal((await ownerAt(unit.lngLat)).territory, unit.owner);
+
+  // The rules sheet: a condition over a field no account has is refused by line; a good
+  // one is one change set, listed by the rules sheet download.
+  const uploadRules = async (name, text) => {
+    await page.setInputFiles('#rules-file', { name, mimeType: 'text/csv', buffer: Buffer.from(`${text}\n`) });
+    const put = page.waitForResponse((r) => r.url().includes('/rules?') && r.request().method() === 'PUT');
+    await page.click('[data-testid="rules-upload"]');
+    return (await put).status();
+  };
+  const account = { name: 'Big Co', lon: unit.lngLat.lng, lat: unit.lngLat.lat, metrics: { employees: 500 } };
+  await post('/changes', { expected_revision: await revision(), author: 'test', changes: [{ op: 'upsert_accounts', accounts: { BIG1: account } }] });
+  const ruled = await revision();
+  await page.waitForFunction((r) => document.body.dataset.revision === String(r), ruled, WAIT);
+  assert.equal(await uploadRules('bad-rules.csv', `rule,territory,condition\nbig,${target},industry = 'Mining'`), 422);
+  await page.waitForFunction(() => /line 2: rule 'big': .*industry/.test(document.getElementById('message').textContent), null, WAIT);
+  assert.equal(await uploadRules('rules.csv', `rule,territory,condition\nbig,${target},employees >= 200`), 200);
+  await page.waitForFunction(() => /rules\.csv: rules replaced, revision \d+/.test(document.getElementById('message').textContent), null, WAIT);
+  assert.equal(await revision(), ruled + 1, 'one change set');
+  const rulesSheet = await (await fetch(new URL(await page.getAttribute('#export-links a[href*="/rules"]', 'href'), BASE))).text();
+  assert.match(rulesSheet, new RegExp(`^rule,priority,territory,district,region,condition\nbig,1,${target},`));
+  await post('/undo', { expected_revision: await revision(), author: 'test', revision: ruled + 1 });
+  await post('/undo', { expected_revision: await revision(), author: 'test', revision: ruled });
   assert.deepEqual(errors.filter((e) => !/Failed to load resource: the server responded with a status of 422/.test(e)), [], 'console errors');
   await context.close();
 });

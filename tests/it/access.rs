@@ -41,8 +41,10 @@ fn needs(method: &str, path: &str) -> Option<Role> {
     ];
     let edits = matches!(
         (method, path),
-        ("put", "/api/alignments/{alignment}/sheet")
-            | ("delete", "/api/alignments/{alignment}" | "/api/jobs/{id}")
+        (
+            "put",
+            "/api/alignments/{alignment}/sheet" | "/api/alignments/{alignment}/rules"
+        ) | ("delete", "/api/alignments/{alignment}" | "/api/jobs/{id}")
             | (
                 "post",
                 "/api/alignments/{alignment}/build" | "/api/alignments/{alignment}/rebalance"

@@ -906,3 +906,149 @@ fn rule_territories_place_accounts_by_their_attributes() {
         "{e}"
     );
 }
+
+/// The owner of each account of `snapshot`, with the rule that placed it.
+fn owners_of(snapshot: &Snapshot) -> BTreeMap<String, (String, Option<String>)> {
+    snapshot
+        .state
+        .accounts
+        .keys()
+        .map(|id| {
+            let view = snapshot.account_view(id).unwrap();
+            let territory = view
+                .owner
+                .get(&snapshot.state.levels[0])
+                .cloned()
+                .unwrap_or_default();
+            (id.clone(), (territory, view.rule.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn rules_sheets_round_trip_and_unit_sheets_keep_rule_territories() {
+    let (_dir, engine) = sample_engine();
+    let s = engine.snapshot("nyc").unwrap();
+    let accounts = "id,name,lon,lat,employees,vertical,channel,partner_id,lead_source\n\
+        H1,Mercy Hospital,-74.0061,40.7424,5000,Healthcare,direct,,web\n\
+        H2,Small Clinic,-73.95,40.65,40,Healthcare,direct,,referral\n\
+        P1,Reseller Shop,-73.85,40.75,12,Retail,partner,P17,web\n\
+        F1,Bank,-74.0061,40.7424,900,Finance,direct,,tradeshow\n\
+        G1,Corner Shop,-73.95,40.65,3,Retail,direct,,web\n";
+    let ops = geoalign::align::records::accounts(accounts.as_bytes(), &s.state).unwrap();
+    let s = engine.apply("nyc", s.revision, &ops, "t").unwrap().snapshot;
+    let district = s.state.territories[1].keys().next().unwrap().clone();
+    let other = s.state.territories[0].keys().nth(1).unwrap().clone();
+    // ENT-HC-1 and PARTNER-17 hold no unit: only rules give them accounts.
+    let sheet = format!(
+        "rule,priority,territory,district,condition\n\
+         ENT-HC,1,ENT-HC-1,{district},vertical = 'Healthcare' AND employees >= 1000\n\
+         PARTNER-17,2,PARTNER-17,{district},channel = 'partner' AND partner_id = 'P17'\n\
+         INSIDE,3,{other},,\"lead_source IN ('tradeshow', 'referral')\"\n"
+    );
+    let out = engine
+        .replace_rules("nyc", s.revision, sheet.as_bytes(), "t")
+        .unwrap();
+    assert!(
+        out.change.summary.contains("3 created") && out.change.summary.contains("2 territor(ies) created"),
+        "{}",
+        out.change.summary
+    );
+    let s = out.snapshot;
+    assert_eq!(
+        s.state.territories[0]["ENT-HC-1"].parent.as_deref(),
+        Some(district.as_str())
+    );
+    let owners = owners_of(&s);
+    assert_eq!(owners["H1"], ("ENT-HC-1".into(), Some("ENT-HC".into())));
+    assert_eq!(owners["P1"], ("PARTNER-17".into(), Some("PARTNER-17".into())));
+    assert_eq!(owners["H2"], (other.clone(), Some("INSIDE".into())));
+    assert_eq!(owners["G1"].1, None, "G1 is placed by its unit");
+
+    // The alignment's own sheets say what it says: replacing from them changes nothing
+    // (the unit sheet lists no rule territory, and used to delete them, refusing).
+    let (mut unit_sheet, mut rules_sheet) = (Vec::new(), Vec::new());
+    engine.export_sheet("nyc", &mut unit_sheet).unwrap();
+    engine.export_rules("nyc", &mut rules_sheet).unwrap();
+    let (same, _) = engine
+        .replace_sheet("nyc", s.revision, None, &unit_sheet[..], "t")
+        .unwrap();
+    assert!(same.change.is_empty(), "{}", same.change.summary);
+    let same = engine
+        .replace_rules("nyc", s.revision, &rules_sheet[..], "t")
+        .unwrap();
+    assert!(same.change.is_empty(), "{}", same.change.summary);
+
+    // A new alignment from the two sheets and the same accounts places every account alike.
+    engine
+        .import_sheet("copy", &s.dataset.name, None, None, &unit_sheet[..])
+        .unwrap();
+    let c = engine.snapshot("copy").unwrap();
+    let ops = geoalign::align::records::accounts(accounts.as_bytes(), &c.state).unwrap();
+    let c = engine.apply("copy", c.revision, &ops, "t").unwrap().snapshot;
+    let c = engine
+        .replace_rules("copy", c.revision, &rules_sheet[..], "t")
+        .unwrap()
+        .snapshot;
+    assert_eq!(owners_of(&c), owners);
+    let mut copied = Vec::new();
+    engine.export_rules("copy", &mut copied).unwrap();
+    assert_eq!(
+        String::from_utf8(copied).unwrap(),
+        String::from_utf8(rules_sheet).unwrap()
+    );
+
+    // A bad sheet is refused whole, by line, and changes nothing.
+    let bad = "rule,priority,territory,condition\n\
+        A,x,ENT-HC-1,vertical = 'Healthcare'\n\
+        B,2,ENT-HC-1,vertical = 'Healthcare'\n\
+        B,3,ENT-HC-1,vertical = 'Finance'\n\
+        C,4,,vertical = 'Finance'\n\
+        D,5,ENT-HC-1,vertical = = 1\n";
+    let AlignError::Sheet(e) = engine
+        .replace_rules("nyc", s.revision, bad.as_bytes(), "t")
+        .unwrap_err()
+    else {
+        panic!("a sheet error")
+    };
+    let joined = e.problems.join("\n");
+    for expected in [
+        "line 2: rule 'A': priority 'x' is not a whole number",
+        "line 4: rule 'B' is on line 3 already",
+        "line 5: rule 'C': no territory",
+        "line 6: rule 'D': ",
+    ] {
+        assert!(joined.contains(expected), "{expected:?} in {joined}");
+    }
+    let unknown = "rule,territory,condition\nA,ENT-HC-1,industry = 'Mining'\n";
+    let AlignError::Sheet(e) = engine
+        .replace_rules("nyc", s.revision, unknown.as_bytes(), "t")
+        .unwrap_err()
+    else {
+        panic!("a sheet error")
+    };
+    assert!(
+        e.problems[0].starts_with("line 2: rule 'A': ") && e.problems[0].contains("industry"),
+        "{:?}",
+        e.problems
+    );
+    assert_eq!(engine.snapshot("nyc").unwrap().revision, s.revision);
+
+    // An edited sheet is one change set; its undo restores every owner and rule.
+    let edited = format!(
+        "rule,territory,district,condition\n\
+         PARTNER-17,PARTNER-17,{district},channel = 'partner'\n\
+         ENT-HC,ENT-HC-1,{district},vertical = 'Healthcare'\n"
+    );
+    let e = engine
+        .replace_rules("nyc", s.revision, edited.as_bytes(), "t")
+        .unwrap()
+        .snapshot;
+    let edited_owners = owners_of(&e);
+    assert_eq!(edited_owners["H2"], ("ENT-HC-1".into(), Some("ENT-HC".into())));
+    assert_eq!(edited_owners["F1"].1, None, "INSIDE is gone");
+    assert_eq!(e.state.rules["PARTNER-17"].priority, 1);
+    let back = common::undo(&engine, "nyc").unwrap().snapshot;
+    assert_eq!(back.state.rules, s.state.rules);
+    assert_eq!(owners_of(&back), owners);
+}

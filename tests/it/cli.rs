@@ -532,7 +532,7 @@ fn logs_are_json_on_request_and_never_coloured_into_a_pipe() {
 }
 
 #[test]
-fn align_team_puts_alignments_in_teams_and_list_shows_them() {
+fn teams_routes_metrics_and_rules_sheets_work_from_the_cli() {
     let (dir, sample, _) = sample_store();
     assert!(
         run(on(&sample).args(["align", "create", "partners-2027", "--copy-of", "nyc"]))
@@ -632,4 +632,49 @@ fn align_team_puts_alignments_in_teams_and_list_shows_them() {
     assert!(team(&["--alignment", "nyc", "--no-team"]).status.success());
     let list = run(on(&sample).args(["align", "list"]));
     assert!(!String::from_utf8_lossy(&list.stdout).contains("core"));
+
+    // A rules sheet in and out; a bad one refused naming the file and line.
+    let accounts = write_file(
+        dir.path(),
+        "accounts.csv",
+        "id,name,lon,lat,employees\nA1,Big Co,-73.9857,40.7484,900\n",
+    );
+    let imported = run(on(&sample)
+        .args(["accounts", "import", "--alignment", "nyc"])
+        .arg(&accounts));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let rules = write_file(
+        dir.path(),
+        "rules.csv",
+        "rule,territory,district,condition\nbig,ENT-1,Manhattan,employees >= 500\n",
+    );
+    let imported = run(on(&sample)
+        .args(["rules", "import", "--alignment", "nyc"])
+        .arg(&rules));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        String::from_utf8_lossy(&imported.stdout)
+            .contains("1 created, 0 changed, 0 deleted; 1 territor(ies) created"),
+        "{}",
+        String::from_utf8_lossy(&imported.stdout)
+    );
+    let exported = run(on(&sample).args(["rules", "export", "--alignment", "nyc"]));
+    assert_eq!(
+        String::from_utf8_lossy(&exported.stdout),
+        "rule,priority,territory,district,region,condition\nbig,1,ENT-1,Manhattan,North,employees >= 500\n"
+    );
+    let bad = write_file(
+        dir.path(),
+        "bad-rules.csv",
+        "rule,territory,condition\nbig,ENT-1,revenue > 5\n",
+    );
+    let refused = run(on(&sample)
+        .args(["rules", "import", "--alignment", "nyc"])
+        .arg(&bad));
+    assert_status(&refused, 2, "bad-rules.csv");
+    assert_status(
+        &refused,
+        2,
+        "line 2: rule 'big': no account has a field 'revenue'",
+    );
 }

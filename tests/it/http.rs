@@ -509,6 +509,66 @@ async fn sheets_create_replace_and_delete_alignments_over_http() {
         "{history}"
     );
 
+    // The rules sheet: read, replaced as a change set guarded by the revision, refused
+    // by line when a condition names a field no account has.
+    let (_, _, nyc) = get(&app, "/api/alignments/nyc").await;
+    let account = json!({"expected_revision": nyc["revision"], "changes": [{"op": "upsert_accounts",
+        "accounts": {"A1": {"name": "Big Co", "lon": -73.97, "lat": 40.78, "metrics": {"employees": 500}}}}]});
+    let upsert = test::TestRequest::post()
+        .uri("/api/alignments/nyc/changes")
+        .set_json(&account);
+    let (status, outcome) = send(&app, upsert).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let revision = outcome["revision"].as_i64().unwrap();
+    let rules = "rule,territory,condition\nbig,T1001,employees >= 200\n";
+    let uri = |r: i64| format!("/api/alignments/nyc/rules?expected_revision={r}");
+    let (status, problem) = send(&app, put(&uri(revision + 1), rules)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let bad = "rule,territory,condition\nbig,T1001,industry = 'Mining'\n";
+    let (status, problem) = send(&app, put(&uri(revision), bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 2: rule 'big': ")
+            && problem["detail"].as_str().unwrap().contains("industry"),
+        "{problem}"
+    );
+    let (status, changed) = send(&app, put(&uri(revision), rules)).await;
+    assert_eq!(
+        (status, changed["revision"].as_i64()),
+        (StatusCode::OK, Some(revision + 1)),
+        "{changed}"
+    );
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/alignments/nyc/rules")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert_eq!(
+        body,
+        "rule,priority,territory,district,region,condition\nbig,1,T1001,Manhattan,North,employees >= 200\n"
+    );
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/accounts?alignment=nyc")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    let row = body.lines().find(|l| l.starts_with("A1,")).unwrap_or_default();
+    assert!(
+        row.ends_with(",T1001,T1001 > Manhattan > North,R1001,rule,big"),
+        "{body}"
+    );
+
     let (status, problem) = send(&app, test::TestRequest::delete().uri("/api/alignments/copy")).await;
     assert_eq!(
         (status, problem["parameter"].as_str()),

@@ -203,6 +203,8 @@ pub(crate) fn request(
         let csv = match path {
             "/api/geocode" => "id,address\na,\"350 5th Ave, New York, NY 10118\"\n",
             "/api/alignments/{alignment}/sheet" => include_str!("../../data/nyc_alignment.csv"),
+            // The walked alignment has no accounts, so no rule could name a field.
+            "/api/alignments/{alignment}/rules" => "rule,territory,condition\n",
             _ => "id,lon,lat\na,-73.9857,40.7484\n",
         };
         return request
