@@ -53,6 +53,8 @@ test('a viewer signs in and sees the map without editing tools', { timeout: 120_
     for (const selector of ['[data-testid=assign]', '#tool-box', '#tool-brush', '[data-testid=undo]', '#scenario-copy']) {
       assert.equal(await page.isVisible(selector), false, `${selector} hidden for a viewer`);
     }
+    // The history list has height once its entries arrive (a fetch after the map is ready).
+    await page.waitForSelector('[data-testid=history] li', { state: 'visible', ...WAIT });
     assert.equal(await page.isVisible('[data-testid=history]'), true, 'the history is still shown');
     assert.deepEqual(errors, [], 'console errors');
   } finally {
