@@ -12,13 +12,10 @@ fn reader(input: impl Read) -> csv::Reader<impl Read> {
     csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input)
 }
 
+/// The header, lowercased.
 fn header(csv: &mut csv::Reader<impl Read>) -> Result<Vec<String>, SheetError> {
-    Ok(csv
-        .headers()
-        .map_err(|e| SheetError {
-            problems: vec![format!("header: {e}")],
-        })?
-        .iter()
+    Ok(super::sheet::header(csv)?
+        .into_iter()
         .map(|h| h.to_ascii_lowercase())
         .collect())
 }

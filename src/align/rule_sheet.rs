@@ -12,7 +12,7 @@ use super::sheet::{SheetError, header, lines};
 use super::state::AlignmentState;
 
 /// One rule of a rules sheet, with the line it was read from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct RuleRow {
     line: usize,
     id: String,
@@ -21,11 +21,13 @@ struct RuleRow {
     /// first empty cell.
     chain: Vec<String>,
     condition: String,
+    /// The condition parsed (checked against an alignment's fields by `replacement`).
+    parsed: Condition,
 }
 
 /// A rules sheet read and checked on its own (ids, priorities, conditions' syntax,
 /// parents that agree); [`RuleSheet::replacement`] checks it against an alignment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RuleSheet {
     rows: Vec<RuleRow>,
 }
@@ -120,16 +122,20 @@ pub fn read(input: impl Read, levels: &[String]) -> Result<RuleSheet, SheetError
             problems.push(format!("line {line}: rule '{id}': no condition"));
             continue;
         };
-        if let Err(e) = Condition::parse(condition) {
-            problems.push(format!("line {line}: rule '{id}': {}", e.reason));
-            continue;
-        }
+        let parsed = match Condition::parse(condition) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                problems.push(format!("line {line}: rule '{id}': {}", e.reason));
+                continue;
+            }
+        };
         rows.push(RuleRow {
             line,
             id: id.to_owned(),
             priority,
             chain,
             condition: condition.to_owned(),
+            parsed,
         });
     }
     problems.extend(parent_conflicts(&rows, levels));
@@ -176,8 +182,7 @@ impl RuleSheet {
             .rows
             .iter()
             .filter_map(|row| {
-                let condition = Condition::parse(&row.condition).ok()?;
-                let e = condition.check(&fields).err()?;
+                let e = row.parsed.check(&fields).err()?;
                 Some(format!("line {}: rule '{}': {}", row.line, row.id, e.reason))
             })
             .collect();
