@@ -120,16 +120,9 @@ impl Change {
                 }
             }
         }
-        // The same accounts (shared, unchanged): only owners can differ, once per account.
-        let (old, new) = (&before.state.accounts, &after.state.accounts);
-        let same = std::sync::Arc::ptr_eq(old, new);
-        let seen = (!same)
-            .then(|| old.iter())
-            .into_iter()
-            .flatten()
-            .chain(new.iter());
-        for (id, account) in seen {
-            if (!same && old.get(id) != new.get(id)) || before.account_owner(id) != after.account_owner(id) {
+        // Accounts whose record or owner changed: where they were and are.
+        for (_, old, new) in before.account_changes(&after.state, &after.places) {
+            for (account, _) in [old, new].into_iter().flatten() {
                 areas.point(account.record.lon, account.record.lat);
             }
         }

@@ -1,6 +1,7 @@
 //! Alignments: postal units -> territory -> district -> region, with reps,
 //! accounts, locks and change sets that can be undone.
 
+pub mod field_map;
 pub mod metrics;
 pub mod ops;
 pub mod records;

@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+use std::sync::Arc;
+
+use super::field_map::{FieldMap, Text, intern};
 
 use super::ops::{AccountRecord, Op, RepRecord};
 use super::sheet::SheetError;
@@ -118,6 +121,23 @@ fn read_reps(input: impl Read, state: Option<&AlignmentState>) -> Result<RepsRea
 /// Geocodes an account's address to (lon, lat), or says why it cannot.
 pub type Place<'a> = &'a dyn Fn(&str) -> Result<(f64, f64), String>;
 
+/// Which columns of a CSV (read from memory) are text: those with a non-empty value
+/// that is not a number. The others are metrics.
+fn text_columns(bytes: &[u8], columns: usize) -> Vec<bool> {
+    let mut text = vec![false; columns];
+    let mut csv = reader(bytes);
+    let mut record = csv::StringRecord::new();
+    // A row that cannot be read ends the scan: the second pass reports it by line.
+    while let Ok(true) = csv.read_record(&mut record) {
+        for (i, value) in record.iter().enumerate().take(columns) {
+            if !text[i] && !value.is_empty() && value.parse::<f64>().is_err() {
+                text[i] = true;
+            }
+        }
+    }
+    text
+}
+
 /// Accounts read from CSV: the operations, and the rows placed or not by address.
 #[derive(Debug, Clone)]
 pub struct AccountImport {
@@ -146,7 +166,15 @@ pub fn accounts_placed(
     place: Place,
     skip_unplaced: bool,
 ) -> Result<AccountImport, SheetError> {
-    let mut csv = reader(input);
+    // Read twice (column kinds, then rows) from memory rather than keeping a
+    // record per row: a million accounts are a hundred megabytes of CSV, and several
+    // times that as records.
+    let mut bytes = Vec::new();
+    let mut input = input;
+    input.read_to_end(&mut bytes).map_err(|e| SheetError {
+        problems: vec![format!("reading the accounts: {e}")],
+    })?;
+    let mut csv = reader(bytes.as_slice());
     let header = header(&mut csv)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let (lon_col, lat_col, address_col) = (col("lon"), col("lat"), col("address"));
@@ -171,23 +199,23 @@ pub fn accounts_placed(
         territory_col,
         address_col,
     ];
+    let names: Vec<Text> = header.iter().map(|h| intern(h)).collect();
     let mut problems = Vec::new();
     let mut unplaced = Vec::new();
     let mut placed = 0;
     let mut accounts = BTreeMap::new();
     let mut overrides = Vec::new();
-    let (records, mut read_problems) = super::sheet::lines(&mut csv);
-    problems.append(&mut read_problems);
-    // A column is a metric when every value in it is a number, else a text attribute.
-    let text: Vec<bool> = (0..header.len())
-        .map(|i| {
-            records
-                .iter()
-                .filter_map(|(_, r)| r.get(i).filter(|v| !v.is_empty()))
-                .any(|v| v.parse::<f64>().is_err())
-        })
-        .collect();
-    for (line, record) in records {
+    let text = text_columns(&bytes, header.len());
+    let mut record = csv::StringRecord::new();
+    for line in 2.. {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        }
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
         let Some(id) = get(Some(id_col)) else {
             problems.push(format!("line {line}: empty account id"));
@@ -216,29 +244,29 @@ pub fn accounts_placed(
                 lon.zip(lat)
             }
         };
-        let mut metrics = BTreeMap::new();
-        let mut attributes = BTreeMap::new();
-        for (i, name) in header.iter().enumerate() {
+        let mut metrics = FieldMap::default();
+        let mut attributes = FieldMap::default();
+        for (i, name) in names.iter().enumerate() {
             if fixed.contains(&Some(i)) {
                 continue;
             }
             let Some(value) = get(Some(i)) else { continue };
             if text[i] {
-                attributes.insert(name.clone(), value.to_owned());
+                attributes.insert_shared(name, intern(value));
             } else if let Some(v) = number(name, value, line, &mut problems) {
-                metrics.insert(name.clone(), v);
+                metrics.insert_shared(name, v);
             }
         }
         if let Some((lon, lat)) = location {
             accounts.insert(
                 id.to_owned(),
-                AccountRecord {
+                Arc::new(AccountRecord {
                     name: get(Some(name_col)).unwrap_or(id).to_owned(),
                     lon,
                     lat,
                     metrics,
                     attributes,
-                },
+                }),
             );
         }
         if let Some(territory) = get(territory_col) {

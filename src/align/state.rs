@@ -30,11 +30,11 @@ pub struct Territory {
 }
 
 /// A customer account and its explicit owner, if overridden.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
     /// Name, location and metrics.
     #[serde(flatten)]
-    pub record: AccountRecord,
+    pub record: Arc<AccountRecord>,
     /// Territory that owns it regardless of location.
     pub override_territory: Option<String>,
 }
@@ -181,12 +181,12 @@ impl AlignmentState {
         for a in self.accounts.values() {
             for name in a.record.metrics.keys() {
                 if !kinds.contains_key(name) {
-                    kinds.insert(name.clone(), Kind::Number);
+                    kinds.insert(name.to_owned(), Kind::Number);
                 }
             }
             for name in a.record.attributes.keys() {
                 if !kinds.contains_key(name) {
-                    kinds.insert(name.clone(), Kind::Text);
+                    kinds.insert(name.to_owned(), Kind::Text);
                 }
             }
         }
@@ -196,12 +196,17 @@ impl AlignmentState {
     /// The leaf territory owning unit `i`: its explicit assignment, or for a
     /// point unit without one, the owner of the polygon containing it.
     pub fn owner<'a>(&'a self, units: &UnitIndex, i: u32) -> Option<&'a str> {
-        if let Some(t) = self.assignment[i as usize].as_deref() {
+        self.owner_shared(units, i).map(|t| &**t)
+    }
+
+    /// [`AlignmentState::owner`] as the shared code the assignment holds.
+    pub fn owner_shared<'a>(&'a self, units: &UnitIndex, i: u32) -> Option<&'a Arc<str>> {
+        if let Some(t) = &self.assignment[i as usize] {
             return Some(t);
         }
         let unit = units.get(i);
         match (unit.kind, unit.parent) {
-            (UnitKind::Point, Some(p)) => self.assignment[p as usize].as_deref(),
+            (UnitKind::Point, Some(p)) => self.assignment[p as usize].as_ref(),
             _ => None,
         }
     }

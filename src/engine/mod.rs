@@ -3,6 +3,7 @@
 //! swap it in atomically) and undoes them. One writer per alignment; readers
 //! take the current `Arc<Snapshot>` without waiting.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -24,6 +25,9 @@ mod error;
 pub mod jobs;
 mod rebalance;
 mod teams;
+mod texts;
+
+use texts::check_texts;
 
 pub use build::{BuildOutcome, BuildRequest, SeedPlacement, UnitGraph, Within};
 pub use error::AlignError;
@@ -509,7 +513,7 @@ impl Engine {
         check_texts(ops)?;
         self.commit(alignment, expected_revision, author, keyed, |_| {
             Ok(Plan {
-                ops: ops.to_vec(),
+                ops: Cow::Borrowed(ops),
                 undoes: None,
                 summary: None,
             })
@@ -544,7 +548,7 @@ impl Engine {
                 check_texts(&ops)?;
                 Ok(Plan {
                     summary: Some(replace::summary(&ops)),
-                    ops,
+                    ops: Cow::Owned(ops),
                     undoes: None,
                 })
             })?
@@ -576,7 +580,7 @@ impl Engine {
             check_texts(&ops)?;
             Ok(Plan {
                 summary: Some(rule_sheet::summary(&ops)),
-                ops,
+                ops: Cow::Owned(ops),
                 undoes: None,
             })
         })?
@@ -627,7 +631,7 @@ impl Engine {
                 check_undo_conflicts(alignment, target, &history)?;
             }
             Ok(Plan {
-                ops: target.inverse.clone(),
+                ops: Cow::Owned(target.inverse.clone()),
                 undoes: Some(target.revision),
                 summary: Some(format!("undo of revision {}", target.revision)),
             })
@@ -639,13 +643,13 @@ impl Engine {
     /// [`Plan`] against the current snapshot, applies it in memory, builds the next
     /// snapshot, persists the difference (with the keyed answer), swaps the snapshot in
     /// and runs the hooks with the one [`Change`].
-    fn commit(
+    fn commit<'p>(
         &self,
         alignment: &str,
         expected_revision: i64,
         author: &str,
         keyed: Option<&Keyed<ChangeOutcome>>,
-        plan: impl FnOnce(&Snapshot) -> Result<Plan, AlignError>,
+        plan: impl FnOnce(&Snapshot) -> Result<Plan<'p>, AlignError>,
     ) -> Result<Applied<ChangeOutcome>, AlignError> {
         let live = self.live(alignment)?;
         let mut stamp = live.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -742,8 +746,9 @@ impl Engine {
 
 /// What a commit applies: the operations, the revision they undo, and the change
 /// log's summary (default: the operations' summaries).
-struct Plan {
-    ops: Vec<Op>,
+struct Plan<'p> {
+    /// Borrowed from the caller when it has them.
+    ops: Cow<'p, [Op]>,
     undoes: Option<i64>,
     summary: Option<String>,
 }
@@ -777,69 +782,6 @@ pub(crate) fn check_name(name: &str) -> Result<(), AlignError> {
 }
 
 pub use crate::align::MAX_TEXT_CHARS;
-
-/// Refuses operations carrying a code, unit id or name longer than [`MAX_TEXT_CHARS`]
-/// or holding control characters (newlines, NUL, ANSI escapes), naming the field
-/// (`changes[0].territory`).
-fn check_texts(ops: &[Op]) -> Result<(), AlignError> {
-    /// A step of the path to a value; the path is spelt out only for a refusal.
-    enum Step<'a> {
-        Index(usize),
-        Key(&'a str),
-    }
-    fn spelt(path: &[Step]) -> String {
-        path.iter()
-            .map(|step| match step {
-                Step::Index(i) => format!("[{i}]"),
-                Step::Key(k) => format!(".{k}"),
-            })
-            .collect()
-    }
-    fn walk<'a>(value: &'a serde_json::Value, path: &mut Vec<Step<'a>>) -> Result<(), AlignError> {
-        match value {
-            serde_json::Value::String(text) => {
-                let control = text.chars().find(|c| c.is_control());
-                // Bytes bound characters from above: count them only when it may matter.
-                let chars = if text.len() > MAX_TEXT_CHARS {
-                    text.chars().count()
-                } else {
-                    0
-                };
-                if chars > MAX_TEXT_CHARS {
-                    return Err(AlignError::Invalid(format!(
-                        "changes{}: {chars} characters; at most {MAX_TEXT_CHARS}",
-                        spelt(path)
-                    )));
-                }
-                if let Some(c) = control {
-                    return Err(AlignError::Invalid(format!(
-                        "changes{}: holds the control character {c:?}",
-                        spelt(path)
-                    )));
-                }
-                Ok(())
-            }
-            serde_json::Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
-                path.push(Step::Index(i));
-                walk(v, path)?;
-                path.pop();
-                Ok(())
-            }),
-            serde_json::Value::Object(fields) => fields.iter().try_for_each(|(k, v)| {
-                path.push(Step::Key(k));
-                walk(v, path)?;
-                path.pop();
-                Ok(())
-            }),
-            _ => Ok(()),
-        }
-    }
-    for (i, op) in ops.iter().enumerate() {
-        let value = serde_json::to_value(op).map_err(|e| AlignError::Invalid(e.to_string()))?;
-        walk(&value, &mut vec![Step::Index(i)])?;
-    }
-    Ok(())
-}
 
 /// Refuses to undo `target` when a later change set that still stands changed one of
 /// the units `target` changed (named by its operations or their inverse). Pairs of a

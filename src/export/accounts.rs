@@ -32,10 +32,9 @@ pub fn write(plans: &[(Option<String>, Arc<Snapshot>)], out: impl Write) -> Resu
     csv.write_record(HEADER)?;
     for (team, s) in plans {
         let revision = s.revision.to_string();
-        for (id, account) in s.state.accounts.iter() {
+        for (id, account, place) in s.placed_accounts() {
             let record = &account.record;
-            let unit = s.account_units.get(id).copied().flatten();
-            let placed = s.account_owner(id);
+            let (unit, placed) = (place.unit, place.owner());
             let rule = placed
                 .and_then(|(_, by)| by.rule().map(str::to_owned))
                 .unwrap_or_default();
@@ -47,7 +46,7 @@ pub fn write(plans: &[(Option<String>, Arc<Snapshot>)], out: impl Write) -> Resu
                 .map(|t| t.reps.iter().map(String::as_str).collect::<Vec<_>>().join(";"))
                 .unwrap_or_default();
             csv.write_record([
-                id.as_str(),
+                id,
                 &record.name,
                 &record.lon.to_string(),
                 &record.lat.to_string(),

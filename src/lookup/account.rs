@@ -47,7 +47,7 @@ impl Snapshot {
     /// An account with its owner, or `None` when the alignment has no such account.
     pub fn account_view(&self, id: &str) -> Option<AccountView> {
         let account = self.state.accounts.get(id)?;
-        let unit = self.account_units.get(id).copied().flatten();
+        let unit = self.account_unit(id);
         let unit_territory = unit.and_then(|u| self.state.owner(&self.dataset.units, u));
         let placed = self.account_owner(id);
         let (owner, reps) = placed.map(|(leaf, _)| self.chain(leaf)).unwrap_or_default();
@@ -55,13 +55,20 @@ impl Snapshot {
             id: id.to_owned(),
             name: account.record.name.clone(),
             point: [account.record.lon, account.record.lat],
-            metrics: account.record.metrics.clone(),
+            metrics: account
+                .record
+                .metrics
+                .iter()
+                .map(|(k, v)| (k.to_owned(), *v))
+                .collect(),
             unit: unit.map(|u| self.dataset.units.get(u).id.clone()),
             unit_territory: unit_territory.map(str::to_owned),
             owner,
             reps,
             is_override: placed.is_some_and(|(t, by)| by == PlacedBy::Override && Some(t) != unit_territory),
-            attributes: account.record.attributes.clone(),
+            attributes: (account.record.attributes.iter())
+                .map(|(k, v)| (k.to_owned(), v.to_string()))
+                .collect(),
             placed_by: placed.map(|(_, by)| by.name()),
             rule: placed.and_then(|(_, by)| by.rule().map(str::to_owned)),
         })

@@ -508,13 +508,13 @@ fn load_state(
         Ok((
             r.get::<_, String>(0)?,
             Account {
-                record: AccountRecord {
+                record: Arc::new(AccountRecord {
                     name: r.get(1)?,
                     lon: r.get(2)?,
                     lat: r.get(3)?,
                     metrics: serde_json::from_str(&metrics).unwrap_or_default(),
                     attributes: serde_json::from_str(&attributes).unwrap_or_default(),
-                },
+                }),
                 override_territory: r.get(5)?,
             },
         ))

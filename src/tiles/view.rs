@@ -524,12 +524,11 @@ fn points(snapshot: &Snapshot) -> (Vec<PointItem>, Vec<PointItem>) {
             })
         })
         .collect();
-    let accounts = state
-        .accounts
-        .iter()
-        .map(|(id, a)| {
+    let accounts = snapshot
+        .placed_accounts()
+        .map(|(id, a, place)| {
             let mut properties = vec![("name".to_owned(), PointValue::Text(a.record.name.clone()))];
-            if let Some((owner, by)) = snapshot.account_owner(id) {
+            if let Some((owner, by)) = place.owner() {
                 properties.push((state.levels[0].clone(), PointValue::Text(owner.to_owned())));
                 properties.push((
                     "override".to_owned(),
@@ -541,15 +540,15 @@ fn points(snapshot: &Snapshot) -> (Vec<PointItem>, Vec<PointItem>) {
                 }
             }
             for (name, value) in &a.record.metrics {
-                properties.push((name.clone(), PointValue::Number(*value)));
+                properties.push((name.to_owned(), PointValue::Number(*value)));
             }
             for (name, value) in &a.record.attributes {
                 if !properties.iter().any(|(n, _)| n == name) {
-                    properties.push((name.clone(), PointValue::Text(value.clone())));
+                    properties.push((name.to_owned(), PointValue::Text(value.to_string())));
                 }
             }
             PointItem {
-                id: id.clone(),
+                id: id.to_owned(),
                 at: lonlat_to_world(a.record.lon, a.record.lat),
                 properties,
             }

@@ -711,7 +711,10 @@ fn rule_territories_place_accounts_by_their_attributes() {
         F1,Bank,-74.0061,40.7424,900,Finance,direct,,tradeshow\n";
     let ops = geoalign::align::records::accounts(accounts.as_bytes(), &s.state).unwrap();
     let s = engine.apply("nyc", s.revision, &ops, "t").unwrap().snapshot;
-    assert_eq!(s.state.accounts["H1"].record.attributes["vertical"], "Healthcare");
+    assert_eq!(
+        s.state.accounts["H1"].record.attributes["vertical"].as_ref(),
+        "Healthcare"
+    );
     assert_eq!(s.state.accounts["H1"].record.metrics["employees"], 5000.0);
     assert!(
         !s.state.accounts["H1"]

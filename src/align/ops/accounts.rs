@@ -38,7 +38,7 @@ impl AlignmentState {
     /// `upsert_accounts`: adds or replaces accounts, keeping their overrides.
     pub(super) fn upsert_accounts(
         &mut self,
-        accounts: &BTreeMap<String, AccountRecord>,
+        accounts: &BTreeMap<String, Arc<AccountRecord>>,
     ) -> Result<Vec<Op>, Refusal> {
         for (id, a) in accounts {
             if id.trim().is_empty() {

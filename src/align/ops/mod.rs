@@ -4,9 +4,11 @@
 //! reps, accounts and locks.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::field_map::{FieldMap, Text};
 use super::refusal::Refusal;
 use super::state::AlignmentState;
 use super::units::UnitIndex;
@@ -138,7 +140,8 @@ pub enum Op {
     /// Adds or replaces accounts.
     UpsertAccounts {
         /// Accounts by id.
-        accounts: BTreeMap<String, AccountRecord>,
+        #[schema(value_type = BTreeMap<String, AccountRecord>)]
+        accounts: BTreeMap<String, Arc<AccountRecord>>,
     },
     /// Removes accounts.
     DeleteAccounts {
@@ -216,15 +219,22 @@ pub struct AccountRecord {
     pub lat: f64,
     /// Numeric metrics (revenue, potential, employees, ...).
     #[serde(default)]
-    pub metrics: BTreeMap<String, f64>,
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub metrics: FieldMap<f64>,
     /// Text attributes (vertical, channel, lead source, partner, ...) that rules read.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub attributes: FieldMap<Text>,
 }
+
+/// Every number of a record is finite (JSON has no NaN, and CSV values and locations
+/// are checked), so equality is reflexive; being `Eq` lets an `Arc` of a record (and
+/// the map of a million of them) compare equal to itself without looking inside.
+impl Eq for AccountRecord {}
 
 impl crate::align::rules::Fields for AccountRecord {
     fn text(&self, name: &str) -> Option<&str> {
-        self.attributes.get(name).map(String::as_str)
+        self.attributes.get(name).map(|t| t.as_ref())
     }
     fn number(&self, name: &str) -> Option<f64> {
         self.metrics.get(name).copied()

@@ -11,6 +11,7 @@ use rstar::{AABB, RTree, RTreeObject};
 use serde::Serialize;
 
 use crate::align::metrics::TerritoryMetrics;
+use crate::align::state::Account;
 use crate::align::{AlignmentState, PlacedBy, UnitIndex};
 use crate::change::Change;
 use crate::index::RepIndex;
@@ -18,6 +19,12 @@ use crate::index::grid::PointGrid;
 use crate::store::Store;
 use crate::store::StoreError;
 use crate::topo::{self, DissolveMethod, Topology};
+
+mod account_totals;
+mod places;
+
+use account_totals::AccountTotals;
+pub use places::{AccountPlace, AccountPlaces};
 
 /// Snapping tolerance for building a dataset's topology, in degrees (~1 cm).
 pub const TOPOLOGY_TOLERANCE: f64 = 1e-7;
@@ -199,8 +206,8 @@ pub struct Snapshot {
     pub state: Arc<AlignmentState>,
     /// Dissolved shapes per level (index 0 = leaf), by code.
     pub shapes: Vec<BTreeMap<String, Arc<Shape>>>,
-    /// The unit containing each account's location.
-    pub account_units: Arc<BTreeMap<String, Option<u32>>>,
+    /// Each account's unit and owner, in account order.
+    pub places: Arc<AccountPlaces>,
     /// Reps' home locations for nearest-rep queries.
     pub rep_index: Arc<RepIndex>,
 }
@@ -223,11 +230,7 @@ impl Snapshot {
         dataset: Arc<DatasetModel>,
         state: AlignmentState,
     ) -> Snapshot {
-        let account_units = state
-            .accounts
-            .iter()
-            .map(|(id, a)| (id.clone(), dataset.unit_at(a.record.lon, a.record.lat)))
-            .collect();
+        let places = Arc::new(AccountPlaces::new(&state, &dataset));
         let touched: Vec<BTreeSet<String>> = state
             .territories
             .iter()
@@ -241,7 +244,7 @@ impl Snapshot {
             rep_index: Arc::new(rep_index(&state)),
             state: Arc::new(state),
             shapes: Vec::new(),
-            account_units: Arc::new(account_units),
+            places,
         };
         empty.refresh(touched).0
     }
@@ -249,23 +252,9 @@ impl Snapshot {
     /// The snapshot after a change set (`state` is the new state at `revision`) and
     /// what it changed: the one [`Change`] every consumer is handed.
     pub fn next(&self, revision: i64, state: AlignmentState, summary: String) -> (Snapshot, Change) {
-        // The same accounts (shared, unchanged) lie in the same units.
-        let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
-        let account_units = if same_accounts {
-            self.account_units.clone()
-        } else {
-            let mut account_units = (*self.account_units).clone();
-            account_units.retain(|id, _| state.accounts.contains_key(id));
-            for (id, a) in state.accounts.iter() {
-                if self.state.accounts.get(id).map(|o| (o.record.lon, o.record.lat))
-                    != Some((a.record.lon, a.record.lat))
-                {
-                    account_units.insert(id.clone(), self.dataset.unit_at(a.record.lon, a.record.lat));
-                }
-            }
-            Arc::new(account_units)
-        };
-        let touched = self.touched_by(&state, &account_units);
+        let places = (self.places.next(&self.state, &state, &self.dataset))
+            .map_or_else(|| self.places.clone(), Arc::new);
+        let touched = self.touched_by(&state, &places);
         let reps = if state.reps == self.state.reps {
             self.rep_index.clone()
         } else {
@@ -279,7 +268,7 @@ impl Snapshot {
             rep_index: reps,
             state: Arc::new(state),
             shapes: self.shapes.clone(),
-            account_units,
+            places,
         };
         let (next, changed) = next.refresh(touched);
         let change = Change::between(self, &next, changed, summary);
@@ -287,11 +276,7 @@ impl Snapshot {
     }
 
     /// Codes per level whose shape or metrics may differ in `state`.
-    fn touched_by(
-        &self,
-        state: &AlignmentState,
-        account_units: &BTreeMap<String, Option<u32>>,
-    ) -> Vec<BTreeSet<String>> {
+    fn touched_by(&self, state: &AlignmentState, places: &Arc<AccountPlaces>) -> Vec<BTreeSet<String>> {
         let units = &self.dataset.units;
         let mut touched: Vec<BTreeSet<String>> = vec![BTreeSet::new(); state.levels.len()];
         touched[0] = self.state.moved_territories(state, units);
@@ -303,17 +288,10 @@ impl Snapshot {
             }
             touched[level].extend(before.keys().filter(|c| !after.contains_key(*c)).cloned());
         }
-        let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
-        // Each account once: the current ones, then those the change set removed.
-        let removed =
-            (self.state.accounts.keys()).filter(|id| !same_accounts && !state.accounts.contains_key(*id));
-        for id in state.accounts.keys().chain(removed) {
-            let old = self.account_owner_in(&self.state, &self.account_units, id);
-            let new = self.account_owner_in(state, account_units, id);
-            if old != new || (!same_accounts && self.state.accounts.get(id) != state.accounts.get(id)) {
-                touched[0].extend(old.map(|(t, _)| t.to_owned()));
-                touched[0].extend(new.map(|(t, _)| t.to_owned()));
-            }
+        // Accounts whose record or owner changed: their old and new owners.
+        for (_, old, new) in self.account_changes(state, places) {
+            touched[0].extend(old.and_then(|(_, p)| p.owner()).map(|(t, _)| t.to_owned()));
+            touched[0].extend(new.and_then(|(_, p)| p.owner()).map(|(t, _)| t.to_owned()));
         }
         // Parents (before and after) of everything touched are touched too.
         for level in 1..state.levels.len() {
@@ -329,25 +307,47 @@ impl Snapshot {
         touched
     }
 
-    fn account_owner_in<'a>(
-        &self,
+    /// The accounts whose record or owner differs between this snapshot and `state`
+    /// placed by `places` (none when both are shared).
+    pub(crate) fn account_changes<'a>(
+        &'a self,
         state: &'a AlignmentState,
-        account_units: &BTreeMap<String, Option<u32>>,
-        id: &str,
-    ) -> Option<(&'a str, PlacedBy<'a>)> {
-        let account = state.accounts.get(id)?;
-        let unit = account_units.get(id).copied().flatten();
-        state.placement(
-            &self.dataset.units,
-            &account.record,
-            account.override_territory.as_deref(),
-            unit,
-        )
+        places: &'a Arc<AccountPlaces>,
+    ) -> impl Iterator<Item = places::Paired<'a>> {
+        let same_accounts = Arc::ptr_eq(&self.state.accounts, &state.accounts);
+        let unchanged = same_accounts && Arc::ptr_eq(&self.places, places);
+        (!unchanged)
+            .then(|| places::paired((&self.state, &self.places), (state, places)))
+            .into_iter()
+            .flatten()
+            .filter(move |(_, old, new)| match (old, new) {
+                (Some((a, p)), Some((b, q))) => p.owner() != q.owner() || (!same_accounts && a != b),
+                _ => true,
+            })
+    }
+
+    /// The unit containing an account of this snapshot.
+    pub fn account_unit(&self, id: &str) -> Option<u32> {
+        let account = self.state.accounts.get(id)?;
+        self.dataset.unit_at(account.record.lon, account.record.lat)
     }
 
     /// The leaf territory owning an account, and what decided it.
     pub fn account_owner(&self, id: &str) -> Option<(&str, PlacedBy<'_>)> {
-        self.account_owner_in(&self.state, &self.account_units, id)
+        let account = self.state.accounts.get(id)?;
+        self.state.placement(
+            &self.dataset.units,
+            &*account.record,
+            account.override_territory.as_deref(),
+            self.account_unit(id),
+        )
+    }
+
+    /// Every account with its place, in id order.
+    pub fn placed_accounts(&self) -> impl Iterator<Item = (&str, &Account, &AccountPlace)> {
+        (self.state.accounts.iter())
+            .zip(self.places.iter())
+            .map(|((id, a), p)| (id.as_str(), a, p))
     }
 
     /// Recomputes the shapes of the touched codes, leaf level first; returns the
@@ -370,13 +370,8 @@ impl Snapshot {
                 list.push(i);
             }
         }
-        let mut accounts: HashMap<&str, Vec<&str>> = HashMap::new();
-        let account_units = self.account_units.clone();
-        for id in state.accounts.keys() {
-            if let Some((owner, _)) = self.account_owner_in(&state, &account_units, id) {
-                accounts.entry(owner).or_default().push(id);
-            }
-        }
+        let places = self.places.clone();
+        let mut accounts = AccountTotals::of_leaves(&state, &places, &touched[0]);
         for (level, codes) in touched.iter().enumerate() {
             for code in codes {
                 if !state.territories[level].contains_key(code) {
@@ -397,22 +392,30 @@ impl Snapshot {
                     all.sort_unstable();
                     all
                 };
-                let (geometry, method) = match self.shapes[level].get(code) {
-                    Some(old) if old.members == members => (old.geometry.clone(), old.method),
-                    _ => self.dataset.dissolve(code, &members),
+                // The same members keep their outline, and its measures.
+                let kept = self.shapes[level].get(code).filter(|old| old.members == members);
+                let (geometry, method) = match kept {
+                    Some(old) => (old.geometry.clone(), old.method),
+                    None => self.dataset.dissolve(code, &members),
                 };
-                let leaves: Vec<&str> = if level == 0 {
-                    vec![code.as_str()]
+                // A leaf's accounts are those it owns; a parent's, its children's.
+                let totals = if level == 0 {
+                    accounts.remove(code.as_str()).unwrap_or_default()
                 } else {
-                    state.territories[0]
-                        .keys()
-                        .filter(|leaf| {
-                            state.ancestry(leaf).get(level).cloned().flatten().as_deref() == Some(code)
-                        })
-                        .map(String::as_str)
-                        .collect()
+                    let children = state.territories[level - 1]
+                        .iter()
+                        .filter(|(_, t)| t.parent.as_deref() == Some(code))
+                        .filter_map(|(child, _)| self.shapes[level - 1].get(child));
+                    AccountTotals::of_children(children.map(|s| &s.metrics))
                 };
-                let metrics = self.metrics(&members, &geometry, &leaves, &accounts);
+                let shape = match kept {
+                    Some(old) => {
+                        let m = &old.metrics;
+                        (m.area_km2, m.perimeter_km, m.parts, m.polsby_popper)
+                    }
+                    None => TerritoryMetrics::shape(&geometry),
+                };
+                let metrics = self.metrics(&members, shape, totals);
                 if let Some(old) = self.shapes[level].get(code)
                     && old.members == members
                     && old.metrics == metrics
@@ -437,9 +440,8 @@ impl Snapshot {
     fn metrics(
         &self,
         members: &[u32],
-        geometry: &MultiPolygon<f64>,
-        leaves: &[&str],
-        accounts: &HashMap<&str, Vec<&str>>,
+        shape: (f64, f64, usize, f64),
+        accounts: AccountTotals,
     ) -> TerritoryMetrics {
         let mut m = TerritoryMetrics {
             units: members.len(),
@@ -468,17 +470,8 @@ impl Snapshot {
                 m.means.insert(name.to_owned(), total / weight);
             }
         }
-        for leaf in leaves {
-            for id in accounts.get(leaf).into_iter().flatten() {
-                m.accounts += 1;
-                if let Some(a) = self.state.accounts.get(*id) {
-                    for (name, value) in &a.record.metrics {
-                        *m.account_sums.entry(name.clone()).or_default() += value;
-                    }
-                }
-            }
-        }
-        (m.area_km2, m.perimeter_km, m.parts, m.polsby_popper) = TerritoryMetrics::shape(geometry);
+        (m.accounts, m.account_sums) = (accounts.count, accounts.sums);
+        (m.area_km2, m.perimeter_km, m.parts, m.polsby_popper) = shape;
         m
     }
 
