@@ -38,6 +38,21 @@ impl TextCheck {
             .collect()
     }
 
+    /// Takes in a piece of the string being written: a key's goes into the path, a
+    /// value's is counted and searched for control characters.
+    fn text(&mut self, piece: &str) {
+        if self.in_key {
+            if let Some(Step::Key(k)) = self.path.last_mut() {
+                k.push_str(piece);
+            }
+            return;
+        }
+        self.chars += piece.chars().count();
+        if self.control.is_none() {
+            self.control = piece.chars().find(|c| c.is_control());
+        }
+    }
+
     fn stop(&mut self, why: String) -> io::Error {
         self.refusal = Some(format!("changes{}: {why}", self.spelt()));
         io::Error::other("text refused")
@@ -84,16 +99,7 @@ impl Formatter for &mut TextCheck {
         Ok(())
     }
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, _: &mut W, fragment: &str) -> io::Result<()> {
-        if self.in_key {
-            if let Some(Step::Key(k)) = self.path.last_mut() {
-                k.push_str(fragment);
-            }
-            return Ok(());
-        }
-        self.chars += fragment.chars().count();
-        if self.control.is_none() {
-            self.control = fragment.chars().find(|c| c.is_control());
-        }
+        self.text(fragment);
         Ok(())
     }
     fn write_char_escape<W: ?Sized + io::Write>(&mut self, _: &mut W, escape: CharEscape) -> io::Result<()> {
@@ -108,16 +114,7 @@ impl Formatter for &mut TextCheck {
             CharEscape::Tab => '\t',
             CharEscape::AsciiControl(byte) => char::from(byte),
         };
-        if self.in_key {
-            if let Some(Step::Key(k)) = self.path.last_mut() {
-                k.push(c);
-            }
-            return Ok(());
-        }
-        self.chars += 1;
-        if self.control.is_none() && c.is_control() {
-            self.control = Some(c);
-        }
+        self.text(c.encode_utf8(&mut [0; 4]));
         Ok(())
     }
     fn end_string<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {

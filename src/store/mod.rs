@@ -63,10 +63,7 @@ impl Store {
         conn.execute_batch(
             // FULL: the WAL is synced at every commit, so an acknowledged change set
             // survives a power cut, not only a crash of the process (NORMAL).
-            // cache_size: a change set of a million accounts fits in the writer's page
-            // cache (64 MiB, not SQLite's 2 MiB) instead of spilling pages mid-transaction.
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(err)?;
         migrate(&mut conn, path)?;
