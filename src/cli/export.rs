@@ -37,7 +37,8 @@ pub struct Export {
     /// Alignment name.
     #[arg(long)]
     alignment: String,
-    /// unit, or a level of the alignment (territory, district, region).
+    /// unit, a level of the alignment (territory, district, region), or accounts (points with
+    /// their owner).
     #[arg(long, default_value = "territory")]
     level: String,
     /// fgb, geojson, gpkg or csv (with its .csvt beside; default: from the output's extension).

@@ -16,7 +16,8 @@ pub struct Rebalance {
     /// Alignment to rebalance.
     #[arg(long)]
     alignment: String,
-    /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`.
+    /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`;
+    /// unit metrics or the alignment's account metrics (`potential`; `accounts`: their count).
     #[arg(long)]
     balance: String,
     /// Allowed relative deviation from the mean (0.02 = 2%).

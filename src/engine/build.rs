@@ -10,9 +10,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::align::RepRecord;
+use crate::align::rules::Kind;
 use crate::build::{self, Balance, BuildError, Graph, Params, Progress, Quality};
 use crate::feature::{UnitKind, is_placeholder_id};
-use crate::snapshot::DatasetModel;
+use crate::snapshot::{DatasetModel, Snapshot};
 use crate::store::{AlignmentInfo, StoreError};
 
 use super::{AlignError, Engine, check_name};
@@ -135,12 +136,27 @@ pub struct UnitGraph {
 
 impl UnitGraph {
     /// The graph of `model`'s polygon units (placeholders left out) with the metrics
-    /// of `balance`; a point unit's metrics count in the polygon containing it.
-    pub fn new(model: &DatasetModel, balance: &str) -> Result<UnitGraph, BuildError> {
+    /// of `balance`; a point unit's metrics count in the polygon containing it. With
+    /// `accounts` (an alignment on `model`), a metric no unit has may be one of its
+    /// accounts' metrics (or `accounts`, their count), summed per unit over the accounts
+    /// that follow their unit ([`Snapshot::unit_account_sums`]), as territories sum them.
+    pub fn new(
+        model: &DatasetModel,
+        balance: &str,
+        accounts: Option<&Snapshot>,
+    ) -> Result<UnitGraph, BuildError> {
         let balance = Balance::parse(balance)?;
         let units = &model.units;
         let mut metrics = Vec::new();
         for (name, _) in &balance.metrics {
+            let unit_sums = || accounts.and_then(|s| s.unit_account_sums(name));
+            if !units.iter().any(|u| u.metrics.contains_key(name))
+                && let Some(sums) = unit_sums()
+            {
+                let values: Vec<f64> = model.unit_of_topo.iter().map(|&u| sums[u as usize]).collect();
+                metrics.push((name.clone(), values));
+                continue;
+            }
             let mut any = false;
             let mut values: Vec<f64> = model
                 .unit_of_topo
@@ -165,10 +181,9 @@ impl UnitGraph {
                 }
             }
             if !any {
-                let available: BTreeSet<&String> = units.iter().flat_map(|u| u.metrics.keys()).collect();
                 return Err(BuildError::UnknownMetric {
                     name: name.clone(),
-                    available: available.into_iter().cloned().collect(),
+                    available: balance_metrics(model, accounts).into_iter().collect(),
                 });
             }
             metrics.push((name.clone(), values));
@@ -216,6 +231,28 @@ impl UnitGraph {
     pub fn quality(&self, owner: &[u32], k: usize, tolerance: f64) -> Quality {
         Quality::measure(&self.graph, owner, k, tolerance, &self.weight, &self.metrics)
     }
+}
+
+/// The metrics a balance may name: the units' metrics and, with `accounts`, the
+/// account metrics of that alignment and `accounts` (their count).
+pub fn balance_metrics(model: &DatasetModel, accounts: Option<&Snapshot>) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = model
+        .units
+        .iter()
+        .flat_map(|u| u.metrics.keys())
+        .cloned()
+        .collect();
+    if let Some(s) = accounts.filter(|s| !s.state.accounts.is_empty()) {
+        names.insert("accounts".into());
+        let fields = s.state.account_fields();
+        names.extend(
+            fields
+                .into_iter()
+                .filter(|(_, kind)| *kind == Kind::Number)
+                .map(|(name, _)| name),
+        );
+    }
+    names
 }
 
 /// A seed's home (checked to be there before the build).
@@ -427,7 +464,7 @@ impl Engine {
     /// The unit graph of a dataset with the balance metrics of `balance`.
     pub fn unit_graph(&self, dataset: &str, balance: &str) -> Result<UnitGraph, AlignError> {
         let model = self.dataset(dataset)?;
-        Ok(UnitGraph::new(&model, balance)?)
+        Ok(UnitGraph::new(&model, balance, None)?)
     }
 
     /// Checks what a build can check without building: the name is free and valid, the
@@ -474,7 +511,7 @@ impl Engine {
     ) -> Result<BuildOutcome, AlignError> {
         let model = self.check_build(request)?;
         let started = Instant::now();
-        let mut unit_graph = UnitGraph::new(&model, &request.balance)?;
+        let mut unit_graph = UnitGraph::new(&model, &request.balance, None)?;
         // Inside another alignment's groups: only their units, each group's group index.
         let groups = match &request.within {
             Some(within) => {

@@ -4,14 +4,14 @@
 //! committed), the quality before and after, and the transfers between territories.
 //! Accepting is posting `changes` with `expected_revision` as any change set.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::align::Op;
 use crate::build::{self, Balance, BuildError, Current, Progress, Quality, RebalanceParams};
 
-use super::build::UnitGraph;
+use super::build::{UnitGraph, balance_metrics};
 use super::{AlignError, Engine};
 
 /// How many units a rebalance may move.
@@ -67,7 +67,8 @@ impl MaxMoved {
 pub struct RebalanceRequest {
     /// The alignment (its current revision).
     pub alignment: String,
-    /// Balance metrics: `population` or `population:0.6,households:0.4`.
+    /// Balance metrics: `population` or `population:0.6,households:0.4`; unit metrics,
+    /// or the alignment's account metrics (`potential`, `accounts` for their count).
     pub balance: String,
     /// The bound on disruption.
     pub max_moved: MaxMoved,
@@ -132,17 +133,12 @@ impl Engine {
         if !(tolerance.is_finite() && tolerance >= 0.0) {
             return Err(BuildError::BadTolerance(tolerance).into());
         }
-        let metrics: BTreeSet<&String> = snapshot
-            .dataset
-            .units
-            .iter()
-            .flat_map(|u| u.metrics.keys())
-            .collect();
+        let metrics = balance_metrics(&snapshot.dataset, Some(&*snapshot));
         for (name, _) in balance.metrics {
             if !metrics.contains(&name) {
                 return Err(BuildError::UnknownMetric {
                     name,
-                    available: metrics.iter().map(|m| m.to_string()).collect(),
+                    available: metrics.into_iter().collect(),
                 }
                 .into());
             }
@@ -152,8 +148,8 @@ impl Engine {
 
     /// Proposes moves that bring an alignment's leaf territories within the tolerance
     /// on `request.balance`, moving at most `request.max_moved` units and none that is
-    /// locked; each territory that was in one piece stays so. Commits nothing.
-    /// `progress` hears from the search and cancels it by answering `false`.
+    /// locked; each territory that was in one piece stays so (rule territories that hold
+    /// no unit are left out). Commits nothing. `progress` hears from the search and cancels it by answering `false`.
     pub fn rebalance(
         &self,
         request: &RebalanceRequest,
@@ -161,8 +157,10 @@ impl Engine {
     ) -> Result<RebalanceProposal, AlignError> {
         let snapshot = self.snapshot(&request.alignment)?;
         let state = &snapshot.state;
-        let whole = UnitGraph::new(&snapshot.dataset, &request.balance)?;
-        let codes: Vec<&String> = state.territories[0].keys().collect();
+        let whole = UnitGraph::new(&snapshot.dataset, &request.balance, Some(&*snapshot))?;
+        let codes: Vec<&String> = (state.territories[0].keys())
+            .filter(|c| !snapshot.is_rule_only(c))
+            .collect();
         let index: BTreeMap<&str, u32> = codes
             .iter()
             .enumerate()

@@ -31,6 +31,7 @@ pub fn write(layer: &Layer, out: &mut dyn Write, progress: Progress) -> Result<(
     let geometry_type = match layer.geometry_kind {
         GeometryKind::MultiPolygon => GeometryType::MultiPolygon,
         GeometryKind::Mixed => GeometryType::Unknown,
+        GeometryKind::Point => GeometryType::Point,
     };
     let options = FgbWriterOptions {
         write_index: true,

@@ -65,6 +65,7 @@ pub fn write(layer: &Layer, path: &Path, progress: Progress) -> Result<(), Expor
     let geometry_type = match layer.geometry_kind {
         GeometryKind::MultiPolygon => "MULTIPOLYGON",
         GeometryKind::Mixed => "GEOMETRY",
+        GeometryKind::Point => "POINT",
     };
     let columns: Vec<String> = layer
         .columns

@@ -1,5 +1,5 @@
 //! Exports for GIS tools: an alignment level (units, territories, districts,
-//! regions) as FlatGeobuf (packed Hilbert R-tree, EPSG:4326), GeoJSON (RFC 7946),
+//! regions) or its accounts (points, with their owner and what placed them) as FlatGeobuf (packed Hilbert R-tree, EPSG:4326), GeoJSON (RFC 7946),
 //! GeoPackage (written with rusqlite) or CSV, one format per file.
 //!
 //! Every format writes the same [`Layer`]: a fixed list of typed [`Column`]s and one
@@ -19,7 +19,8 @@ use std::path::Path;
 use geo::{BoundingRect, Geometry, MultiPolygon, Rect};
 
 use crate::align::metrics::TerritoryMetrics;
-use crate::snapshot::Snapshot;
+use crate::align::state::Account;
+use crate::snapshot::{AccountPlace, Snapshot};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +130,8 @@ pub enum Level {
     Unit,
     /// The dissolved territories of one alignment level (0 = leaf).
     Alignment(usize),
+    /// The alignment's accounts as points, with their owner.
+    Accounts,
 }
 
 impl Level {
@@ -136,6 +139,9 @@ impl Level {
     pub fn parse(snapshot: &Snapshot, name: &str) -> Result<Level, ExportError> {
         if name.eq_ignore_ascii_case("unit") || name.eq_ignore_ascii_case("units") {
             return Ok(Level::Unit);
+        }
+        if name.eq_ignore_ascii_case("account") || name.eq_ignore_ascii_case("accounts") {
+            return Ok(Level::Accounts);
         }
         snapshot
             .state
@@ -147,6 +153,7 @@ impl Level {
                 level: name.to_owned(),
                 known: std::iter::once("unit")
                     .chain(snapshot.state.levels.iter().map(String::as_str))
+                    .chain(std::iter::once("accounts"))
                     .collect::<Vec<_>>()
                     .join(", "),
             })
@@ -157,6 +164,7 @@ impl Level {
         match self {
             Level::Unit => "unit".to_owned(),
             Level::Alignment(l) => snapshot.state.levels[l].clone(),
+            Level::Accounts => "accounts".to_owned(),
         }
     }
 }
@@ -229,6 +237,8 @@ pub enum GeometryKind {
     MultiPolygon,
     /// Polygons and points (units with PO boxes).
     Mixed,
+    /// Every feature is a point (accounts).
+    Point,
 }
 
 /// One level of an alignment snapshot, ready to write.
@@ -249,6 +259,8 @@ pub struct Layer<'a> {
     whole: Vec<bool>,
     account_metrics: Vec<String>,
     attributes: Vec<String>,
+    /// The accounts of an accounts layer, in id order.
+    accounts: Vec<(&'a str, &'a Account, &'a AccountPlace)>,
 }
 
 fn column(name: &str, kind: ColumnKind) -> Column {
@@ -301,6 +313,19 @@ const TERRITORY_COLUMNS: [(&str, ColumnKind); 12] = [
     ("dissolve", ColumnKind::Text),
 ];
 
+/// Names of the fixed columns of an accounts layer (the owning codes follow, one
+/// column per level, leaf first; then the accounts' metrics and attributes).
+const ACCOUNT_COLUMNS: [(&str, ColumnKind); 8] = [
+    ("account_id", ColumnKind::Text),
+    ("name", ColumnKind::Text),
+    ("lon", ColumnKind::Real),
+    ("lat", ColumnKind::Real),
+    ("unit_id", ColumnKind::Text),
+    ("reps", ColumnKind::Text),
+    ("placed_by", ColumnKind::Text),
+    ("rule", ColumnKind::Text),
+];
+
 impl<'a> Layer<'a> {
     /// The layer of `level` in `snapshot`.
     pub fn new(snapshot: &'a Snapshot, level: Level) -> Layer<'a> {
@@ -316,6 +341,7 @@ impl<'a> Layer<'a> {
         };
         let (mut metrics, mut account_metrics, mut attributes) = (Vec::new(), Vec::new(), Vec::new());
         let mut codes = Vec::new();
+        let mut accounts = Vec::new();
         let geometry_kind;
         match level {
             Level::Unit => {
@@ -381,6 +407,34 @@ impl<'a> Layer<'a> {
                     .collect();
                 geometry_kind = GeometryKind::MultiPolygon;
             }
+            Level::Accounts => {
+                for (name, kind) in ACCOUNT_COLUMNS {
+                    add(&mut columns, name, kind);
+                }
+                for name in &snapshot.state.levels {
+                    add(&mut columns, name, ColumnKind::Text);
+                }
+                accounts = snapshot.placed_accounts().collect();
+                let mut metric_names = BTreeSet::new();
+                let mut attribute_names = BTreeSet::new();
+                for (_, account, _) in &accounts {
+                    metric_names.extend(account.record.metrics.keys());
+                    attribute_names.extend(account.record.attributes.keys());
+                }
+                for name in metric_names {
+                    let whole =
+                        whole_values(accounts.iter().filter_map(|(_, a, _)| a.record.metrics.get(name)));
+                    if add(&mut columns, name, kind_of(whole)) {
+                        metrics.push(name.to_owned());
+                    }
+                }
+                for name in attribute_names {
+                    if add(&mut columns, name, ColumnKind::Text) {
+                        attributes.push(name.to_owned());
+                    }
+                }
+                geometry_kind = GeometryKind::Point;
+            }
         }
         let whole = metrics
             .iter()
@@ -400,6 +454,7 @@ impl<'a> Layer<'a> {
             metrics,
             account_metrics,
             attributes,
+            accounts,
         }
     }
 
@@ -413,6 +468,7 @@ impl<'a> Layer<'a> {
         match self.level {
             Level::Unit => self.snapshot.dataset.units.len(),
             Level::Alignment(_) => self.codes.len(),
+            Level::Accounts => self.accounts.len(),
         }
     }
 
@@ -429,6 +485,7 @@ impl<'a> Layer<'a> {
                 (self.snapshot.dataset.units.get(i).id == id).then_some(i as usize)
             }
             Level::Alignment(_) => self.codes.binary_search(&id).ok(),
+            Level::Accounts => self.accounts.binary_search_by(|(a, _, _)| (*a).cmp(id)).ok(),
         }
     }
 
@@ -446,6 +503,7 @@ impl<'a> Layer<'a> {
             Level::Alignment(l) => s.shapes[l]
                 .get(self.codes[i])
                 .map(|sh| Geometry::MultiPolygon(sh.geometry.clone())),
+            Level::Accounts => Some(Geometry::Point(self.account_point(i))),
         }
     }
 
@@ -463,6 +521,10 @@ impl<'a> Layer<'a> {
             Level::Alignment(l) => s.shapes[l]
                 .get(self.codes[i])
                 .and_then(|sh| sh.geometry.bounding_rect()),
+            Level::Accounts => {
+                let p = self.account_point(i);
+                Some(Rect::new(p.0, p.0))
+            }
         }
     }
 
@@ -493,7 +555,7 @@ impl<'a> Layer<'a> {
                 out.sort_unstable();
                 out
             }
-            Level::Alignment(_) => (0..self.len())
+            Level::Alignment(_) | Level::Accounts => (0..self.len())
                 .filter(|&i| self.bbox(i).is_some_and(meets))
                 .collect(),
         }
@@ -525,7 +587,7 @@ impl<'a> Layer<'a> {
                     grow(Rect::new(p.0, p.0));
                 }
             }
-            Level::Alignment(_) => {
+            Level::Alignment(_) | Level::Accounts => {
                 for i in 0..self.len() {
                     if let Some(r) = self.bbox(i) {
                         grow(r);
@@ -554,10 +616,15 @@ impl<'a> Layer<'a> {
                 .filter_map(|c| s.shapes[l].get(*c))
                 .map(|sh| &sh.geometry)
                 .collect(),
+            Level::Accounts => Vec::new(),
         };
         let points = match self.level {
             Level::Unit => s.dataset.points.values().map(|p| (p.x(), p.x())).collect(),
             Level::Alignment(_) => Vec::new(),
+            Level::Accounts => (0..self.len())
+                .map(|i| self.account_point(i).x())
+                .map(|x| (x, x))
+                .collect(),
         };
         let parts = polygons
             .into_iter()
@@ -640,7 +707,53 @@ impl<'a> Layer<'a> {
                     geometry: Some(Geometry::MultiPolygon(shape.geometry.clone())),
                 }
             }
+            Level::Accounts => {
+                let (id, account, place) = self.accounts[i];
+                let record = &account.record;
+                let owner = place.owner();
+                let chain = owner.map(|(leaf, _)| s.state.ancestry(leaf));
+                let reps = owner
+                    .and_then(|(leaf, _)| s.state.territories[0].get(leaf))
+                    .map(|t| t.reps.iter().cloned().collect::<Vec<_>>().join(";"))
+                    .filter(|r| !r.is_empty());
+                fields.extend([
+                    Field::Text(id.to_owned()),
+                    Field::Text(record.name.clone()),
+                    Field::Real(record.lon),
+                    Field::Real(record.lat),
+                    text(place.unit.map(|u| s.dataset.units.get(u).id.clone())),
+                    text(reps),
+                    text(owner.map(|(_, by)| by.name().to_owned())),
+                    text(owner.and_then(|(_, by)| by.rule().map(str::to_owned))),
+                ]);
+                match chain {
+                    Some(chain) => fields.extend(chain.into_iter().map(text)),
+                    None => fields.extend(s.state.levels.iter().map(|_| Field::Null)),
+                }
+                for (name, &whole) in self.metrics.iter().zip(&self.whole) {
+                    fields.push(
+                        record
+                            .metrics
+                            .get(name)
+                            .map_or(Field::Null, |v| number(*v, whole)),
+                    );
+                }
+                for name in &self.attributes {
+                    fields.push(text(record.attributes.get(name).map(|t| t.to_string())));
+                }
+                Record {
+                    id: id.to_owned(),
+                    fields,
+                    geometry: self.geometry(i),
+                }
+            }
         }
+    }
+
+    /// The location of the `i`th account of an accounts layer.
+    fn account_point(&self, i: usize) -> geo::Point<f64> {
+        let record = &self.accounts[i].1.record;
+        geo::Point::new(record.lon, record.lat)
     }
 
     /// Every record, in layer order, made one at a time.

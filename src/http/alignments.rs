@@ -211,11 +211,15 @@ pub struct TerritoryItem {
     pub locked: bool,
     /// Rep ids (leaf territories only).
     pub reps: Vec<String>,
+    /// The account rules giving it accounts (leaf territories only), by id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
     /// Metrics of the dissolved territory.
     pub metrics: TerritoryMetrics,
     /// How the outline was dissolved.
     pub dissolve: Dissolve,
-    /// In a level listing: (value - level mean) / level mean per summarised metric.
+    /// In a level listing: (value - level mean) / level mean per summarised metric
+    /// (absent for a rule territory holding no unit: it is not in the level's balance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deviation: Option<BTreeMap<String, f64>>,
 }
@@ -234,6 +238,7 @@ fn item(s: &Snapshot, level: usize, code: &str) -> Option<TerritoryItem> {
         parent: territory.parent.clone(),
         locked: territory.locked,
         reps,
+        rules: if level == 0 { s.rules_of(code) } else { Vec::new() },
         metrics: shape.metrics.clone(),
         dissolve: shape.method.into(),
         deviation: None,
@@ -251,7 +256,8 @@ pub struct LevelItems {
     pub level: String,
     /// Every territory of the level, with its deviation.
     pub items: Vec<TerritoryItem>,
-    /// Per metric: mean, min, max, cv, max_abs_deviation over the level.
+    /// Per metric: mean, min, max, cv, max_abs_deviation over the level (its rule
+    /// territories holding no unit left out).
     pub summary: BTreeMap<String, MetricSummary>,
 }
 
@@ -269,13 +275,17 @@ pub async fn level_items(
     let (alignment, collection) = path.into_inner();
     let s = snapshot(&state, alignment).await?;
     let level = level_of(&s, &collection)?;
-    let shapes: Vec<(&String, &std::sync::Arc<crate::snapshot::Shape>)> = s.shapes[level].iter().collect();
-    let summary = summarise(&shapes.iter().map(|(_, sh)| &sh.metrics).collect::<Vec<_>>());
-    let items: Vec<TerritoryItem> = shapes
-        .iter()
+    let balanced = |code: &str| level > 0 || !s.is_rule_only(code);
+    let summary = summarise(
+        &(s.shapes[level].iter())
+            .filter(|(code, _)| balanced(code))
+            .map(|(_, shape)| &shape.metrics)
+            .collect::<Vec<_>>(),
+    );
+    let items: Vec<TerritoryItem> = (s.shapes[level].iter())
         .filter_map(|(code, shape)| {
             let mut item = item(&s, level, code)?;
-            item.deviation = Some(deviation(&shape.metrics, &summary));
+            item.deviation = balanced(code).then(|| deviation(&shape.metrics, &summary));
             Some(item)
         })
         .collect();

@@ -68,7 +68,8 @@ pub struct BuildBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"balance": "population", "tolerance": 0.05, "max_moved": "10%"}))]
 pub struct RebalanceBody {
-    /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`.
+    /// Metrics to balance: `population`, or a weighted mix `population:0.6,households:0.4`;
+    /// unit metrics or the alignment's account metrics (`potential`; `accounts`: their count).
     pub balance: String,
     /// Allowed relative deviation from the mean (default 0.02 = 2%).
     pub tolerance: Option<f64>,

@@ -113,6 +113,7 @@ async fn collection_tiles(state: &web::Data<AppState>, id: &str) -> Result<(Stri
     let layer = match level {
         crate::export::Level::Unit => "units".to_owned(),
         crate::export::Level::Alignment(l) => crate::align::plural(&s.state.levels[l]),
+        crate::export::Level::Accounts => "accounts".to_owned(),
     };
     Ok((s.alignment.clone(), layer))
 }

@@ -343,6 +343,43 @@ impl Snapshot {
         )
     }
 
+    /// The rules giving accounts to a leaf territory, by id.
+    pub fn rules_of(&self, code: &str) -> Vec<String> {
+        (self.state.rules.iter())
+            .filter(|(_, r)| r.territory == code)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Whether a leaf territory is a rule territory holding no unit: its accounts come
+    /// by rule, so it has no part in balancing the units (level summaries, rebalances).
+    pub fn is_rule_only(&self, code: &str) -> bool {
+        self.state.rules.values().any(|r| r.territory == code)
+            && self.shapes[0].get(code).is_none_or(|s| s.members.is_empty())
+    }
+
+    /// Per dataset unit, the sum of the account metric `name` (`accounts`: their count)
+    /// over the accounts that follow their unit: not placed by a rule or an override, so
+    /// a unit moved to another territory takes exactly these with it. `None` when no
+    /// account has the metric.
+    pub fn unit_account_sums(&self, name: &str) -> Option<Vec<f64>> {
+        let mut sums = vec![0.0; self.dataset.units.len()];
+        let mut any = false;
+        for (_, account, place) in self.placed_accounts() {
+            let value = match name {
+                "accounts" => Some(1.0),
+                _ => account.record.metrics.get(name).copied(),
+            };
+            let Some(value) = value else { continue };
+            any = true;
+            let follows_unit = place.owner().is_none_or(|(_, by)| by == PlacedBy::Unit);
+            if let (true, Some(u)) = (follows_unit, place.unit) {
+                sums[u as usize] += value;
+            }
+        }
+        any.then_some(sums)
+    }
+
     /// Every account with its place, in id order.
     pub fn placed_accounts(&self) -> impl Iterator<Item = (&str, &Account, &AccountPlace)> {
         (self.state.accounts.iter())

@@ -644,3 +644,47 @@ test('a what-if is built in the background and opened from its report', { timeou
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });
+
+test('the balance panel lists rule territories apart, with their accounts', { timeout: 180_000 }, async () => {
+  const name = `rules-${Date.now()}`;
+  const created = await fetch(`${BASE}/api/alignments`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, copy_of: ALIGNMENT }),
+  });
+  assert.equal(created.status, 201, await created.text());
+  const copy = await (await fetch(`${BASE}/api/alignments/${name}`)).json();
+  const changed = await fetch(`${BASE}/api/alignments/${name}/changes`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ expected_revision: copy.revision, changes: [
+      { op: 'upsert_accounts', accounts: {
+        B1: { name: 'Big 1', lon: -73.9857, lat: 40.7484, metrics: { employees: 500 } },
+        B2: { name: 'Big 2', lon: -73.9442, lat: 40.6782, metrics: { employees: 350 } },
+        S1: { name: 'Small 1', lon: -73.9857, lat: 40.7484, metrics: { employees: 20 } } } },
+      { op: 'create_territory', code: 'RULE-BIG' },
+      { op: 'create_rule', rule: 'BIG', territory: 'RULE-BIG', condition: 'employees >= 300' }] }),
+  });
+  assert.ok(changed.ok, await changed.text());
+  const listing = await (await fetch(`${BASE}/api/alignments/${name}/territories`)).json();
+  const big = listing.items.find((t) => t.code === 'RULE-BIG');
+  assert.equal(big.metrics.accounts, 2, 'the rule gives the territory its accounts');
+
+  const context = await chromium.newContext();
+  const errors = [];
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${BASE}/?alignment=${name}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 });
+  await page.selectOption('#metric', 'accounts');
+  const row = page.locator('[data-testid="rule-territory"][data-code="RULE-BIG"]');
+  await row.waitFor(WAIT);
+  const text = await row.textContent();
+  assert.match(text, new RegExp(`rule BIG · ${big.metrics.accounts} accounts`), text);
+  assert.equal(await row.locator('.bar-value').getAttribute('data-value'), String(big.metrics.accounts));
+  // Not a bar of the units' balance.
+  assert.equal(await page.locator('.bar-row:not(.rule-row)[data-code="RULE-BIG"]').count(), 0);
+  const deleted = await fetch(`${BASE}/api/alignments/${name}?expected_revision=${(await (await fetch(`${BASE}/api/alignments/${name}`)).json()).revision}`, { method: 'DELETE' });
+  assert.ok(deleted.ok, `DELETE: ${deleted.status}`);
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});

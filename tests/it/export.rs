@@ -165,6 +165,77 @@ fn every_format_and_level_round_trips_through_gdal() {
 }
 
 #[test]
+fn accounts_export_as_points_with_their_owner_in_every_format() {
+    use geoalign::align::Op;
+    let (_dir, engine) = common::sample_engine();
+    let sheet = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nyc_accounts.csv"))
+        .expect("accounts");
+    let s = engine.snapshot("nyc").expect("snapshot");
+    let mut ops = geoalign::align::records::accounts(sheet.as_bytes(), &s.state).expect("accounts sheet");
+    ops.push(Op::CreateRule {
+        rule: "BIG".into(),
+        territory: "T1001".into(),
+        condition: "employees >= 300".into(),
+        priority: None,
+    });
+    let s = engine
+        .apply("nyc", s.revision, &ops, "test")
+        .expect("apply")
+        .snapshot;
+    let layer = Layer::new(&s, Level::parse(&s, "accounts").expect("accounts level"));
+    assert_eq!(layer.len(), 120);
+    let out = tempfile::tempdir().expect("tempdir");
+    let gdal = gdal();
+    for format in [Format::Fgb, Format::GeoJson, Format::Gpkg, Format::Csv] {
+        let path = out.path().join(format!("accounts.{}", format.extension()));
+        export_file(&layer, format, &path, &|_| {}).expect("export");
+        if format == Format::Csv {
+            export_file(&layer, Format::Csvt, &path.with_extension("csvt"), &|_| {}).expect("csvt");
+        }
+        if !gdal {
+            continue;
+        }
+        let types = gdal_field_types(&path);
+        assert!(
+            matches!(types["employees"].as_str(), "Integer" | "Integer64"),
+            "{types:?}"
+        );
+        assert_eq!(types["lon"], "Real", "{}", path.display());
+        let read = read_with_gdal(&path);
+        let features = read["features"].as_array().expect("features");
+        assert_eq!(features.len(), 120, "{}", path.display());
+        let mut by_rule = 0;
+        // CSV has no null text: an empty cell is one.
+        let text = |v: &Value| v.as_str().filter(|t| !t.is_empty()).map(str::to_owned);
+        for f in features {
+            let p = &f["properties"];
+            let id = p["account_id"].as_str().expect("account_id");
+            let view = s.account_view(id).expect("an account of the alignment");
+            assert_eq!(
+                text(&p["territory"]),
+                view.owner.get("territory").cloned(),
+                "{id}"
+            );
+            assert_eq!(text(&p["district"]), view.owner.get("district").cloned(), "{id}");
+            assert_eq!(text(&p["placed_by"]).as_deref(), view.placed_by, "{id}");
+            assert_eq!(text(&p["rule"]), view.rule, "{id}");
+            assert_eq!(text(&p["unit_id"]), view.unit, "{id}");
+            let big = p["employees"].as_i64().expect("employees") >= 300;
+            assert_eq!(big, view.rule.is_some(), "{id}");
+            by_rule += usize::from(big);
+            if format != Format::Csv {
+                let record = &s.state.accounts[id].record;
+                assert_eq!(f["geometry"]["type"], "Point", "{}", path.display());
+                let xy = &f["geometry"]["coordinates"];
+                assert!((xy[0].as_f64().unwrap() - record.lon).abs() < 1e-9, "{id}");
+                assert!((xy[1].as_f64().unwrap() - record.lat).abs() < 1e-9, "{id}");
+            }
+        }
+        assert!(by_rule > 10, "{by_rule} accounts placed by the rule");
+    }
+}
+
+#[test]
 fn geojson_follows_the_right_hand_rule() {
     let (_dir, engine) = common::sample_engine();
     let s = engine.snapshot("nyc").expect("snapshot");

@@ -23,6 +23,7 @@ mod observe;
 mod ogc;
 mod openapi;
 mod safety;
+mod territory_types;
 mod tiles;
 mod topo;
 mod tutorial;

@@ -63,7 +63,11 @@ export function installBalance(app) {
       summary.textContent = '';
       return;
     }
-    const items = [...(app.levelItems[app.editLevel] || app.territories)].sort((a, b) => metricValue(b, metric) - metricValue(a, metric));
+    // Rule territories holding no unit have no deviation: they are listed apart, with
+    // their accounts, and have no part in the units' balance.
+    const all = app.levelItems[app.editLevel] || app.territories;
+    const byRule = all.filter((t) => t.rules && t.rules.length && !t.deviation);
+    const items = all.filter((t) => !byRule.includes(t)).sort((a, b) => metricValue(b, metric) - metricValue(a, metric));
     const change = deltas();
     const max = Math.max(s.max, s.mean * (1 + tol), ...items.map((t) => metricValue(t, metric) + (change.get(t.code) || 0)), 1e-9);
     const pct = (v) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(2)}%`;
@@ -82,7 +86,14 @@ export function installBalance(app) {
           ${delta ? `<span class="bar-after" style="width:${pct(v + delta)}"></span>` : ''}
           <span class="mean" style="left:${pct(s.mean)}"></span></span>
         <span class="bar-value" data-value="${v}">${escape(formatNumber(v))}${after}</span></button>`;
-    }).join('');
+    }).join('') + (byRule.length ? `<h4 class="rule-heading">By account rule</h4>${byRule.map((t) => {
+      const v = metricValue(t, metric);
+      return `<button type="button" class="bar-row rule-row" data-code="${escape(t.code)}" data-testid="rule-territory"
+        title="${escape(t.name)}: accounts placed by rule ${escape(t.rules.join(', '))}">
+        <span class="bar-label">${escape(t.code)}</span>
+        <span class="rule-what">rule ${escape(t.rules.join(', '))} · ${escape(formatNumber(t.metrics.accounts))} accounts</span>
+        <span class="bar-value" data-value="${v}">${escape(formatNumber(v))}</span></button>`;
+    }).join('')}` : '');
     const o = app.overview || {};
     summary.innerHTML = `mean <b>${escape(formatNumber(s.mean))}</b> · CV <b>${escape(formatNumber(s.cv))}</b>
       · max |dev| <b>${escape((s.max_abs_deviation * 100).toFixed(1))}%</b>
@@ -97,7 +108,7 @@ export function installBalance(app) {
   tolerance.addEventListener('input', render);
   bars.addEventListener('click', async (e) => {
     const row = e.target.closest('.bar-row');
-    if (!row) return;
+    if (!row || row.classList.contains('rule-row')) return;
     try {
       const feature = await flyToTerritory(app, row.dataset.code, app.levels[app.editLevel]);
       if (!feature.geometry) app.message(`${row.dataset.code} has no outline`);
