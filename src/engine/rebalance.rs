@@ -149,7 +149,8 @@ impl Engine {
     /// Proposes moves that bring an alignment's leaf territories within the tolerance
     /// on `request.balance`, moving at most `request.max_moved` units and none that is
     /// locked; each territory that was in one piece stays so (rule territories that hold
-    /// no unit are left out). Commits nothing. `progress` hears from the search and cancels it by answering `false`.
+    /// no unit are left out). Commits nothing. `progress` hears from the search and
+    /// cancels it by answering `false`.
     pub fn rebalance(
         &self,
         request: &RebalanceRequest,

@@ -1,6 +1,7 @@
 //! Exports for GIS tools: an alignment level (units, territories, districts,
-//! regions) or its accounts (points, with their owner and what placed them) as FlatGeobuf (packed Hilbert R-tree, EPSG:4326), GeoJSON (RFC 7946),
-//! GeoPackage (written with rusqlite) or CSV, one format per file.
+//! regions) or its accounts (points, with their owner and what placed them) as
+//! FlatGeobuf (packed Hilbert R-tree, EPSG:4326), GeoJSON (RFC 7946), GeoPackage
+//! (written with rusqlite) or CSV, one format per file.
 //!
 //! Every format writes the same [`Layer`]: a fixed list of typed [`Column`]s and one
 //! [`Record`] per feature, produced one at a time so memory stays flat in the output size.

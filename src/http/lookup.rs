@@ -1,6 +1,7 @@
 //! Lookups for field apps: point in territory (single and batch) and nearest reps.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use super::teams::{OneOrByTeam, Plans};
 use super::{ApiError, AppState, blocking, is_json_array, read_batch_body, snapshot};
 use crate::geom::check;
 use crate::lookup::batch;
-use crate::lookup::geocode::{MatchLevel, Understood};
+use crate::lookup::geocode::{Geocoded, MatchLevel, Understood};
 use crate::lookup::{Owner, RepRef};
 use crate::snapshot::Snapshot;
 use crate::store::AddressPoint;
@@ -381,11 +382,23 @@ pub async fn geocode(
     let country = super::geocode_batch::country(q.country.as_deref())?;
     let plans = Plans::from_query(q.alignment, q.team)?;
     let mut answers = Vec::new();
+    // Geocoded once per dataset: another plan on the same units only owns the match.
+    let mut geocoded: Vec<(Arc<Snapshot>, Geocoded)> = Vec::new();
     for (team, s) in plans.snapshots(&state).await? {
-        let store = state.store.clone();
-        let text = q.q.clone();
-        let snap = s.clone();
-        let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
+        let known = geocoded
+            .iter()
+            .find(|(other, _)| Arc::ptr_eq(&other.dataset, &s.dataset));
+        let found = match known {
+            Some((_, found)) => found.owned_by(&s),
+            None => {
+                let store = state.store.clone();
+                let text = q.q.clone();
+                let snap = s.clone();
+                let found = blocking(move || snap.geocode_with(&store, &text, country)).await?;
+                geocoded.push((s.clone(), found.clone()));
+                found
+            }
+        };
         answers.push(GeocodeAnswer {
             team,
             alignment: s.alignment.clone(),

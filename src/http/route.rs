@@ -98,24 +98,22 @@ pub async fn route_leads(
     Ok(plans.answer(answers))
 }
 
-/// One lead routed by every plan.
+/// One lead routed by every plan (located once per dataset).
 fn route_all(
     store: &Store,
     snapshots: &[(Option<String>, Arc<Snapshot>)],
     lead: &Lead,
     country: Country,
 ) -> Result<Vec<RouteAnswer>, ApiError> {
-    snapshots
-        .iter()
-        .map(|(team, s)| {
-            Ok(RouteAnswer {
-                team: team.clone(),
-                alignment: s.alignment.clone(),
-                revision: s.revision,
-                routed: s.route(store, lead, country)?,
-            })
+    let routed = routing::route_by_plans(store, snapshots, lead, country)?;
+    Ok((snapshots.iter().zip(routed))
+        .map(|((team, s), routed)| RouteAnswer {
+            team: team.clone(),
+            alignment: s.alignment.clone(),
+            revision: s.revision,
+            routed,
         })
-        .collect()
+        .collect())
 }
 
 /// A batch: one answer per lead and plan, as JSON (for a JSON array) or CSV.

@@ -89,6 +89,19 @@ pub struct Geocoded {
     pub note: Option<String>,
 }
 
+impl Geocoded {
+    /// This match as `other`, a plan on the same dataset, owns it: the point, the unit
+    /// and the notes stay; the owning chain and reps are `other`'s.
+    pub fn owned_by(&self, other: &Snapshot) -> Geocoded {
+        let mut found = self.clone();
+        if let Some(unit) = other.dataset.units.resolve(&self.owner.unit) {
+            let owner = other.owner_of_unit(unit);
+            (found.owner.levels, found.owner.reps) = (owner.levels, owner.reps);
+        }
+        found
+    }
+}
+
 /// Parses the postal code and city of an address.
 ///
 /// ```

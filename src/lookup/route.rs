@@ -205,54 +205,78 @@ pub struct Routed {
     pub reason: Option<String>,
 }
 
+/// Where a lead is, found from the dataset alone (so one location serves every plan on
+/// the same units): the point used, how its address matched, the unit there, and what
+/// was approximated or why there is none.
+#[derive(Debug, Clone)]
+pub struct Located {
+    point: Option<[f64; 2]>,
+    geocoded: Option<MatchLevel>,
+    unit: Option<u32>,
+    reason: Option<String>,
+}
+
 impl Snapshot {
     /// Routes a lead: geocodes its address (the ladder of [`Snapshot::geocode_with`]),
     /// finds the unit at its point, and places it as an account is placed (the first
     /// matching rule, else the unit's territory). An address that is not found leaves
     /// the lead to the rules, with the reason.
     pub fn route(&self, store: &Store, lead: &Lead, country: Country) -> Result<Routed, StoreError> {
-        let mut routed = Routed {
-            id: lead.id.clone(),
+        Ok(self.route_at(lead, self.locate(store, lead, country)?))
+    }
+
+    /// Where a lead is in this snapshot's dataset.
+    pub fn locate(&self, store: &Store, lead: &Lead, country: Country) -> Result<Located, StoreError> {
+        let mut at = Located {
             point: None,
             geocoded: None,
+            unit: None,
+            reason: None,
+        };
+        match &lead.location {
+            Location::Point(lon, lat) => {
+                at.point = Some([*lon, *lat]);
+                at.unit = self.dataset.unit_at(*lon, *lat);
+                if at.unit.is_none() {
+                    at.reason = Some("the point is in no unit of the dataset".into());
+                }
+            }
+            Location::Address(text) => match self.geocode_with(store, text, country) {
+                Ok(found) => {
+                    at.point = Some(found.point);
+                    at.geocoded = Some(found.level);
+                    at.reason = found.note;
+                    at.unit = self.dataset.units.resolve(&found.owner.unit);
+                }
+                Err(GeocodeError::NotFound { .. }) => {
+                    at.reason = Some(format!("address not found: {text}"));
+                }
+                Err(GeocodeError::Store(e)) => return Err(e),
+            },
+            Location::Unknown => {
+                at.reason = Some("no location (lon/lat or address) and no rule matched".into());
+            }
+        }
+        Ok(at)
+    }
+
+    /// Routes a lead found at `at` (by [`Snapshot::locate`] on this dataset).
+    pub fn route_at(&self, lead: &Lead, at: Located) -> Routed {
+        let units = &self.dataset.units;
+        let id = at.unit.map(|u| units.get(u).id.clone());
+        let mut routed = Routed {
+            id: lead.id.clone(),
+            point: at.point,
+            geocoded: at.geocoded,
             unit: None,
             owner: BTreeMap::new(),
             reps: Vec::new(),
             decided_by: None,
             rule: None,
-            reason: None,
+            reason: at.reason,
         };
-        let units = &self.dataset.units;
-        let unit = match &lead.location {
-            Location::Point(lon, lat) => {
-                routed.point = Some([*lon, *lat]);
-                let unit = self.dataset.unit_at(*lon, *lat);
-                if unit.is_none() {
-                    routed.reason = Some("the point is in no unit of the dataset".into());
-                }
-                unit
-            }
-            Location::Address(text) => match self.geocode_with(store, text, country) {
-                Ok(found) => {
-                    routed.point = Some(found.point);
-                    routed.geocoded = Some(found.level);
-                    routed.reason = found.note;
-                    units.resolve(&found.owner.unit)
-                }
-                Err(GeocodeError::NotFound { .. }) => {
-                    routed.reason = Some(format!("address not found: {text}"));
-                    None
-                }
-                Err(GeocodeError::Store(e)) => return Err(e),
-            },
-            Location::Unknown => {
-                routed.reason = Some("no location (lon/lat or address) and no rule matched".into());
-                None
-            }
-        };
-        let id = unit.map(|u| units.get(u).id.clone());
         // A placeholder unit (parks, water) owns no customer, whatever a sheet says.
-        let owning_unit = unit.filter(|_| !id.as_deref().is_some_and(is_placeholder_id));
+        let owning_unit = at.unit.filter(|_| !id.as_deref().is_some_and(is_placeholder_id));
         if owning_unit.is_none()
             && let Some(id) = &id
         {
@@ -272,8 +296,35 @@ impl Snapshot {
                 routed.unit.as_deref().unwrap_or("?")
             ));
         }
-        Ok(routed)
+        routed
     }
+}
+
+/// Routes a lead by every plan, in plan order, locating it once per dataset: an address
+/// is geocoded once however many teams' plans share its units.
+pub fn route_by_plans(
+    store: &Store,
+    plans: &Plans,
+    lead: &Lead,
+    country: Country,
+) -> Result<Vec<Routed>, StoreError> {
+    let mut located: Vec<(&Snapshot, Located)> = Vec::new();
+    let mut out = Vec::with_capacity(plans.len());
+    for (_, s) in plans {
+        let known = located
+            .iter()
+            .find(|(other, _)| Arc::ptr_eq(&other.dataset, &s.dataset));
+        let at = match known {
+            Some((_, at)) => at.clone(),
+            None => {
+                let at = s.locate(store, lead, country)?;
+                located.push((s, at.clone()));
+                at
+            }
+        };
+        out.push(s.route_at(lead, at));
+    }
+    Ok(out)
 }
 
 /// Most leads in one batch (each may be geocoded).
@@ -370,11 +421,14 @@ pub fn route_batch<'a>(
 ) -> Result<Vec<RoutedRow<'a>>, StoreError> {
     let mut rows = Vec::with_capacity(leads.len() * plans.len());
     for (id, lead) in leads {
-        for (team, s) in plans {
-            let routed = match lead {
-                Ok(lead) => Ok(s.route(store, lead, country)?),
-                Err(e) => Err(e.clone()),
-            };
+        let routed: Vec<Result<Routed, String>> = match lead {
+            Ok(lead) => route_by_plans(store, plans, lead, country)?
+                .into_iter()
+                .map(Ok)
+                .collect(),
+            Err(e) => vec![Err(e.clone()); plans.len()],
+        };
+        for ((team, s), routed) in plans.iter().zip(routed) {
             rows.push(RoutedRow {
                 team: team.as_deref(),
                 snapshot: s,

@@ -63,7 +63,11 @@ impl Store {
         conn.execute_batch(
             // FULL: the WAL is synced at every commit, so an acknowledged change set
             // survives a power cut, not only a crash of the process (NORMAL).
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            // temp_store: statement journals (each `INSERT OR REPLACE` keeps one, to undo
+            // its own half if it fails) stay in memory instead of a temporary file written
+            // page by page: a million account rows spent 20% of their import there.
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;",
         )
         .map_err(err)?;
         migrate(&mut conn, path)?;

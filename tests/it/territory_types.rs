@@ -405,6 +405,58 @@ async fn eight_territory_types_are_modelled_queried_balanced_and_exported() {
         }
     }
 
+    // By address (geocoded once for all eight plans, which share their units): each team's
+    // answer is the one its plan gives alone, and the geocode answers agree.
+    for zip in ["10001", "11201", "10314"] {
+        let lead = json!({"id": zip, "address": format!("New York, NY {zip}"),
+            "lead_source": "tradeshow", "customer_type": "enterprise", "employees": 3000});
+        let (status, all) = send(
+            &app,
+            test::TestRequest::post()
+                .uri("/api/route?team=all")
+                .set_json(&lead),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{all}");
+        let (_, geocoded) = send(
+            &app,
+            test::TestRequest::get().uri(&format!("/api/geocode?team=all&q=New%20York,%20NY%20{zip}")),
+        )
+        .await;
+        for (answer, found) in all["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(geocoded["answers"].as_array().unwrap())
+        {
+            let alignment = answer["alignment"].as_str().unwrap();
+            let (_, alone) = send(
+                &app,
+                test::TestRequest::post()
+                    .uri(&format!("/api/route?alignment={alignment}"))
+                    .set_json(&lead),
+            )
+            .await;
+            for field in ["unit", "owner", "decided_by", "rule", "geocoded", "point"] {
+                assert_eq!(answer[field], alone[field], "{zip} in {alignment}: {field}");
+            }
+            let (_, found_alone) = send(
+                &app,
+                test::TestRequest::get().uri(&format!(
+                    "/api/geocode?alignment={alignment}&q=New%20York,%20NY%20{zip}"
+                )),
+            )
+            .await;
+            assert_eq!(found["alignment"], alignment);
+            for field in ["unit", "owner", "reps", "point", "match"] {
+                assert_eq!(
+                    found[field], found_alone[field],
+                    "geocode {zip} in {alignment}: {field}"
+                );
+            }
+        }
+    }
+
     // Rule territories in the level listing: their accounts and account sums, and no
     // part in the units' balance (they hold none).
     let (status, listing) = send(
