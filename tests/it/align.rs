@@ -704,8 +704,9 @@ fn rule_territories_place_accounts_by_their_attributes() {
     use geoalign::align::PlacedBy;
     let (dir, engine) = sample_engine();
     let s = engine.snapshot("nyc").unwrap();
-    let accounts = "id,name,lon,lat,employees,vertical,channel,partner_id,lead_source\n\
-        H1,Mercy Hospital,-74.0061,40.7424,5000,Healthcare,direct,,web\n\
+    // Spaces around a header or a value are not part of it.
+    let accounts = "id, name ,lon,lat,employees,vertical ,channel,partner_id,lead_source\n\
+        H1, Mercy Hospital , -74.0061,40.7424 , 5000,Healthcare ,direct, ,web\n\
         H2,Small Clinic,-74.0061,40.7424,40,Healthcare,direct,,referral\n\
         P1,Reseller Shop,-74.0061,40.7424,12,Retail,partner,P17,web\n\
         F1,Bank,-74.0061,40.7424,900,Finance,direct,,tradeshow\n";
@@ -716,6 +717,7 @@ fn rule_territories_place_accounts_by_their_attributes() {
         "Healthcare"
     );
     assert_eq!(s.state.accounts["H1"].record.metrics["employees"], 5000.0);
+    assert_eq!(s.state.accounts["H1"].record.name, "Mercy Hospital");
     assert!(
         !s.state.accounts["H1"]
             .record
@@ -784,7 +786,10 @@ fn rule_territories_place_accounts_by_their_attributes() {
     // parses it) gives each the owner its account has, decided the same way.
     use geoalign::lookup::route::Lead;
     let country = geoalign::lookup::geocode::Country::Us;
-    let mut reader = csv::Reader::from_reader(accounts.as_bytes());
+    // Read as a batch of leads is (trimmed).
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(accounts.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     for record in reader.records() {
         let lead = Lead::from_csv(&header, &record.unwrap()).unwrap();
